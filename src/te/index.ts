@@ -1,0 +1,3 @@
+export * from './tensor.js';
+export * from './compute.js';
+export { printTensors } from './print.js';
