@@ -1,0 +1,119 @@
+/**
+ * @file Interval bounds of integer expressions under known variable ranges. Sums are read as
+ * linear forms first, so a variable that cancels (`i*8 + j - i*8`) does not widen the bound, and
+ * `c*floordiv(x, c)` is also tried as `x - floormod(x, c)`, which keeps split-and-fuse index
+ * arithmetic tight. Results are memoized per node for the life of one `Bounds` object.
+ */
+
+import { isInt } from '../ir/dtype.js';
+import type { Binary, Expr } from '../ir/expr.js';
+import * as I from './interval.js';
+import type { Interval, Ranges } from './interval.js';
+import type { Linear } from './linear.js';
+import { divModAlternatives, linearOf } from './linear.js';
+
+export class Bounds {
+  private readonly memo = new Map<Expr, Interval>();
+
+  constructor(private readonly ranges: Ranges) {}
+
+  of(e: Expr): Interval {
+    const hit = this.memo.get(e);
+    if (hit) return hit;
+    const r = I.intersect(this.compute(e), I.dtypeRange(e.dtype));
+    this.memo.set(e, r);
+    return r;
+  }
+
+  /** Bounds of a linear form: the sum of its terms' bounds, tightened by div/mod identities. */
+  ofLinear(l: Linear): Interval {
+    let r = this.sumTerms(l);
+    if (l.terms.length > 1) for (const alt of divModAlternatives(l)) r = I.intersect(r, this.sumTerms(alt));
+    return r;
+  }
+
+  private sumTerms(l: Linear): Interval {
+    let r = I.point(l.constant);
+    for (const t of l.terms) r = I.add(r, I.scale(this.of(t.term), t.coeff));
+    return r;
+  }
+
+  private compute(e: Expr): Interval {
+    switch (e.kind) {
+      case 'int':
+        return I.point(e.value);
+      case 'var':
+        return I.intersect(this.ranges.get(e.id) ?? I.UNBOUNDED, I.dtypeRange(e.dtype));
+      case 'binary':
+        return this.binary(e);
+      case 'cmp':
+      case 'logic':
+      case 'not':
+        return I.BOOL_RANGE;
+      case 'select':
+        return I.union(this.of(e.t), this.of(e.f));
+      case 'cast':
+        return this.cast(e.value, e.dtype);
+      case 'call':
+        return e.fn === 'abs' && isInt(e.dtype) && e.args[0] ? I.abs(this.of(e.args[0])) : I.UNBOUNDED;
+      case 'ramp': {
+        const span = I.point(e.stride * (e.lanes - 1));
+        return I.union(this.of(e.base), I.add(this.of(e.base), span));
+      }
+      case 'broadcast':
+        return this.of(e.value);
+      case 'let':
+        return new Bounds(new Map([...this.ranges, [e.v.id, this.of(e.value)]])).of(e.body);
+      default:
+        // Floats, loads and TE-only nodes: only the dtype bounds them (applied in `of`).
+        return I.UNBOUNDED;
+    }
+  }
+
+  private binary(e: Binary): Interval {
+    if (!isInt(e.dtype)) return I.UNBOUNDED;
+    const lin = e.op === 'add' || e.op === 'sub' || e.op === 'mul' ? linearOf(e) : undefined;
+    // A product of two non-constants is a single term of coefficient 1: bound it directly.
+    const viaLinear = lin && !(lin.terms.length === 1 && lin.terms[0]?.term === e);
+    const r = viaLinear ? this.ofLinear(lin) : this.binaryOp(e, this.of(e.a), this.of(e.b));
+    return I.fitDtype(r, e.dtype);
+  }
+
+  private binaryOp(e: Binary, a: Interval, b: Interval): Interval {
+    switch (e.op) {
+      case 'add':
+        return I.add(a, b);
+      case 'sub':
+        return I.sub(a, b);
+      case 'mul':
+        return I.mul(a, b);
+      case 'div':
+        return I.truncDiv(a, b);
+      case 'mod':
+        return I.truncMod(a, b);
+      case 'floordiv':
+        return I.floorDiv(a, b);
+      case 'floormod':
+        return I.floorMod(a, b);
+      case 'min':
+        return I.min(a, b);
+      case 'max':
+        return I.max(a, b);
+    }
+  }
+
+  private cast(value: Expr, to: Expr['dtype']): Interval {
+    if (to === 'bool') {
+      const v = this.of(value);
+      if (isInt(value.dtype) && !I.contains(v, 0)) return I.point(1);
+      return isInt(value.dtype) && I.isPoint(v) ? I.point(0) : I.BOOL_RANGE;
+    }
+    if (!isInt(to) || !(isInt(value.dtype) || value.dtype === 'bool')) return I.UNBOUNDED;
+    return I.fitDtype(this.of(value), to);
+  }
+}
+
+/** Bounds of an integer expression; ±Infinity where nothing bounds it. */
+export function evalInterval(e: Expr, ranges: Ranges = new Map()): Interval {
+  return new Bounds(ranges).of(e);
+}

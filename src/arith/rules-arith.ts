@@ -1,0 +1,77 @@
+/**
+ * @file Rules for add, sub and mul. Index types (int32, int64) go through canonical linear forms,
+ * which also undo split-and-fuse index arithmetic: `floordiv(f, n)*n + floormod(f, n)` → `f`.
+ * Narrow integer types get only identities, and floats only `x*1.0` and `x/1.0`: float addition is
+ * not associative, `x + 0.0` is not `x` for -0.0, and `x*0.0` is not 0 for NaN or ∞.
+ */
+
+import { isFloat, isInt } from '../ir/dtype.js';
+import type { Binary, Expr } from '../ir/expr.js';
+import { binary, intImm } from '../ir/expr.js';
+import { exprEqual } from '../ir/equal.js';
+import type { RuleContext } from './context.js';
+import type { Linear } from './linear.js';
+import { compareTerms, divModParts, expandDivMod, isIndexType, linearOf, linearToExpr, replaceTerm } from './linear.js';
+
+function isValue(e: Expr, v: number): boolean {
+  return (e.kind === 'int' || e.kind === 'float') && e.value === v && e.lanes === 1;
+}
+
+/**
+ * Uses x = c·floordiv(x, c) + floormod(x, c) on a div/mod term whenever that leaves fewer terms.
+ * Each accepted step shrinks the sum, so this ends.
+ */
+export function mergeDivMod(l: Linear, ctx: RuleContext): Linear {
+  const make = (op: 'floordiv' | 'floormod', x: Expr, c: number): Expr => ctx.rewrite(binary(op, x, intImm(c, l.dtype)));
+  let cur = l;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const t of cur.terms) {
+      if (!divModParts(t.term, 'floordiv') && !divModParts(t.term, 'floormod')) continue;
+      const by = expandDivMod(t, make);
+      const cand = by && replaceTerm(cur, t, by);
+      if (cand && cand.terms.length < cur.terms.length) {
+        cur = cand;
+        changed = true;
+        break;
+      }
+    }
+  }
+  return cur;
+}
+
+/** The canonical form of an index sum; `e` itself when already canonical. */
+export function canonicalSum(e: Expr, ctx: RuleContext): Expr {
+  const l = linearOf(e);
+  const merged = l.terms.length > 1 ? mergeDivMod(l, ctx) : l;
+  // A lone term of coefficient 1 is `e` itself (an irreducible product).
+  const only = merged.terms[0];
+  if (merged.terms.length === 1 && merged.constant === 0 && only?.coeff === 1 && only.term === e) return e;
+  const out = linearToExpr(merged);
+  return exprEqual(out, e) ? e : out;
+}
+
+/** Orders the operands of a product of two non-constants, so `j*i` and `i*j` meet. */
+function orderProduct(e: Binary): Expr {
+  return compareTerms(e.b, e.a) < 0 ? binary('mul', e.b, e.a) : e;
+}
+
+function identities(e: Binary): Expr | undefined {
+  const { op, a, b } = e;
+  if (isFloat(e.dtype)) return (op === 'mul' || op === 'div') && isValue(b, 1) ? a : op === 'mul' && isValue(a, 1) ? b : undefined;
+  if (!isInt(e.dtype)) return undefined;
+  if ((op === 'add' || op === 'sub') && isValue(b, 0)) return a;
+  if (op === 'add' && isValue(a, 0)) return b;
+  if (op === 'mul' && (isValue(b, 1) || isValue(a, 0))) return a;
+  if (op === 'mul' && (isValue(a, 1) || isValue(b, 0))) return b;
+  if (op === 'sub' && exprEqual(a, b)) return intImm(0, e.dtype);
+  return undefined;
+}
+
+export function rewriteAddSubMul(e: Binary, ctx: RuleContext): Expr {
+  if (isIndexType(e)) {
+    const out = canonicalSum(e, ctx);
+    return out === e && e.op === 'mul' ? orderProduct(e) : out;
+  }
+  return identities(e) ?? e;
+}

@@ -1,0 +1,123 @@
+/**
+ * @file Rules for comparisons, logic and select. An integer comparison is decided from the bound
+ * of a − b when it can be; otherwise an index-type comparison is put in a canonical form — terms
+ * with positive coefficients on the left, the rest and the constant on the right, common factors
+ * divided out (`i*4 + 4 < 16` → `i < 3`) — so loop partitioning and guard elimination see one
+ * shape. Float comparisons are only folded: with NaN, `!(a < b)` is not `a >= b` and `x == x`
+ * is not true.
+ */
+
+import { isFloat } from '../ir/dtype.js';
+import type { CmpOp, Compare, Expr, Logic, Not, Select } from '../ir/expr.js';
+import { cmp, select } from '../ir/expr.js';
+import { exprEqual } from '../ir/equal.js';
+import type { RuleContext } from './context.js';
+import { boolImm, compareValues, FALSE, intConst } from './fold.js';
+import type { Interval } from './interval.js';
+import type { Linear } from './linear.js';
+import { addScaled, isIndexType, linearOf, linearToExpr, scaleLinear } from './linear.js';
+import { diffInterval } from './rules-minmax.js';
+
+const NEGATE: Record<CmpOp, CmpOp> = { eq: 'ne', ne: 'eq', lt: 'ge', le: 'gt', gt: 'le', ge: 'lt' };
+const FLIP: Record<CmpOp, CmpOp> = { eq: 'eq', ne: 'ne', lt: 'gt', le: 'ge', gt: 'lt', ge: 'le' };
+
+function isBoolConst(e: Expr): e is Expr & { kind: 'int' } {
+  return e.kind === 'int' && e.lanes === 1;
+}
+
+/** The truth of `d op 0` for every d in `d`, if the interval settles it. */
+function decide(op: CmpOp, d: Interval): boolean | undefined {
+  const lo = d.min;
+  const hi = d.max;
+  switch (op) {
+    case 'eq':
+      return lo === 0 && hi === 0 ? true : lo > 0 || hi < 0 ? false : undefined;
+    case 'ne':
+      return lo === 0 && hi === 0 ? false : lo > 0 || hi < 0 ? true : undefined;
+    case 'lt':
+      return hi < 0 ? true : lo >= 0 ? false : undefined;
+    case 'le':
+      return hi <= 0 ? true : lo > 0 ? false : undefined;
+    case 'gt':
+      return lo > 0 ? true : hi <= 0 ? false : undefined;
+    case 'ge':
+      return lo >= 0 ? true : hi < 0 ? false : undefined;
+  }
+}
+
+function gcdOf(l: Linear): number {
+  let g = 0;
+  for (const t of l.terms) {
+    let [x, y] = [Math.abs(t.coeff), g];
+    while (y !== 0) [x, y] = [y, x % y];
+    g = x;
+  }
+  return g;
+}
+
+/** `lhs op c` with the common factor g of lhs's coefficients divided out, rounding c the safe way. */
+function divideOut(op: CmpOp, lhs: Linear, c: number): Expr | undefined {
+  const g = gcdOf(lhs);
+  const q = c / g;
+  if ((op === 'eq' || op === 'ne') && !Number.isInteger(q)) return boolImm(op === 'ne');
+  const bound = op === 'lt' || op === 'ge' ? Math.ceil(q) : Math.floor(q);
+  const rhs = intConst(bound, lhs.dtype);
+  const l: Linear = { ...lhs, terms: lhs.terms.map((t) => ({ ...t, coeff: t.coeff / g })), constant: 0 };
+  return rhs && cmp(op, linearToExpr(l), rhs);
+}
+
+/** P op N + c, from a − b = P − N − c with P and N of positive coefficients. */
+function canonicalCmp(e: Compare): Expr | undefined {
+  const d = addScaled(linearOf(e.a), linearOf(e.b), -1);
+  if (!d) return undefined;
+  const pos = { ...d, terms: d.terms.filter((t) => t.coeff > 0), constant: 0 };
+  const negs = scaleLinear({ ...d, terms: d.terms.filter((t) => t.coeff < 0) }, -1);
+  if (!negs) return undefined;
+  if (negs.terms.length === 0) return divideOut(e.op, pos, negs.constant);
+  if (pos.terms.length === 0) return divideOut(FLIP[e.op], negs, -negs.constant);
+  return cmp(e.op, linearToExpr(pos), linearToExpr(negs));
+}
+
+export function rewriteCmp(e: Compare, ctx: RuleContext): Expr {
+  const { a, b } = e;
+  if (a.lanes > 1) return e;
+  if ((a.kind === 'int' || a.kind === 'float') && (b.kind === 'int' || b.kind === 'float')) {
+    return boolImm(compareValues(e.op, a.value, b.value));
+  }
+  if (isFloat(a.dtype)) return (e.op === 'lt' || e.op === 'gt') && exprEqual(a, b) ? FALSE : e;
+  const known = decide(e.op, diffInterval(a, b, ctx));
+  if (known !== undefined) return boolImm(known);
+  if (!isIndexType(a)) return e;
+  const out = canonicalCmp(e);
+  return out && !exprEqual(out, e) ? ctx.rewrite(out) : e;
+}
+
+export function rewriteLogic(e: Logic, _ctx: RuleContext): Expr {
+  const { a, b } = e;
+  const absorbing = e.op === 'and' ? 0 : 1;
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    if (isBoolConst(x)) return (x.value !== 0 ? 1 : 0) === absorbing ? boolImm(absorbing === 1) : y;
+    // x && !x is false, x || !x is true.
+    if (y.kind === 'not' && exprEqual(y.a, x)) return boolImm(e.op === 'or');
+  }
+  return exprEqual(a, b) ? a : e;
+}
+
+export function rewriteNot(e: Not, ctx: RuleContext): Expr {
+  const a = e.a;
+  if (isBoolConst(a)) return boolImm(a.value === 0);
+  if (a.kind === 'not') return a.a;
+  if (a.kind === 'cmp' && !isFloat(a.a.dtype)) return ctx.rewrite(cmp(NEGATE[a.op], a.a, a.b));
+  return e;
+}
+
+export function rewriteSelect(e: Select, ctx: RuleContext): Expr {
+  const c = e.cond;
+  if (isBoolConst(c)) return c.value !== 0 ? e.t : e.f;
+  if (exprEqual(e.t, e.f)) return e.t;
+  if (c.kind === 'not') return ctx.rewrite(select(c.a, e.f, e.t));
+  return e;
+}
