@@ -39,7 +39,7 @@ class Verifier {
   constructor(private readonly func: PrimFunc) {}
 
   fail(problem: string): never {
-    const printed = this.stmt ? printStmt(this.stmt).split('\n')[0]!.trim() : '(params)';
+    const printed = this.stmt ? printStmt(this.stmt).split('\n')[0].trim() : '(params)';
     throw new TirVerifyError(this.func.name, printed, problem);
   }
 

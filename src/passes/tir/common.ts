@@ -27,7 +27,7 @@ export function stridesOf(b: Buffer): readonly number[] {
   let s = 1;
   for (let k = b.shape.length - 1; k >= 0; k--) {
     out[k] = s;
-    s *= b.shape[k]!;
+    s *= b.shape[k];
   }
   return out;
 }
@@ -36,7 +36,7 @@ export function stridesOf(b: Buffer): readonly number[] {
 export function spanOf(b: Buffer): number {
   if (b.shape.some((d) => d === 0)) return 0;
   const strides = stridesOf(b);
-  return b.shape.reduce((acc, d, k) => acc + (d - 1) * strides[k]!, 1);
+  return b.shape.reduce((acc, d, k) => acc + (d - 1) * strides[k], 1);
 }
 
 /** `s` with variables replaced by id in every expression it holds. */

@@ -39,7 +39,7 @@ export function flatIndex(b: Buffer, indices: readonly Expr[]): Expr {
   const strides = stridesOf(b);
   let acc: Expr | null = null;
   indices.forEach((ix, k) => {
-    const s = strides[k]!;
+    const s = strides[k];
     if (s === 0 || (ix.kind === 'int' && ix.value === 0)) return;
     const term = s === 1 ? ix : mul(ix, widen(intImm(s, ix.dtype), ix.lanes));
     if (acc === null) {

@@ -3,8 +3,8 @@
  *
  * Buffers are Float64Arrays whatever their dtype (values are rounded to the dtype on every
  * arithmetic result and store); vectors are plain arrays, one number per lane. Accesses are
- * bounds-checked per dimension, scalar `select`s evaluate only the taken branch (as generated code
- * does), vector `select`s evaluate both (as vector code does), so an out-of-bounds vector load
+ * bounds-checked per dimension, `select`s with a scalar condition evaluate only the taken branch,
+ * vector-condition `select`s evaluate both (as vector code does), so an out-of-bounds vector load
  * introduced by a pass shows up as an `InterpError`.
  */
 
@@ -46,7 +46,7 @@ function norm(v: number, t: DType): number {
 export function spanOf(b: Buffer): number {
   if (b.shape.some((d) => d === 0)) return 0;
   const strides = stridesOf(b);
-  return 1 + b.shape.reduce((acc, d, k) => acc + (d - 1) * strides[k]!, 0);
+  return 1 + b.shape.reduce((acc, d, k) => acc + (d - 1) * strides[k], 0);
 }
 
 function stridesOf(b: Buffer): readonly number[] {
@@ -55,13 +55,13 @@ function stridesOf(b: Buffer): readonly number[] {
   let s = 1;
   for (let k = b.shape.length - 1; k >= 0; k--) {
     out[k] = s;
-    s *= b.shape[k]!;
+    s *= b.shape[k];
   }
   return out;
 }
 
 const lanesOf = (v: Val): number => (typeof v === 'number' ? 1 : v.length);
-const lane = (v: Val, l: number): number => (typeof v === 'number' ? v : v[l]!);
+const lane = (v: Val, l: number): number => (typeof v === 'number' ? v : v[l]);
 
 function zip(vals: readonly Val[], f: (xs: number[]) => number): Val {
   const n = Math.max(...vals.map(lanesOf));
@@ -141,8 +141,8 @@ class Machine {
     const at = Array.from({ length: n }, (_, l) =>
       idx.reduce<number>((acc, v, k) => {
         const x = lane(v, l);
-        if (!(x >= 0 && x < b.shape[k]!)) throw new InterpError(`${b.name}: index ${x} out of bounds in dimension ${k}`);
-        return acc + x * strides[k]!;
+        if (!(x >= 0 && x < b.shape[k])) throw new InterpError(`${b.name}: index ${x} out of bounds in dimension ${k}`);
+        return acc + x * strides[k];
       }, 0),
     );
     return { mem, at };
@@ -162,22 +162,22 @@ class Machine {
       case 'cmp':
       case 'logic': {
         const t = e.a.dtype;
-        return zip([this.eval(e.a), this.eval(e.b)], ([a, b]) => norm(binop(e.op, a!, b!, t), e.dtype));
+        return zip([this.eval(e.a), this.eval(e.b)], ([a, b]) => norm(binop(e.op, a, b, t), e.dtype));
       }
       case 'not':
         return zip([this.eval(e.a)], ([a]) => (a ? 0 : 1));
       case 'select': {
         const c = this.eval(e.cond);
-        if (typeof c === 'number' && e.lanes === 1) return c ? this.eval(e.t) : this.eval(e.f);
-        return zip([c, this.eval(e.t), this.eval(e.f)], ([cc, t, f]) => (cc ? t! : f!));
+        if (typeof c === 'number') return c ? this.eval(e.t) : this.eval(e.f);
+        return zip([c, this.eval(e.t), this.eval(e.f)], ([cc, t, f]) => (cc ? t : f));
       }
       case 'cast':
-        return zip([this.eval(e.value)], ([v]) => norm(e.dtype === 'bool' || e.dtype.startsWith('float') ? v! : Math.trunc(v!), e.dtype));
+        return zip([this.eval(e.value)], ([v]) => norm(e.dtype === 'bool' || e.dtype.startsWith('float') ? v : Math.trunc(v), e.dtype));
       case 'call':
         return zip(e.args.map((a) => this.eval(a)), (xs) => norm(MATH[e.fn](...xs), e.dtype));
       case 'load': {
         const { mem, at } = this.offsets(e.buffer, e.indices);
-        return at.length === 1 && e.lanes === 1 ? mem[at[0]!]! : at.map((o) => mem[o]!);
+        return at.length === 1 && e.lanes === 1 ? mem[at[0]] : at.map((o) => mem[o]);
       }
       case 'ramp': {
         const base = this.eval(e.base);
