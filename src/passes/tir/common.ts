@@ -3,6 +3,7 @@
  * buffer-use queries, and the error type a pass raises on input it cannot handle.
  */
 
+import type { Analyzer } from '../../arith/index.js';
 import type { Buffer, Expr, Var } from '../../ir/expr.js';
 import { substitute, visit } from '../../ir/visit.js';
 import type { Stmt } from '../../tir/stmt.js';
@@ -108,4 +109,15 @@ export function countStmts(s: Stmt): number {
   let n = 0;
   visitStmt(s, () => void n++);
   return n;
+}
+
+/** Binds `v` to the values a loop `for (v, min, extent)` gives it, when min or extent are symbolic too. */
+export function bindLoop(an: Analyzer, v: Var, min: Expr, extent: Expr): void {
+  if (min.kind === 'int' && extent.kind === 'int') {
+    an.bindLoop(v, min.value, extent.value);
+    return;
+  }
+  const lo = an.interval(min);
+  const ext = an.interval(extent);
+  an.bind(v, { min: lo.min, max: lo.max + Math.max(ext.max, 1) - 1 });
 }
