@@ -1,0 +1,163 @@
+/**
+ * @file The loop nest of one stage, with the stages computed inside it placed in their loops.
+ *
+ * Leaf loops appear in leaf order. A reduction initializes its element just before its outermost
+ * reduce loop, inside the spatial loops above it, repeating (with fresh `.init` variables) the
+ * spatial loops that come after it; then it updates `C[..] = C[..] op source`:
+ *
+ *   for (i.outer, 0, 4) {
+ *     for (i.inner.init, 0, 8) { C[i.outer*8 + i.inner.init] = 0.0f }
+ *     for (k, 0, 16) { for (i.inner, 0, 8) { C[i.outer*8 + i.inner] = C[..] + A[..] } }
+ *
+ * A store is guarded only by conditions that are not provably true: a root value outside its
+ * region or domain (splits that do not divide, regions that overhang the domain), and the
+ * reduction's `where`. A stage computed at loop L is emitted at the top of L's body, inside an
+ * `allocate` of its buffer that also covers the rest of the body, where its readers are.
+ */
+
+import type { Expr, IterVar, ReduceOp } from '../ir/expr.js';
+import { add, and, ge, intImm, load, lt, max, min, mul, sub, variable } from '../ir/expr.js';
+import { exprKey } from '../ir/equal.js';
+import { substitute, transform } from '../ir/visit.js';
+import { canProve, simplify } from '../arith/simplify.js';
+import type { Interval } from '../arith/interval.js';
+import type { Stage } from '../schedule/index.js';
+import { reduceIdentity } from '../te/compute.js';
+import type { ForKind, Stmt, ThreadTag } from '../tir/stmt.js';
+import { allocate, attr, forLoop, ifThenElse, seq, store } from '../tir/stmt.js';
+import { mutateStmt } from '../tir/visit.js';
+import type { Loop, StageBound } from './bounds.js';
+import { loopRanges } from './bounds.js';
+import { LowerError } from './error.js';
+import type { Storage } from './storage.js';
+
+export interface NestContext {
+  readonly fn: string;
+  readonly bodies: ReadonlyMap<Stage, Expr>;
+  readonly bounds: ReadonlyMap<Stage, StageBound>;
+  /** by tensor id */
+  readonly storage: ReadonlyMap<number, Storage>;
+  /** the stages computed at each loop, by loop var id, producers first */
+  readonly attached: ReadonlyMap<number, readonly Stage[]>;
+}
+
+const COMBINE: Record<ReduceOp, (a: Expr, b: Expr) => Expr> = { sum: add, prod: mul, max, min };
+
+/** The statement that computes `st`: its loops with everything computed inside them. */
+export function stageNest(st: Stage, ctx: NestContext): Stmt {
+  const b = ctx.bounds.get(st)!;
+  const out = ctx.storage.get(st.tensor.id)!;
+  const ranges = loopRanges([...b.outer, ...b.loops]);
+  const index = st.axis.map((a) => simplify(out.origin ? b.offsets.get(a.var.id)! : b.values.get(a.var.id)!, ranges));
+  const value = (e: Expr): Expr => lowerReads(substitute(e, b.values), ctx, ranges);
+  const body = ctx.bodies.get(st)!;
+  const spatial = guards(st, b, st.axis, ranges);
+  if (body.kind !== 'reduce') return wrap(st, b.loops, guarded(spatial, storeTo(out, index, value(body))), ctx);
+
+  const first = b.loops.findIndex((l) => l.iv.iterType === 'reduce');
+  const conds = [...spatial, ...guards(st, b, st.reduceAxis, ranges)];
+  if (body.where) conds.push(value(body.where));
+  const acc = load(out.buffer, index);
+  const update = wrap(st, b.loops.slice(first), guarded(conds, storeTo(out, index, COMBINE[body.op](acc, value(body.source)))), ctx);
+  const init = initNest(st, b.loops.slice(first + 1), guarded(spatial, storeTo(out, index, reduceIdentity(body.op, body.dtype))));
+  return wrap(st, b.loops.slice(0, first), seq(init, update), ctx);
+}
+
+function storeTo(s: Storage, index: readonly Expr[], value: Expr): Stmt {
+  return store(s.buffer, index, value);
+}
+
+function guarded(conds: readonly Expr[], body: Stmt): Stmt {
+  if (conds.length === 0) return body;
+  return ifThenElse(conds.reduce((a, c) => and(a, c)), body);
+}
+
+/** Tensor reads become loads of the producer's buffer, relative to its origin. */
+function lowerReads(e: Expr, ctx: NestContext, ranges: ReadonlyMap<number, Interval>): Expr {
+  return transform(e, (n) => {
+    if (n.kind !== 'tensorRead') return undefined;
+    const src = ctx.storage.get(n.tensor.id);
+    if (!src) throw new LowerError(`lower(${ctx.fn}): ${n.tensor.name} has no storage`);
+    const idx = n.indices.map((i, d) => simplify(src.origin ? sub(i, src.origin[d]) : i, ranges));
+    return load(src.buffer, idx);
+  });
+}
+
+/** Conditions (not provably true) that keep each root value inside its region and domain. */
+function guards(st: Stage, b: StageBound, roots: readonly IterVar[], ranges: ReadonlyMap<number, Interval>): Expr[] {
+  const out = new Map<string, Expr>();
+  const need = (c: Expr): void => {
+    if (!canProve(c, ranges)) out.set(exprKey(c), c);
+  };
+  for (const r of roots) {
+    const offset = b.offsets.get(r.var.id)!;
+    const value = b.values.get(r.var.id)!;
+    const d = st.axis.indexOf(r);
+    need(lt(offset, d >= 0 ? b.region[d].extent : r.extent));
+    if (d < 0) continue;
+    need(ge(value, r.min));
+    need(lt(value, r.min + r.extent));
+  }
+  return [...out.values()];
+}
+
+function kindOf(st: Stage, iv: IterVar): [ForKind, ThreadTag | null] {
+  const note = st.annotation(iv);
+  switch (note?.kind) {
+    case undefined:
+      return ['serial', null];
+    case 'parallel':
+      return ['parallel', null];
+    case 'vectorize':
+      return ['vectorized', null];
+    case 'unroll':
+      return ['unrolled', null];
+    case 'bind':
+      return ['thread', note.tag];
+  }
+}
+
+/** Wraps `body` in `loops` (innermost last), placing attached stages at the top of each loop. */
+function wrap(st: Stage, loops: readonly Loop[], body: Stmt, ctx: NestContext): Stmt {
+  let inner = body;
+  for (let k = loops.length - 1; k >= 0; k--) {
+    const l = loops[k];
+    inner = placeAttached(ctx.attached.get(l.iv.var.id) ?? [], inner, ctx);
+    if (!l.elided) {
+      const [kind, tag] = kindOf(st, l.iv);
+      inner = forLoop(l.iv.var, intImm(0), intImm(l.extent), inner, kind, tag);
+    }
+  }
+  return inner;
+}
+
+/** The init copy of the spatial loops below the first reduce loop, with fresh variables. */
+function initNest(st: Stage, below: readonly Loop[], initStore: Stmt): Stmt {
+  const loops = below.filter((l) => l.iv.iterType === 'spatial' && !l.elided);
+  const fresh = loops.map((l) => variable(`${l.iv.var.name}.init`));
+  const map = new Map(loops.map((l, k): [number, Expr] => [l.iv.var.id, fresh[k]]));
+  let inner = mutateStmt(initStore, { expr: (e) => substitute(e, map) });
+  for (let k = loops.length - 1; k >= 0; k--) {
+    const [kind, tag] = kindOf(st, loops[k].iv);
+    inner = forLoop(fresh[k], intImm(0), intImm(loops[k].extent), inner, kind, tag);
+  }
+  return inner;
+}
+
+/** `stages` computed before `body`, each inside its allocation, which also covers `body`. */
+export function placeAttached(stages: readonly Stage[], body: Stmt, ctx: NestContext): Stmt {
+  if (stages.length === 0) return body;
+  let out = seq(...stages.map((p) => producer(p, ctx)), body);
+  for (let k = stages.length - 1; k >= 0; k--) {
+    const s = ctx.storage.get(stages[k].tensor.id)!;
+    if (s.origin) out = allocate(s.buffer, out);
+  }
+  return out;
+}
+
+function producer(p: Stage, ctx: NestContext): Stmt {
+  const nest = stageNest(p, ctx);
+  if (!p.doubleBuffered) return nest;
+  if (p.attach.kind !== 'at') throw new LowerError(`lower(${ctx.fn}): doubleBuffer(${p.name}): ${p.name} is not computed inside a loop; computeAt it first`);
+  return attr('double_buffer', ctx.storage.get(p.tensor.id)!.buffer, [], nest);
+}
