@@ -7,12 +7,14 @@
 
 import { isInt } from '../ir/dtype.js';
 import type { Binary, Expr } from '../ir/expr.js';
+import type { BoundSource } from './facts.js';
+import { factsOf } from './facts.js';
 import * as I from './interval.js';
 import type { Interval, Ranges } from './interval.js';
 import type { Linear } from './linear.js';
 import { divModAlternatives, linearOf } from './linear.js';
 
-export class Bounds {
+export class Bounds implements BoundSource {
   private readonly memo = new Map<Expr, Interval>();
 
   constructor(private readonly ranges: Ranges) {}
@@ -23,6 +25,14 @@ export class Bounds {
     const r = I.intersect(this.compute(e), I.dtypeRange(e.dtype));
     this.memo.set(e, r);
     return r;
+  }
+
+  interval(e: Expr): Interval {
+    return this.of(e);
+  }
+
+  linearInterval(l: Linear): Interval {
+    return this.ofLinear(l);
   }
 
   /** Bounds of a linear form: the sum of its terms' bounds, tightened by div/mod identities. */
@@ -51,7 +61,7 @@ export class Bounds {
       case 'not':
         return I.BOOL_RANGE;
       case 'select':
-        return I.union(this.of(e.t), this.of(e.f));
+        return I.union(this.assuming(e.cond, true).of(e.t), this.assuming(e.cond, false).of(e.f));
       case 'cast':
         return this.cast(e.value, e.dtype);
       case 'call':
@@ -68,6 +78,11 @@ export class Bounds {
         // Floats, loads and TE-only nodes: only the dtype bounds them (applied in `of`).
         return I.UNBOUNDED;
     }
+  }
+
+  private assuming(cond: Expr, holds: boolean): Bounds {
+    const facts = factsOf(cond, holds, this);
+    return facts.size === 0 ? this : new Bounds(new Map([...this.ranges, ...facts]));
   }
 
   private binary(e: Binary): Interval {

@@ -53,6 +53,7 @@ export function canonicalSum(e: Expr, ctx: RuleContext): Expr {
 
 /** Orders the operands of a product of two non-constants, so `j*i` and `i*j` meet. */
 function orderProduct(e: Binary): Expr {
+  if (e.a.kind === 'int' || e.b.kind === 'int') return e;
   return compareTerms(e.b, e.a) < 0 ? binary('mul', e.b, e.a) : e;
 }
 

@@ -52,6 +52,28 @@ function samePeriod(r: Linear, c: number, ctx: RuleContext): number | undefined 
   return Number.isFinite(k) && iv.max < (k + 1) * c ? k : undefined;
 }
 
+/**
+ * Writes r as f·b + s with f a proper factor of c and 0 ≤ s < f for every value, so that
+ * floordiv(r, c) = floordiv(b, c/f) and floormod(r, c) = floormod(b, c/f)·f + s. This is what
+ * undoes a split of a fused or tiled axis: floordiv(o*4 + i, 8) → floordiv(o, 2) for i in [0, 4).
+ * The largest factor that works is used.
+ */
+function factorSplit(r: Linear, c: number, ctx: RuleContext): { f: number; b: Linear; s: Linear } | undefined {
+  const factors = [...new Set(r.terms.map((t) => gcd(t.coeff, c)))].filter((f) => f > 1 && f < c).sort((x, y) => y - x);
+  for (const f of factors) {
+    const big = r.terms.filter((t) => t.coeff % f === 0);
+    const small: Linear = { terms: r.terms.filter((t) => t.coeff % f !== 0), constant: r.constant, dtype: r.dtype };
+    const k = samePeriod(small, f, ctx);
+    if (k === undefined || big.length === 0) continue;
+    return {
+      f,
+      b: { terms: big.map((t) => ({ ...t, coeff: t.coeff / f })), constant: k, dtype: r.dtype },
+      s: { ...small, constant: small.constant - k * f },
+    };
+  }
+  return undefined;
+}
+
 /** `x` when `l` is exactly one unscaled `op(x, c)` term. */
 function lone(l: Linear, op: 'floordiv' | 'floormod'): { x: Expr; c: number } | undefined {
   const t = l.terms[0];
@@ -72,11 +94,29 @@ function floorDivConst(e: Binary, c: number, ctx: RuleContext): Expr {
   const { r, c: d } = reduceCommon(r0, c);
   const k = samePeriod(r, d, ctx);
   if (k !== undefined) return plus(ctx, { ...q, constant: q.constant + k });
+  const fs = factorSplit(r, d, ctx);
+  if (fs) return plus(ctx, q, ctx.rewrite(binary('floordiv', linearToExpr(fs.b), intImm(d / fs.f, dtype))));
   const inner = lone(r, 'floordiv');
   // floordiv(floordiv(x, a), b) = floordiv(x, a·b) for positive a, b.
   if (inner && fitsInt(inner.c * d, dtype)) return plus(ctx, q, ctx.rewrite(binary('floordiv', inner.x, intImm(inner.c * d, dtype))));
   if (q.terms.length === 0 && q.constant === 0 && d === c) return e;
   return plus(ctx, q, binary('floordiv', linearToExpr(r), intImm(d, dtype)));
+}
+
+/** floormod(r, d) for a rest r with no multiples of d; undefined when no rule applies. */
+function reduceMod(r: Linear, d: number, ctx: RuleContext): Expr | undefined {
+  const dtype = r.dtype;
+  const k = samePeriod(r, d, ctx);
+  if (k !== undefined) return linearToExpr({ ...r, constant: r.constant - k * d });
+  const fs = factorSplit(r, d, ctx);
+  if (fs) {
+    const high = ctx.rewrite(binary('floormod', linearToExpr(fs.b), intImm(d / fs.f, dtype)));
+    return ctx.rewrite(binary('add', binary('mul', high, intImm(fs.f, dtype)), linearToExpr(fs.s)));
+  }
+  const inner = lone(r, 'floormod');
+  // floormod(floormod(x, a), b) = floormod(x, b) when b divides a.
+  if (inner && inner.c % d === 0) return ctx.rewrite(binary('floormod', inner.x, intImm(d, dtype)));
+  return undefined;
 }
 
 function floorModConst(e: Binary, c: number, ctx: RuleContext): Expr {
@@ -85,16 +125,10 @@ function floorModConst(e: Binary, c: number, ctx: RuleContext): Expr {
   const whole = linearOf(e.a);
   const { r: r0 } = splitByDivisor(whole, c);
   const { r, c: d, g } = reduceCommon(r0, c);
-  const k = samePeriod(r, d, ctx);
-  let out: Expr;
-  if (k !== undefined) {
-    out = linearToExpr({ ...r, constant: r.constant - k * d });
-  } else {
-    const inner = lone(r, 'floormod');
-    // floormod(floormod(x, a), b) = floormod(x, b) when b divides a.
-    if (inner && inner.c % d === 0) out = ctx.rewrite(binary('floormod', inner.x, intImm(d, dtype)));
-    else if (g === 1 && r.terms.length === whole.terms.length && r.constant === whole.constant) return e;
-    else out = binary('floormod', linearToExpr(r), intImm(d, dtype));
+  let out = reduceMod(r, d, ctx);
+  if (!out) {
+    if (g === 1 && r.terms.length === whole.terms.length && r.constant === whole.constant) return e;
+    out = binary('floormod', linearToExpr(r), intImm(d, dtype));
   }
   // floormod(g·r, g·d) = g·floormod(r, d).
   return g === 1 ? out : ctx.rewrite(binary('mul', out, intImm(g, dtype)));

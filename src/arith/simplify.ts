@@ -8,11 +8,12 @@
  *   simplify(floordiv(i*8 + j, 8), {j: [0, 7]})  →  i
  */
 
-import type { Expr, Let, Reduce } from '../ir/expr.js';
+import type { Expr, Let, Logic, Reduce, Select } from '../ir/expr.js';
 import { isConst } from '../ir/expr.js';
 import { children, withChildren } from '../ir/visit.js';
 import { Bounds } from './bounds.js';
 import type { RuleContext } from './context.js';
+import { factsOf } from './facts.js';
 import type { Const } from './fold.js';
 import { foldBinary, foldCall, foldCast } from './fold.js';
 import type { Interval, Ranges } from './interval.js';
@@ -53,6 +54,8 @@ export class Simplifier implements RuleContext {
     let out: Expr;
     if (e.kind === 'let') out = this.simplifyLet(e);
     else if (e.kind === 'reduce') out = this.simplifyReduce(e);
+    else if (e.kind === 'select') out = this.simplifySelect(e);
+    else if (e.kind === 'logic') out = this.simplifyLogic(e);
     else out = this.rewrite(withChildren(e, children(e).map((k) => this.simplify(k))));
     this.memo.set(e, out);
     this.memo.set(out, out);
@@ -94,6 +97,26 @@ export class Simplifier implements RuleContext {
       default:
         return e;
     }
+  }
+
+  /** Each branch is simplified knowing what the condition says when it is taken. */
+  private simplifySelect(e: Select): Expr {
+    const cond = this.simplify(e.cond);
+    const t = this.assuming(cond, true).simplify(e.t);
+    const f = this.assuming(cond, false).simplify(e.f);
+    return this.rewrite(withChildren(e, [cond, t, f]));
+  }
+
+  /** `b` matters in `a && b` only when a holds, and in `a || b` only when it does not. */
+  private simplifyLogic(e: Logic): Expr {
+    const a = this.simplify(e.a);
+    const b = this.assuming(a, e.op === 'and').simplify(e.b);
+    return this.rewrite(withChildren(e, [a, b]));
+  }
+
+  private assuming(cond: Expr, holds: boolean): Simplifier {
+    const facts = factsOf(cond, holds, this);
+    return facts.size === 0 ? this : this.scoped([...facts]);
   }
 
   /** The body is simplified knowing the bound variable's range. */
