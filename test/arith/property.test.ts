@@ -70,7 +70,7 @@ type Spec = ([number, number] | undefined)[];
 function toRanges(spec: Spec): Map<number, Interval> {
   const m = new Map<number, Interval>();
   spec.forEach((r, k) => {
-    if (r) m.set(VARS[k]!.id, { min: r[0], max: r[0] + r[1] - 1 });
+    if (r) m.set(VARS[k].id, { min: r[0], max: r[0] + r[1] - 1 });
   });
   return m;
 }
@@ -80,7 +80,7 @@ function envs(spec: Spec, points: [number, number, number][]): Map<number, numbe
     const env = new Map<number, number>();
     spec.forEach((r, k) => {
       const [lo, ext] = r ?? [-40, 81];
-      env.set(VARS[k]!.id, lo + Math.floor(p[k]! * ext));
+      env.set(VARS[k].id, lo + Math.floor(p[k] * ext));
     });
     return env;
   });
