@@ -7,6 +7,7 @@ import type { Analyzer } from '../../arith/index.js';
 import type { Buffer, Expr, Var } from '../../ir/expr.js';
 import { substitute, visit } from '../../ir/visit.js';
 import type { Stmt } from '../../tir/stmt.js';
+import { seq } from '../../tir/stmt.js';
 import { mutateStmt, visitStmt } from '../../tir/visit.js';
 
 /** A TIR pass met IR it cannot transform; names the pass, the function and the problem. */
@@ -120,4 +121,30 @@ export function bindLoop(an: Analyzer, v: Var, min: Expr, extent: Expr): void {
   const lo = an.interval(min);
   const ext = an.interval(extent);
   an.bind(v, { min: lo.min, max: lo.max + Math.max(ext.max, 1) - 1 });
+}
+
+/** `s` with each directly nested statement replaced by `f(child)`; `s` itself when none changed. */
+export function mapBody(s: Stmt, f: (child: Stmt) => Stmt): Stmt {
+  switch (s.kind) {
+    case 'for':
+    case 'allocate':
+    case 'attr':
+    case 'let':
+    case 'assert': {
+      const body = f(s.body);
+      return body === s.body ? s : { ...s, body };
+    }
+    case 'if': {
+      const then = f(s.then);
+      const otherwise = s.otherwise ? f(s.otherwise) : null;
+      return then === s.then && otherwise === s.otherwise ? s : { ...s, then, otherwise };
+    }
+    case 'seq': {
+      const body = s.body.map(f);
+      return body.every((b, k) => b === s.body[k]) ? s : seq(...body);
+    }
+    case 'store':
+    case 'noop':
+      return s;
+  }
 }
