@@ -13,9 +13,7 @@
 import type { Expr, IterVar } from '../ir/expr.js';
 import { add, intImm, sub } from '../ir/expr.js';
 import { substitute, visit } from '../ir/visit.js';
-import { evalInterval } from '../arith/bounds.js';
-import type { Interval } from '../arith/interval.js';
-import { simplify } from '../arith/simplify.js';
+import { evalInterval, simplify, type Interval } from '../arith/index.js';
 import type { Schedule, Stage } from '../schedule/index.js';
 import { leafExtents, rootOffsets } from '../schedule/index.js';
 import { LowerError } from './error.js';
@@ -41,7 +39,10 @@ export interface StageBound {
   readonly outer: readonly Loop[];
   /** the stage's own loops, in leaf order */
   readonly loops: readonly Loop[];
-  /** root axis var id → offset from the region min (spatial) or domain min (reduce) */
+  /** every axis (root, derived, leaf) by var id → its extent in this nest */
+  readonly extents: ReadonlyMap<number, number>;
+  /** every axis by var id → its value as an expression of the loops; for a root axis, the
+   *  offset from its region min (spatial) or domain min (reduce) */
   readonly offsets: ReadonlyMap<number, Expr>;
   /** root axis var id → its value */
   readonly values: ReadonlyMap<number, Expr>;
@@ -88,18 +89,16 @@ function boundOf(st: Stage, region: readonly RegionDim[], outer: readonly Loop[]
     return { iv, extent, elided: extent === 1 && st.annotation(iv)?.kind !== 'bind' };
   });
   const leafVals = new Map(loops.map((l): [number, Expr] => [l.iv.var.id, l.elided ? intImm(0) : l.iv.var]));
-  const all = rootOffsets(st.relations, leafVals, extents);
-  const offsets = new Map<number, Expr>();
+  const offsets = rootOffsets(st.relations, leafVals, extents);
   const values = new Map<number, Expr>();
   const ranges = loopRanges([...outer, ...loops]);
   const setRoot = (iv: IterVar, min: Expr): void => {
-    const off = all.get(iv.var.id)!;
-    offsets.set(iv.var.id, off);
+    const off = offsets.get(iv.var.id)!;
     values.set(iv.var.id, simplify(min.kind === 'int' && min.value === 0 ? off : add(min, off), ranges));
   };
   st.axis.forEach((a, d) => setRoot(a, region[d].min));
   st.reduceAxis.forEach((r) => setRoot(r, intImm(r.min)));
-  return { region, outer, loops, offsets, values };
+  return { region, outer, loops, extents, offsets, values };
 }
 
 /** The union of what every reader reads of `st` while the loops in `outer` are fixed. */

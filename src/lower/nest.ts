@@ -9,9 +9,8 @@
  *     for (i.inner.init, 0, 8) { C[i.outer*8 + i.inner.init] = 0.0f }
  *     for (k, 0, 16) { for (i.inner, 0, 8) { C[i.outer*8 + i.inner] = C[..] + A[..] } }
  *
- * A store is guarded only by conditions that are not provably true: a root value outside its
- * region or domain (splits that do not divide, regions that overhang the domain), and the
- * reduction's `where`. A stage computed at loop L is emitted at the top of L's body, inside an
+ * A store is guarded only by conditions that are not provably true: splits that do not divide,
+ * regions that overhang the domain, and the reduction's `where`. A stage computed at loop L is emitted at the top of L's body, inside an
  * `allocate` of its buffer that also covers the rest of the body, where its readers are.
  */
 
@@ -19,8 +18,7 @@ import type { Expr, IterVar, ReduceOp } from '../ir/expr.js';
 import { add, and, ge, intImm, load, lt, max, min, mul, sub, variable } from '../ir/expr.js';
 import { exprKey } from '../ir/equal.js';
 import { substitute, transform } from '../ir/visit.js';
-import { canProve, simplify } from '../arith/simplify.js';
-import type { Interval } from '../arith/interval.js';
+import { canProve, simplify, type Interval } from '../arith/index.js';
 import type { Stage } from '../schedule/index.js';
 import { reduceIdentity } from '../te/compute.js';
 import type { ForKind, Stmt, ThreadTag } from '../tir/stmt.js';
@@ -51,11 +49,11 @@ export function stageNest(st: Stage, ctx: NestContext): Stmt {
   const index = st.axis.map((a) => simplify(out.origin ? b.offsets.get(a.var.id)! : b.values.get(a.var.id)!, ranges));
   const value = (e: Expr): Expr => lowerReads(substitute(e, b.values), ctx, ranges);
   const body = ctx.bodies.get(st)!;
-  const spatial = guards(st, b, st.axis, ranges);
+  const spatial = guards(st, b, false, ranges);
   if (body.kind !== 'reduce') return wrap(st, b.loops, guarded(spatial, storeTo(out, index, value(body))), ctx);
 
   const first = b.loops.findIndex((l) => l.iv.iterType === 'reduce');
-  const conds = [...spatial, ...guards(st, b, st.reduceAxis, ranges)];
+  const conds = guards(st, b, true, ranges);
   if (body.where) conds.push(value(body.where));
   const acc = load(out.buffer, index);
   const update = wrap(st, b.loops.slice(first), guarded(conds, storeTo(out, index, COMBINE[body.op](acc, value(body.source)))), ctx);
@@ -83,20 +81,27 @@ function lowerReads(e: Expr, ctx: NestContext, ranges: ReadonlyMap<number, Inter
   });
 }
 
-/** Conditions (not provably true) that keep each root value inside its region and domain. */
-function guards(st: Stage, b: StageBound, roots: readonly IterVar[], ranges: ReadonlyMap<number, Interval>): Expr[] {
+/**
+ * Conditions (not provably true) that drop the points a nest visits but must not compute: where a
+ * split that does not divide its axis overshoots (`i.outer*8 + i.inner < 30`), and, for a stage
+ * computed inside another, where its region overhangs its domain. `reduce` includes the splits of
+ * reduce axes (the update needs them, the init does not).
+ */
+function guards(st: Stage, b: StageBound, reduce: boolean, ranges: ReadonlyMap<number, Interval>): Expr[] {
   const out = new Map<string, Expr>();
   const need = (c: Expr): void => {
     if (!canProve(c, ranges)) out.set(exprKey(c), c);
   };
-  for (const r of roots) {
-    const offset = b.offsets.get(r.var.id)!;
-    const value = b.values.get(r.var.id)!;
-    const d = st.axis.indexOf(r);
-    need(lt(offset, d >= 0 ? b.region[d].extent : r.extent));
-    if (d < 0) continue;
-    need(ge(value, r.min));
-    need(lt(value, r.min + r.extent));
+  const ext = (iv: IterVar): number => b.extents.get(iv.var.id)!;
+  for (const r of st.relations) {
+    if (r.kind !== 'split' || (r.parent.iterType === 'reduce' && !reduce)) continue;
+    if (ext(r.outer) * ext(r.inner) > ext(r.parent)) need(lt(simplify(b.offsets.get(r.parent.var.id)!, ranges), ext(r.parent)));
+  }
+  if (st.attach.kind !== 'at') return [...out.values()];
+  for (const a of st.axis) {
+    const value = b.values.get(a.var.id)!;
+    need(ge(value, a.min));
+    need(lt(value, a.min + a.extent));
   }
   return [...out.values()];
 }

@@ -12,9 +12,7 @@
 import type { Expr } from '../ir/expr.js';
 import { add, floordiv, intImm, max, min, mul, sub } from '../ir/expr.js';
 import { usesVar } from '../ir/visit.js';
-import { evalInterval } from '../arith/bounds.js';
-import type { Ranges } from '../arith/interval.js';
-import { simplify } from '../arith/simplify.js';
+import { evalInterval, simplify, type Ranges } from '../arith/index.js';
 import { LowerError } from './error.js';
 
 export interface SymRange {
