@@ -21,12 +21,13 @@ export const UNBOUNDED: Interval = { min: -Infinity, max: Infinity };
 export const BOOL_RANGE: Interval = { min: 0, max: 1 };
 
 export function point(v: number): Interval {
-  return { min: v, max: v };
+  return interval(v, v);
 }
 
+/** An interval from computed ends: NaN (no limit) widens to unbounded, -0 becomes 0. */
 export function interval(min: number, max: number): Interval {
   if (Number.isNaN(min) || Number.isNaN(max)) return UNBOUNDED;
-  return { min, max };
+  return { min: min === 0 ? 0 : min, max: max === 0 ? 0 : max };
 }
 
 export function isPoint(a: Interval): boolean {
@@ -75,7 +76,7 @@ export function add(a: Interval, b: Interval): Interval {
 }
 
 export function neg(a: Interval): Interval {
-  return { min: -a.max, max: -a.min };
+  return interval(-a.max, -a.min);
 }
 
 export function sub(a: Interval, b: Interval): Interval {
@@ -135,7 +136,7 @@ export function floorMod(a: Interval, b: Interval): Interval {
   if (isPoint(b) && b.min > 0) {
     const c = b.min;
     const k = Math.floor(a.min / c);
-    if (Number.isFinite(k) && a.max < (k + 1) * c) return { min: a.min - k * c, max: a.max - k * c };
+    if (Number.isFinite(k) && a.max < (k + 1) * c) return interval(a.min - k * c, a.max - k * c);
     return a.min >= 0 ? { min: 0, max: Math.min(c - 1, a.max) } : { min: 0, max: c - 1 };
   }
   if (strictlyPositive(b)) {
@@ -153,7 +154,7 @@ export function truncMod(a: Interval, b: Interval): Interval {
   if (a.min >= 0) return floorMod(a, mag);
   if (a.max <= 0) return neg(floorMod(neg(a), mag));
   const m = mag.max - 1;
-  return { min: Math.max(-m, a.min), max: Math.min(m, a.max) };
+  return interval(Math.max(-m, a.min), Math.min(m, a.max));
 }
 
 export function min(a: Interval, b: Interval): Interval {

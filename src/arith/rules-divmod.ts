@@ -7,7 +7,7 @@
  * their floor forms when both operands are provably non-negative, where the two agree.
  */
 
-import { isInt } from '../ir/dtype.js';
+import { isFloat, isInt } from '../ir/dtype.js';
 import type { Binary, Expr } from '../ir/expr.js';
 import { binary, intImm } from '../ir/expr.js';
 import type { RuleContext } from './context.js';
@@ -143,6 +143,8 @@ function byRange(e: Binary, ctx: RuleContext): Expr {
 }
 
 export function rewriteDivMod(e: Binary, ctx: RuleContext): Expr {
+  // x / 1.0 is exactly x, NaN and -0.0 included; no other float rule is safe.
+  if (isFloat(e.dtype)) return e.op === 'div' && e.b.kind === 'float' && e.b.value === 1 ? e.a : e;
   if (!isInt(e.dtype)) return e;
   const c = e.b.kind === 'int' ? e.b.value : undefined;
   if (e.op === 'div' || e.op === 'mod') {

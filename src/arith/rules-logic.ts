@@ -92,6 +92,13 @@ export function rewriteCmp(e: Compare, ctx: RuleContext): Expr {
   return out && !exprEqual(out, e) ? ctx.rewrite(out) : e;
 }
 
+/** True when `y` is the negation of `x`: `!x`, or the opposite comparison of the same operands. */
+function negates(x: Expr, y: Expr): boolean {
+  if (y.kind === 'not') return exprEqual(y.a, x);
+  if (x.kind !== 'cmp' || y.kind !== 'cmp' || isFloat(x.a.dtype) || NEGATE[x.op] !== y.op) return false;
+  return exprEqual(x.a, y.a) && exprEqual(x.b, y.b);
+}
+
 export function rewriteLogic(e: Logic, _ctx: RuleContext): Expr {
   const { a, b } = e;
   const absorbing = e.op === 'and' ? 0 : 1;
@@ -101,7 +108,7 @@ export function rewriteLogic(e: Logic, _ctx: RuleContext): Expr {
   ] as const) {
     if (isBoolConst(x)) return (x.value !== 0 ? 1 : 0) === absorbing ? boolImm(absorbing === 1) : y;
     // x && !x is false, x || !x is true.
-    if (y.kind === 'not' && exprEqual(y.a, x)) return boolImm(e.op === 'or');
+    if (negates(x, y)) return boolImm(e.op === 'or');
   }
   return exprEqual(a, b) ? a : e;
 }
