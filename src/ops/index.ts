@@ -1,0 +1,15 @@
+/**
+ * @file The op library's public surface. Importing it loads every op module, each of which
+ * registers its ops, so `getOp` sees the whole op set.
+ */
+
+import './unary.js';
+import './activation.js';
+import './binary.js';
+
+export type { FusionPattern, OpDef } from './registry.js';
+export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';
+export type { ComputeContext, ConcreteType, ConstantLookup, InferContext, NodeContext } from './context.js';
+export { computeNode, inferNode } from './context.js';
+export { OpError } from './errors.js';
+export { broadcastShapes, normalizeAxis, unknownDim } from './shape.js';
