@@ -122,7 +122,7 @@ function num(x: number): string {
 /** The shortest decimal that reads back as the same float32. */
 function f32(x: number): string {
   if (!Number.isFinite(x) || x === 0) return num(x);
-  for (let p = 1; p < 9; p++) {
+  for (let p = 1; p <= 9; p++) {
     const s = Number(x.toPrecision(p));
     if (Math.fround(s) === x) return String(s);
   }

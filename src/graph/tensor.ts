@@ -56,16 +56,17 @@ function checkShape(shape: readonly number[], where: string): void {
 }
 
 /** A tensor over `data`, which must be the dtype's array type and hold exactly the shape's elements. */
-export function hostTensor<D extends DType>(dtype: D, shape: readonly number[], data: ArrayOf[D]): HostTensorOf<D> {
+export function hostTensor(dtype: DType, shape: readonly number[], data: TypedData): HostTensor {
   const where = `tensor ${dtype}[${shape.join(', ')}]`;
   checkShape(shape, where);
   if (!(data instanceof CTOR[dtype])) throw new GraphError(where, `data is a ${data.constructor.name}, expected ${CTOR[dtype].name}`);
   if (data.length !== shapeSize(shape)) throw new GraphError(where, `data has ${data.length} elements, the shape needs ${shapeSize(shape)}`);
-  return { dtype, shape: [...shape], data };
+  // the instanceof check above pairs `data` with `dtype`, which TS cannot follow through the union
+  return { dtype, shape: [...shape], data } as HostTensor;
 }
 
 /** A zero-filled tensor. */
-export function zeros<D extends DType>(dtype: D, shape: readonly number[]): HostTensorOf<D> {
+export function zeros(dtype: DType, shape: readonly number[]): HostTensor {
   checkShape(shape, `zeros ${dtype}[${shape.join(', ')}]`);
   return hostTensor(dtype, shape, new CTOR[dtype](shapeSize(shape)));
 }
@@ -75,8 +76,7 @@ export function zeros<D extends DType>(dtype: D, shape: readonly number[]): Host
  * converts them; int64 accepts numbers (which must be integers) or bigints; bool stores 0/1.
  */
 export function tensorOf(dtype: DType, shape: readonly number[], values: readonly (number | bigint | boolean)[]): HostTensor {
-  // a HostTensorOf<D> is a member of the HostTensor union; TS cannot see it for a generic D
-  const t = zeros(dtype, shape) as HostTensor;
+  const t = zeros(dtype, shape);
   if (values.length !== t.data.length) {
     throw new GraphError(`tensor ${dtype}[${shape.join(', ')}]`, `got ${values.length} values, the shape needs ${t.data.length}`);
   }
