@@ -135,7 +135,7 @@ export class LaneWidener {
     const indices = e.indices.map((i) => this.expr(i));
     if (!allDefined(indices)) return undefined;
     if (indices.every((i) => i.lanes === 1)) return load(e.buffer, indices);
-    return indices.length === 1 && indices[0]!.kind === 'ramp' ? load(e.buffer, indices) : undefined;
+    return indices.length === 1 && indices[0].kind === 'ramp' ? load(e.buffer, indices) : undefined;
   }
 
   /**
@@ -174,7 +174,7 @@ export class LaneWidener {
     const ix = l.indices[0];
     if (l.indices.length !== 1 || l.buffer.shape.length !== 1 || !ix) return false;
     const r = this.an.interval(ix);
-    return r.min >= 0 && r.max < l.buffer.shape[0]!;
+    return r.min >= 0 && r.max < l.buffer.shape[0];
   }
 
   /**
@@ -208,7 +208,7 @@ export class LaneWidener {
 
   /** Stores need a ramp index: a uniform index would write one element from every lane. */
   private store(s: Store, mask: Expr | null): Stmt | undefined {
-    const index = s.indices.length === 1 ? this.expr(s.indices[0]!) : undefined;
+    const index = s.indices.length === 1 ? this.expr(s.indices[0]) : undefined;
     const value = this.expr(s.value);
     if (!index || index.kind !== 'ramp' || !value) return undefined;
     if (!mask) return store(s.buffer, [index], this.vec(value));

@@ -67,14 +67,14 @@ describe('tir.vectorize', () => {
   it('keeps an accumulator, a dependence between lanes, a gather and an inner loop serial', () => {
     // Rule: each of these would change the result or need a gather; the loop just becomes serial.
     for (const name of ['accumulator', 'dependence', 'gather', 'innerLoop'] as const) {
-      const out = body(vectorize.run(programs[name]!(), ctx));
+      const out = body(vectorize.run(programs[name](), ctx));
       expect(out.startsWith('for (j, 0, 8) {'), name).toBe(true);
     }
   });
 
   it('turns an if on the vector variable into selects when every lane is in bounds', () => {
     // Rule: if (j < 5) S1 else S2 → S1 with mask j < 5, S2 with mask !(j < 5).
-    expect(body(vectorize.run(programs.guardInBounds!(), ctx))).toBe(
+    expect(body(vectorize.run(programs.guardInBounds(), ctx))).toBe(
       [
         'B[ramp(0, 1, 8)] = select(ramp(0, 1, 8) < x8(5), A[ramp(0, 1, 8)], B[ramp(0, 1, 8)])',
         'B[ramp(0, 1, 8)] = select(!(ramp(0, 1, 8) < x8(5)), x8(-1.0f), B[ramp(0, 1, 8)])',
@@ -85,32 +85,32 @@ describe('tir.vectorize', () => {
 
   it('keeps a tail guard serial when its lanes would leave the buffer', () => {
     // Rule: in the last tile, lanes 30 and 31 of A[i*8 + j + 2] are past the end of A.
-    expect(body(vectorize.run(programs.guardTail!(), ctx))).toContain('  for (j, 0, 8) {\n    if (');
+    expect(body(vectorize.run(programs.guardTail(), ctx))).toContain('  for (j, 0, 8) {\n    if (');
   });
 
   it('keeps uniform conditions as ifs, strides ramps, and widens lets', () => {
     // Rule: a condition without j stays a scalar if; A[j*2] with j from 4 is ramp(8, 2, 8);
     // a let whose value depends on j becomes a vector let.
-    expect(body(vectorize.run(programs.uniformIf!(), ctx))).toContain('if (i < 2) {\n    B[ramp(i * 8, 1, 8)] = exp(A[ramp(0, 1, 8)])');
-    expect(body(vectorize.run(programs.strided!(), ctx))).toBe('B[ramp(4, 1, 8)] = A[ramp(4 * 2, 2, 8)]\n');
-    const lets = body(vectorize.run(programs.lets!(), ctx));
+    expect(body(vectorize.run(programs.uniformIf(), ctx))).toContain('if (i < 2) {\n    B[ramp(i * 8, 1, 8)] = exp(A[ramp(0, 1, 8)])');
+    expect(body(vectorize.run(programs.strided(), ctx))).toBe('B[ramp(4, 1, 8)] = A[ramp(4 * 2, 2, 8)]\n');
+    const lets = body(vectorize.run(programs.lets(), ctx));
     expect(lets).toBe('let x = float32x8(ramp(0, 1, 8))\nB[ramp(0, 1, 8)] = (let y = x * x in y + A[ramp(31, -1, 8)])\n');
   });
 
   it('keeps a select with a vector condition only when both branches are in bounds', () => {
     // Rule: select(j >= 1, A[j - 1], 0) reads A[-1] on lane 0 once both branches are evaluated.
-    expect(body(vectorize.run(programs.padSelect!(), ctx)).startsWith('for (j, 0, 8)')).toBe(true);
+    expect(body(vectorize.run(programs.padSelect(), ctx)).startsWith('for (j, 0, 8)')).toBe(true);
   });
 
   it('substitutes a loop of one lane', () => {
-    expect(body(vectorize.run(programs.extentOne!(), ctx))).toBe('B[3] = A[3]\n');
+    expect(body(vectorize.run(programs.extentOne(), ctx))).toBe('B[3] = A[3]\n');
   });
 
   it('produces verified functions that compute the same buffers', () => {
     const names = Object.keys(programs);
     fc.assert(
       fc.property(fc.constantFrom(...names), fc.integer(), (name, seed) => {
-        const before = programs[name]!();
+        const before = programs[name]();
         const after = vectorize.run(before, ctx);
         verifyFunc(after);
         const [a, b] = runBoth(before, after, seed);

@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { add, and, buffer, floatImm, ge, intImm, load, lt, mul, sub, variable } from '../../../src/ir/expr.js';
+import { forLoop, ifThenElse, primFunc, store } from '../../../src/tir/stmt.js';
+import type { ForKind, PrimFunc } from '../../../src/tir/stmt.js';
+import { printFunc, printStmt } from '../../../src/tir/print.js';
+import { makePassContext } from '../../../src/passes/pass.js';
+import { loopPartition } from '../../../src/passes/tir/loopPartition.js';
+import { runBoth } from './interp.js';
+
+const ctx = makePassContext();
+const io = variable('io');
+const ii = variable('ii');
+
+/** B[io*8 + ii] = A[io*8 + ii] + 1 over ceil(n/8) tiles of 8, guarded by io*8 + ii < n. */
+function tail(n: number, kind: ForKind = 'serial'): PrimFunc {
+  const A = buffer('A', 'float32', [n]);
+  const B = buffer('B', 'float32', [n]);
+  const x = add(mul(io, 8), ii);
+  const guarded = ifThenElse(lt(x, n), store(B, [x], add(load(A, [x]), floatImm(1))));
+  return primFunc('tail', [A, B], forLoop(io, intImm(0), intImm(Math.ceil(n / 8)), forLoop(ii, intImm(0), intImm(8), guarded), kind));
+}
+
+/** A 1-D "convolution" with padding: B[h] = Σ_r (0 <= h + r - 1 < n ? A[h + r - 1] : 0). */
+function padded(n: number): PrimFunc {
+  const A = buffer('A', 'float32', [n]);
+  const B = buffer('B', 'float32', [n]);
+  const h = variable('h');
+  const r = variable('r');
+  const src = sub(add(h, r), 1);
+  const acc = store(B, [h], add(load(B, [h]), load(A, [src])));
+  return primFunc('pad', [A, B], forLoop(h, intImm(0), intImm(n), forLoop(r, intImm(0), intImm(3), ifThenElse(and(ge(src, 0), lt(src, n)), acc))));
+}
+
+describe('tir.loopPartition', () => {
+  it('splits the outer loop into full tiles and the last partial tile', () => {
+    // Rule: io*8 + ii < 30 holds for io ∈ [0, 3); for io = 3 it holds for ii ∈ [0, 6) only,
+    // and is false for ii ∈ [6, 8), so that part disappears.
+    expect(printFunc(loopPartition.run(tail(30), ctx))).toBe(
+      [
+        'func tail(A: float32[30], B: float32[30]) {',
+        '  for (io, 0, 3) {',
+        '    for (ii, 0, 8) {',
+        '      B[io * 8 + ii] = A[io * 8 + ii] + 1.0f',
+        '    }',
+        '  }',
+        '  for (io, 3, 1) {',
+        '    for (ii, 0, 6) {',
+        '      B[io * 8 + ii] = A[io * 8 + ii] + 1.0f',
+        '    }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('removes a guard that holds everywhere without cutting the loop', () => {
+    // Rule: with n = 32 the guard always holds; one loop remains, branch-free.
+    expect(printStmt(loopPartition.run(tail(32), ctx).body)).toBe('for (io, 0, 4) {\n  for (ii, 0, 8) {\n    B[io * 8 + ii] = A[io * 8 + ii] + 1.0f\n  }\n}\n');
+  });
+
+  it('finds a guard-free middle range for padding, then partitions the borders by r', () => {
+    // Rule: 0 <= h + r - 1 < 10 for all r ∈ [0, 3) exactly when h ∈ [1, 9); at h = 0 only
+    // r ∈ [1, 3) reads A, at h = 9 only r ∈ [0, 2).
+    expect(printStmt(loopPartition.run(padded(10), ctx).body)).toBe(
+      [
+        'for (h, 0, 1) {',
+        '  for (r, 1, 2) {',
+        '    B[h] = B[h] + A[h + r - 1]',
+        '  }',
+        '}',
+        'for (h, 1, 8) {',
+        '  for (r, 0, 3) {',
+        '    B[h] = B[h] + A[h + r - 1]',
+        '  }',
+        '}',
+        'for (h, 9, 1) {',
+        '  for (r, 0, 2) {',
+        '    B[h] = B[h] + A[h + r - 1]',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('does not cut vectorized or thread loops', () => {
+    expect(printStmt(loopPartition.run(tail(30, 'vectorized'), ctx).body)).toMatch(/^vectorized \(io, 0, 4\)/);
+  });
+
+  it('computes the same buffers as before', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.integer(), (n, pad, seed) => {
+        const before = pad ? padded(n) : tail(n);
+        const [a, b] = runBoth(before, loopPartition.run(before, ctx), seed);
+        expect(b).toEqual(a);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('handles a long loop by sampling seeds', () => {
+    // Rule: 1000 tiles of 8 with n = 7999: the first 999 tiles are full.
+    const out = printStmt(loopPartition.run(tail(7999), ctx).body);
+    expect(out).toContain('for (io, 0, 999) {');
+    expect(out).toContain('for (io, 999, 1) {\n  for (ii, 0, 7) {');
+  });
+});
