@@ -9,10 +9,11 @@
  *   2. storageFlatten      one flat index per access, from here on
  *   3. simplify            clean the flat indices, fold guards that always hold
  *   4. loopPartition       cut the remaining guards out of the hot loops
- *   5. simplify            fold what partitioning made constant (extent-1 remainders, …)
- *   6. unroll              copy out unrolled loops, so their copies can be simplified and vectorized
+ *   5. unroll              copy out unrolled loops
+ *   6. simplify            fold what partitioning and unrolling made constant (extent-1
+ *                          remainders, substituted copies), so vectorize sees clean indices
  *   7. vectorize           vectorized loops → ramps/broadcasts (needs flat indices)
- *   8. simplify            clean copies and ramp bases
+ *   8. simplify            clean ramp bases and vector conditions
  *   9. removeNoOp          drop what the passes above emptied
  *  10. boundsCheck         only with config.boundsCheck; last, so it checks the final accesses
  *  11. verify              the invariants code generators rely on
@@ -37,8 +38,8 @@ export const tirPipeline: readonly Pass<PrimFunc>[] = [
   storageFlatten,
   simplify,
   loopPartition,
-  simplify,
   unroll,
+  simplify,
   vectorize,
   simplify,
   removeNoOp,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { add, buffer, floatImm, intImm, load, lt, mul, variable } from '../../../src/ir/expr.js';
+import { add, buffer, floatImm, ge, intImm, load, lt, mul, select, variable } from '../../../src/ir/expr.js';
 import { allocate, attr, forLoop, ifThenElse, primFunc, seq, store } from '../../../src/tir/stmt.js';
 import type { PrimFunc } from '../../../src/tir/stmt.js';
 import { printFunc } from '../../../src/tir/print.js';
@@ -36,6 +36,16 @@ function staged(): PrimFunc {
   return primFunc('staged', [A, C], allocate(S, forLoop(k, intImm(0), intImm(6), seq(fill, use))));
 }
 
+/** Row tiles of 8 with columns vectorized and an if on the column: masked stores and selects. */
+function masked(): PrimFunc {
+  const A = buffer('A', 'float32', [3, 8]);
+  const B = buffer('B', 'float32', [3, 8]);
+  const [i, j] = [variable('i'), variable('j')];
+  const pick = select(ge(j, 2), load(A, [i, j]), floatImm(3));
+  const body = ifThenElse(lt(j, 5), store(B, [i, j], pick), store(B, [i, j], floatImm(-1)));
+  return primFunc('masked', [A, B], forLoop(i, intImm(0), intImm(3), forLoop(j, intImm(0), intImm(8), body, 'vectorized')));
+}
+
 describe('tirPipeline', () => {
   it('turns a guarded, unrolled, vectorized GEMM into branch-free vector code', () => {
     // Rule: the full row tile loses its guard (partition), k is copied out (unroll), j becomes
@@ -67,7 +77,7 @@ describe('tirPipeline', () => {
   it('computes what the lowered function computes, with and without bounds checks', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.integer(), (m, checked, seed) => {
-        for (const before of [gemm(m), staged()]) {
+        for (const before of [gemm(m), staged(), masked()]) {
           const after = optimizeTir(before, makePassContext({ boundsCheck: checked }));
           const [a, b] = runBoth(before, after, seed);
           expect(b).toEqual(a);
@@ -75,6 +85,12 @@ describe('tirPipeline', () => {
       }),
       { numRuns: 10 },
     );
+  });
+
+  it('vectorizes an if on the vector variable into masked stores', () => {
+    // Rule: every lane of A and B is in bounds, so the guard becomes selects on both stores.
+    const out = printFunc(optimizeTir(masked(), makePassContext()));
+    expect(out).toContain('B[ramp(i * 8, 1, 8)] = select(ramp(0, 1, 8) >= x8(5), x8(-1.0f), B[ramp(i * 8, 1, 8)])');
   });
 
   it('dumps the IR after each pass that runs, and skips disabled passes', () => {
