@@ -1,0 +1,141 @@
+/**
+ * @file Turning C source into a shared library with the system compiler, through a disk cache.
+ *
+ * Flags: -O3 -march=native -fopenmp as the target promises; -fwrapv because kiln's int32 wraps
+ * (and C's signed overflow is undefined); -fno-math-errno so sqrt and friends inline and
+ * vectorize (results are unchanged); -ffp-contract=fast by default, which lets GCC fuse a * b + c
+ * into one FMA: a GEMM needs it to reach peak, and it changes float results by at most the one
+ * rounding it removes, so tests compare float results with the JS reference within a relative
+ * tolerance. `fpContract: 'off'` gives results identical to JS for + - * /.
+ *
+ * Cache: `<dir>/<sha256>.so`, keyed by the source, the flags, the compiler's `--version` text
+ * and the CPU (model and feature flags, since -march=native depends on them). A library is
+ * compiled to a temporary name in the same directory and renamed into place, so a crash
+ * mid-compile never leaves an entry that a later run would load.
+ */
+
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { arch, cpus } from 'node:os';
+import { join } from 'node:path';
+
+export interface CompilerOptions {
+  /** the compiler program (a name looked up in PATH, or a path) */
+  readonly cc: string;
+  readonly cacheDir: string;
+  readonly fpContract: 'fast' | 'off';
+}
+
+/** No C compiler could be run; the other targets do not need one. */
+export class CompilerNotFoundError extends Error {
+  constructor(cc: string, why: string) {
+    super(`C compiler '${cc}' could not be run (${why}); install one (gcc or clang), or use the 'js' or 'wasm' target, which still work`);
+    this.name = 'CompilerNotFoundError';
+  }
+}
+
+/** The compiler rejected the source; `log` holds its complete output. */
+export class CompileError extends Error {
+  constructor(
+    cc: string,
+    readonly log: string,
+  ) {
+    super(`C compiler '${cc}' failed:\n${log.length > 4000 ? `${log.slice(0, 4000)}\n[... log truncated]` : log}`);
+    this.name = 'CompileError';
+  }
+}
+
+export function compilerFlags(fpContract: 'fast' | 'off'): string[] {
+  return [
+    '-O3',
+    '-march=native',
+    '-fopenmp',
+    '-shared',
+    '-fPIC',
+    '-std=gnu11',
+    '-fwrapv',
+    '-fno-math-errno',
+    `-ffp-contract=${fpContract}`,
+    '-fvisibility=hidden',
+    '-Wno-psabi',
+  ];
+}
+
+interface RunResult {
+  readonly ok: boolean;
+  readonly output: string;
+  readonly missing: string | null;
+}
+
+function runProgram(program: string, args: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(program, args, { maxBuffer: 64 << 20, timeout: 300_000 }, (err, stdout, stderr) => {
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      const missing = code === 'ENOENT' || code === 'EACCES' ? code : null;
+      resolve({ ok: !err, output: `${stdout}${stderr}`, missing });
+    });
+  });
+}
+
+const versions = new Map<string, Promise<string>>();
+
+/** `cc --version`, asked once per compiler per process. */
+async function compilerVersion(cc: string): Promise<string> {
+  let pending = versions.get(cc);
+  if (!pending) {
+    pending = runProgram(cc, ['--version']).then((r) => {
+      if (r.missing) throw new CompilerNotFoundError(cc, r.missing);
+      if (!r.ok) throw new CompileError(cc, r.output);
+      return r.output;
+    });
+    versions.set(cc, pending);
+    pending.catch(() => versions.delete(cc));
+  }
+  return pending;
+}
+
+let fingerprint: string | undefined;
+
+/** The CPU model and feature flags (what -march=native looks at). */
+function cpuFingerprint(): string {
+  if (fingerprint === undefined) {
+    let text = '';
+    try {
+      const first = readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')[0] ?? '';
+      text = first
+        .split('\n')
+        .filter((l) => /^(model name|flags|Features|CPU part)\s*:/.test(l))
+        .join('\n');
+    } catch {
+      // not Linux: the model string below still separates machines
+    }
+    fingerprint = `${arch()}\n${cpus()[0]?.model ?? ''}\n${text}`;
+  }
+  return fingerprint;
+}
+
+/** The path of a shared library built from `source`, compiling it only on a cache miss. */
+export async function buildLibrary(source: string, opts: CompilerOptions): Promise<string> {
+  const flags = compilerFlags(opts.fpContract);
+  const version = await compilerVersion(opts.cc);
+  const key = createHash('sha256')
+    .update(JSON.stringify([source, opts.cc, flags, version, cpuFingerprint()]))
+    .digest('hex');
+  const lib = join(opts.cacheDir, `${key}.so`);
+  if (existsSync(lib)) return lib;
+  await mkdir(opts.cacheDir, { recursive: true });
+  const tmp = join(opts.cacheDir, `${key}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await writeFile(`${tmp}.c`, source);
+    const r = await runProgram(opts.cc, [...flags, '-o', `${tmp}.so`, `${tmp}.c`, '-lm']);
+    if (r.missing) throw new CompilerNotFoundError(opts.cc, r.missing);
+    if (!r.ok) throw new CompileError(opts.cc, r.output);
+    await rename(`${tmp}.so`, lib);
+  } finally {
+    await rm(`${tmp}.c`, { force: true });
+    await rm(`${tmp}.so`, { force: true });
+  }
+  return lib;
+}

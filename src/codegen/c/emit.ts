@@ -1,0 +1,217 @@
+/**
+ * @file TIR → C source for the c backend. Each PrimFunc becomes a `static` kernel taking
+ * `restrict` pointers (const where it never stores) plus the thread count, and an exported
+ * wrapper with the uniform ABI `int32_t kiln_entry_<name>(void *const *args, int32_t nthreads)`.
+ * `kiln_manifest()` returns the manifest (../abi.ts) as JSON, assert messages included, so the
+ * library describes itself.
+ *
+ * Failures: a failed assert (or a failed heap allocation) stores its code in `kiln_err` and jumps
+ * to the exit of the innermost scope that must clean up: a heap buffer (freed, then on outward),
+ * a parallel loop body (the iteration ends; the loop checks `kiln_err` after it joins), or the
+ * function. Inside parallel loops the store is an OpenMP atomic write.
+ *
+ * Storage: 'local' buffers up to 16 KiB live on the stack (64-byte aligned) so the compiler can
+ * keep a register tile in registers; larger ones and 'global' ones are 64-byte aligned heap
+ * blocks freed at the end of their scope.
+ */
+
+import { bytesOf } from '../../ir/dtype.js';
+import type { Expr, Var } from '../../ir/expr.js';
+import type { Allocate, Assert, For, PrimFunc, Store } from '../../tir/stmt.js';
+import type { Manifest } from '../abi.js';
+import { bufferElems, checkEntries, entryInfo } from '../abi.js';
+import { CStylePrinter } from '../cstyle/printer.js';
+import type { CExprContext } from './expr.js';
+import { cExpr, cType } from './expr.js';
+import { C_PRELUDE } from './prelude.js';
+import { cStringLiteral, physLanes, scalarType } from './types.js';
+import { VectorLib } from './vectors.js';
+
+const TARGET = 'c';
+const STACK_LIMIT_BYTES = 16 * 1024;
+const MAX_UNROLL = 64;
+
+interface Exit {
+  readonly label: string;
+  used: boolean;
+}
+
+class CPrinter extends CStylePrinter {
+  private readonly exits: Exit[] = [{ label: 'kiln_done', used: false }];
+  private parallelDepth = 0;
+  private labels = 0;
+  private readonly cx: CExprContext;
+
+  constructor(
+    func: PrimFunc,
+    private readonly lib: VectorLib,
+    private readonly messageCode: (message: string) => number,
+  ) {
+    super(TARGET, func);
+    this.cx = { lib, ident: (x) => this.ident(x), error: (what) => this.error(what) };
+  }
+
+  print(): string {
+    const { name } = this.func;
+    const written = entryInfo(this.func).params.map((p) => p.written);
+    const params = this.func.params.map((b, i) => `${written[i] ? '' : 'const '}${scalarType(b.dtype)} *restrict ${this.ident(b)}`);
+    const args = this.func.params.map((b, i) => `(${written[i] ? '' : 'const '}${scalarType(b.dtype)} *)args[${i}]`);
+    const body = this.printBody();
+    const failing = this.exits[0].used;
+    return [
+      `static int32_t kiln_impl_${name}(${[...params, 'int32_t kiln_nthreads'].join(', ')}) {`,
+      ...(failing ? ['  int32_t kiln_err = 0;'] : []),
+      ...body,
+      ...(failing ? ['kiln_done:', '  return kiln_err;'] : ['  return 0;']),
+      '}',
+      '',
+      `KILN_EXPORT int32_t kiln_entry_${name}(void *const *args, int32_t nthreads) {`,
+      `  return kiln_impl_${name}(${[...args, 'nthreads'].join(', ')});`,
+      '}',
+      '',
+    ].join('\n');
+  }
+
+  protected expr(e: Expr): string {
+    return cExpr(e, this.cx);
+  }
+
+  protected declare(v: Var, value: Expr): string {
+    if (value.lanes !== v.lanes) this.error(`let ${this.ident(v)} has ${v.lanes} lanes but its value has ${value.lanes}`);
+    return `const ${cType(v.dtype, v.lanes, this.lib)} ${this.ident(v)} = ${this.expr(value)};`;
+  }
+
+  protected loopHead(s: For): string[] {
+    const i = this.ident(s.loopVar);
+    if (s.loopVar.dtype !== 'int32' && s.loopVar.dtype !== 'int64') this.error(`loop ${i} has a ${s.loopVar.dtype} variable`);
+    const min = this.scalar(s.min, 'loop min');
+    const extent = this.scalar(s.extent, 'loop extent');
+    const end = s.min.kind === 'int' && s.min.value === 0 ? extent : `${min} + ${extent}`;
+    const head = `for (${scalarType(s.loopVar.dtype)} ${i} = ${min}; ${i} < ${end}; ++${i})`;
+    if (s.forKind === 'parallel') return ['#pragma omp parallel for num_threads(kiln_nthreads) schedule(static)', head];
+    if (s.forKind === 'unrolled' && s.extent.kind === 'int' && s.extent.value > 1) {
+      return [`#pragma GCC unroll ${Math.min(s.extent.value, MAX_UNROLL)}`, head];
+    }
+    return [head];
+  }
+
+  /** Parallel loops get their own exit; nested ones run serially (OpenMP nesting is off). */
+  protected override forLoop(s: For): void {
+    if (s.forKind !== 'parallel' || this.parallelDepth > 0) {
+      super.forLoop(s.forKind === 'parallel' ? { ...s, forKind: 'serial' } : s);
+      return;
+    }
+    const [pragma, head] = this.loopHead(s) as [string, string];
+    this.line(pragma);
+    this.open(head);
+    const exit = this.pushExit();
+    this.parallelDepth++;
+    this.stmt(s.body);
+    this.parallelDepth--;
+    this.exits.pop();
+    if (exit.used) this.line(`${exit.label}:;`);
+    this.close();
+    if (exit.used) this.line(`if (kiln_err != 0) goto ${this.innerExit()};`);
+  }
+
+  protected store(s: Store): void {
+    const buf = this.ident(s.buffer);
+    if (s.indices.length !== 1) this.error(`store to ${buf} has ${s.indices.length} indices; codegen expects flattened buffers`);
+    if (s.value.dtype !== s.buffer.dtype) this.error(`store of ${s.value.dtype} into ${s.buffer.dtype} buffer ${buf}`);
+    const idx = s.indices[0];
+    const t = s.buffer.dtype;
+    const lanes = s.value.lanes;
+    if (idx.lanes !== lanes) this.error(`store to ${buf}: ${idx.lanes} index lanes for ${lanes} value lanes`);
+    const v = this.expr(s.value);
+    if (lanes === 1) return this.line(`${buf}[${this.expr(idx)}] = ${v};`);
+    if (idx.kind === 'ramp') {
+      const base = this.expr(idx.base);
+      if (idx.stride === 1 && physLanes(lanes) === lanes && t !== 'bool') {
+        return this.line(`*(${this.lib.type(t, lanes)} *)(${buf} + ${base}) = ${v};`);
+      }
+      return this.line(`${this.lib.scatter(t, lanes)}(${buf} + ${base}, ${idx.stride}, ${v});`);
+    }
+    if (idx.kind === 'broadcast') return this.line(`${this.lib.scatter(t, lanes)}(${buf} + ${this.expr(idx.value)}, 0, ${v});`);
+    this.line(`${this.lib.scatterIndexed(t, lanes, idx.dtype)}(${buf}, ${this.expr(idx)}, ${v});`);
+  }
+
+  protected allocate(s: Allocate): void {
+    const b = s.buffer;
+    const name = this.ident(b);
+    const T = scalarType(b.dtype);
+    const elems = Math.max(1, bufferElems(b));
+    const bytes = elems * bytesOf(b.dtype);
+    this.open('');
+    if (b.scope === 'local' && bytes <= STACK_LIMIT_BYTES) {
+      this.line(`${T} ${name}[${elems}]${bytes >= 64 ? ' __attribute__((aligned(64)))' : ''};`);
+      this.stmt(s.body);
+      return this.close();
+    }
+    const rounded = Math.ceil(bytes / 64) * 64;
+    this.line(`${T} *restrict ${name} = (${T} *)aligned_alloc(64, ${rounded});`);
+    this.open(`if (${name} == NULL)`);
+    this.fail(this.messageCode(`out of memory allocating ${rounded} bytes`)).forEach((l) => this.line(l));
+    this.close();
+    const exit = this.pushExit();
+    this.stmt(s.body);
+    this.exits.pop();
+    this.line(`free(${name});`);
+    if (exit.used) {
+      this.open('if (0)');
+      this.line(`${exit.label}: /* failure: release, then leave the enclosing scope */`);
+      this.line(`free(${name});`);
+      this.line(`goto ${this.innerExit()};`);
+      this.close();
+    }
+    this.close();
+  }
+
+  protected assertFail(s: Assert): string[] {
+    return this.fail(this.messageCode(s.message));
+  }
+
+  private fail(code: number): string[] {
+    const set = `kiln_err = ${code};`;
+    const jump = `goto ${this.innerExit()};`;
+    return this.parallelDepth > 0 ? ['#pragma omp atomic write', set, jump] : [set, jump];
+  }
+
+  private pushExit(): Exit {
+    const exit = { label: `kiln_exit_${++this.labels}`, used: false };
+    this.exits.push(exit);
+    return exit;
+  }
+
+  /** The label a failure here jumps to (marked as used). */
+  private innerExit(): string {
+    const exit = this.exits[this.exits.length - 1];
+    exit.used = true;
+    return exit.label;
+  }
+}
+
+function manifestFunction(m: Manifest): string {
+  const chars = [...JSON.stringify(m)];
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; i += 32) pieces.push(`    ${cStringLiteral(chars.slice(i, i + 32).join(''))}`);
+  return ['KILN_EXPORT const char *kiln_manifest(void) {', '  return', `${pieces.join('\n')};`, '}', ''].join('\n');
+}
+
+/** The C translation unit for `funcs`. */
+export function emitC(funcs: readonly PrimFunc[]): string {
+  checkEntries(TARGET, funcs);
+  const lib = new VectorLib();
+  const messages: string[] = [];
+  const codes = new Map<string, number>();
+  const messageCode = (message: string): number => {
+    let code = codes.get(message);
+    if (code === undefined) {
+      code = messages.push(message);
+      codes.set(message, code);
+    }
+    return code;
+  };
+  const kernels = funcs.map((f) => new CPrinter(f, lib, messageCode).print());
+  const manifest: Manifest = { entries: funcs.map(entryInfo), messages };
+  return [C_PRELUDE, lib.text(), '', ...kernels, manifestFunction(manifest)].join('\n');
+}
