@@ -12,6 +12,7 @@ import { quote } from '../../graph/text.js';
 import { int64ToNumber, text } from './decode.js';
 import { OnnxError } from './errors.js';
 import type { AttributeMsg, GraphMsg } from './schema.js';
+import { present } from './schema.js';
 import { tensorFromProto } from './tensor.js';
 
 export interface AttrContext {
@@ -26,10 +27,6 @@ const TYPE_NAMES = [
 ];
 const [FLOAT, INT, STRING, TENSOR, GRAPH, FLOATS, INTS, STRINGS] = [1, 2, 3, 4, 5, 6, 7, 8];
 
-function has(a: AttributeMsg, field: keyof AttributeMsg): boolean {
-  return Object.prototype.hasOwnProperty.call(a, field);
-}
-
 /** The type of an attribute written without one (files from before the field existed). */
 function inferType(a: AttributeMsg): number {
   if (a.floats.length > 0) return FLOATS;
@@ -37,9 +34,9 @@ function inferType(a: AttributeMsg): number {
   if (a.strings.length > 0) return STRINGS;
   if (a.t !== null) return TENSOR;
   if (a.g !== null) return GRAPH;
-  if (has(a, 's')) return STRING;
-  if (has(a, 'f')) return FLOAT;
-  if (has(a, 'i')) return INT;
+  if (present(a, 's')) return STRING;
+  if (present(a, 'f')) return FLOAT;
+  if (present(a, 'i')) return INT;
   return 0;
 }
 

@@ -21,6 +21,7 @@ import { convertAttributes } from './attributes.js';
 import { dtypeOf, int64ToNumber } from './decode.js';
 import { OnnxError } from './errors.js';
 import type { GraphMsg, NodeMsg, TypeMsg } from './schema.js';
+import { present } from './schema.js';
 import { tensorFromProto } from './tensor.js';
 
 export interface ReadContext {
@@ -135,17 +136,18 @@ class GraphReader {
 /** A declared type as a tensor type; null when unknown (no elem type, or no shape). */
 function convertType(t: TypeMsg | null, where: string, ctx: ReadContext): TensorType | null {
   if (t === null) return null;
-  const other = t.sequenceType ? 'sequence' : t.mapType ? 'map' : t.optionalType ? 'optional' : t.sparseTensorType ? 'sparse tensor' : null;
+  const kinds = [['sequenceType', 'sequence'], ['mapType', 'map'], ['optionalType', 'optional'], ['sparseTensorType', 'sparse tensor']] as const;
+  const other = kinds.find(([field]) => present(t, field))?.[1] ?? null;
   if (other !== null) throw new OnnxError(where, `${other} types are not supported (kiln handles tensors)`, 'unsupported');
   const tt = t.tensorType;
   if (tt === null || tt.elemType === 0) return null;
   const dtype = dtypeOf(tt.elemType, where);
   if (tt.shape === null) return null;
   const shape = tt.shape.dim.map((d): Dim => {
-    if (d.dimValue !== undefined && Object.prototype.hasOwnProperty.call(d, 'dimValue')) {
+    if (present(d, 'dimValue')) {
       const n = int64ToNumber(d.dimValue);
       if (Number.isSafeInteger(n) && n >= 0) return n;
-    } else if (d.dimParam !== undefined && d.dimParam !== '') {
+    } else if (d.dimParam !== '') {
       return d.dimParam;
     }
     return `?${++ctx.unknownDims}`;

@@ -1,9 +1,11 @@
 /**
  * @file The subset of the ONNX protobuf schema kiln reads, described with protobufjs' reflection
  * API (field names and numbers follow the public ONNX IR specification), plus TypeScript views of
- * the decoded messages. Fields kiln ignores (doc strings, metadata, training info) are left out:
- * the decoder skips unknown fields, so they cost nothing. int64 fields decode as `Long`-like
- * {low, high} pairs; `decode.ts` turns them into numbers or bigints.
+ * the decoded messages. Fields kiln ignores (doc strings, metadata, functions, training info) are
+ * left out: the decoder skips unknown fields. Sub-messages whose content kiln never reads — only
+ * whether they are there, to refuse them (sequence/map/optional types, segments, sparse
+ * initializers) — are declared as `bytes`, which is the same wire format. int64 fields decode as
+ * `Long`-like {low, high} pairs; `decode.ts` turns them into numbers or bigints.
  */
 
 import protobuf from 'protobufjs';
@@ -19,6 +21,11 @@ export interface Int64 {
 /** Bytes fields decode as a Uint8Array view, or as an empty plain array when absent. */
 export type Bytes = Uint8Array | readonly never[];
 
+/** Whether an optional field was present on the wire (decoded fields are own properties). */
+export function present<T extends object>(msg: T, field: keyof T & string): boolean {
+  return Object.prototype.hasOwnProperty.call(msg, field);
+}
+
 export interface StringEntryMsg {
   readonly key: string;
   readonly value: string;
@@ -29,34 +36,28 @@ export interface TensorMsg {
   readonly dataType: number;
   readonly floatData: readonly number[];
   readonly int32Data: readonly number[];
-  readonly stringData: readonly Bytes[];
   readonly int64Data: readonly Int64[];
   readonly name: string;
   readonly rawData: Bytes;
   readonly doubleData: readonly number[];
-  readonly uint64Data: readonly Int64[];
   readonly externalData: readonly StringEntryMsg[];
   readonly dataLocation: number;
-  readonly segment: object | null;
-}
-
-export interface SparseTensorMsg {
-  readonly values: TensorMsg | null;
-  readonly indices: TensorMsg | null;
-  readonly dims: readonly Int64[];
+  /** presence only */
+  readonly segment: Bytes;
 }
 
 export interface DimMsg {
-  readonly dimValue?: Int64;
-  readonly dimParam?: string;
+  readonly dimValue: Int64;
+  readonly dimParam: string;
 }
 
 export interface TypeMsg {
   readonly tensorType: { readonly elemType: number; readonly shape: { readonly dim: readonly DimMsg[] } | null } | null;
-  readonly sequenceType: object | null;
-  readonly mapType: object | null;
-  readonly optionalType: object | null;
-  readonly sparseTensorType: object | null;
+  /** presence only */
+  readonly sequenceType: Bytes;
+  readonly mapType: Bytes;
+  readonly optionalType: Bytes;
+  readonly sparseTensorType: Bytes;
 }
 
 export interface ValueInfoMsg {
@@ -73,12 +74,9 @@ export interface AttributeMsg {
   readonly s: Bytes;
   readonly t: TensorMsg | null;
   readonly g: GraphMsg | null;
-  readonly sparseTensor: SparseTensorMsg | null;
   readonly floats: readonly number[];
   readonly ints: readonly Int64[];
   readonly strings: readonly Bytes[];
-  readonly tensors: readonly TensorMsg[];
-  readonly graphs: readonly GraphMsg[];
 }
 
 export interface NodeMsg {
@@ -94,7 +92,8 @@ export interface GraphMsg {
   readonly node: readonly NodeMsg[];
   readonly name: string;
   readonly initializer: readonly TensorMsg[];
-  readonly sparseInitializer: readonly SparseTensorMsg[];
+  /** presence only */
+  readonly sparseInitializer: readonly Bytes[];
   readonly input: readonly ValueInfoMsg[];
   readonly output: readonly ValueInfoMsg[];
   readonly valueInfo: readonly ValueInfoMsg[];
@@ -106,11 +105,8 @@ export interface OpsetMsg {
 }
 
 export interface ModelMsg {
-  readonly irVersion: Int64;
-  readonly producerName: string;
   readonly graph: GraphMsg | null;
   readonly opsetImport: readonly OpsetMsg[];
-  readonly functions: readonly object[];
 }
 
 type FieldSpec = readonly [name: string, id: number, type: string, rule?: 'repeated'];
@@ -126,38 +122,28 @@ function buildRoot(): protobuf.Root {
   tensorShape.add(message('Dimension', [['dimValue', 1, 'int64'], ['dimParam', 2, 'string']]));
   const typeProto = message('TypeProto', [
     ['tensorType', 1, 'TensorT'],
-    ['sequenceType', 4, 'ElemT'],
-    ['mapType', 5, 'MapT'],
-    ['optionalType', 9, 'ElemT'],
-    ['sparseTensorType', 8, 'TensorT'],
+    ['sequenceType', 4, 'bytes'],
+    ['mapType', 5, 'bytes'],
+    ['optionalType', 9, 'bytes'],
+    ['sparseTensorType', 8, 'bytes'],
   ]);
   typeProto.add(message('TensorT', [['elemType', 1, 'int32'], ['shape', 2, 'TensorShapeProto']]));
-  typeProto.add(message('ElemT', [['elemType', 1, 'TypeProto']]));
-  typeProto.add(message('MapT', [['keyType', 1, 'int32'], ['valueType', 2, 'TypeProto']]));
   const types = [
     tensorShape,
     typeProto,
     message('StringStringEntryProto', [['key', 1, 'string'], ['value', 2, 'string']]),
-    message('Segment', [['begin', 1, 'int64'], ['end', 2, 'int64']]),
     message('TensorProto', [
       ['dims', 1, 'int64', 'repeated'],
       ['dataType', 2, 'int32'],
-      ['segment', 3, 'Segment'],
+      ['segment', 3, 'bytes'],
       ['floatData', 4, 'float', 'repeated'],
       ['int32Data', 5, 'int32', 'repeated'],
-      ['stringData', 6, 'bytes', 'repeated'],
       ['int64Data', 7, 'int64', 'repeated'],
       ['name', 8, 'string'],
       ['rawData', 9, 'bytes'],
       ['doubleData', 10, 'double', 'repeated'],
-      ['uint64Data', 11, 'uint64', 'repeated'],
       ['externalData', 13, 'StringStringEntryProto', 'repeated'],
       ['dataLocation', 14, 'int32'],
-    ]),
-    message('SparseTensorProto', [
-      ['values', 1, 'TensorProto'],
-      ['indices', 2, 'TensorProto'],
-      ['dims', 3, 'int64', 'repeated'],
     ]),
     message('ValueInfoProto', [['name', 1, 'string'], ['type', 2, 'TypeProto']]),
     message('AttributeProto', [
@@ -169,12 +155,9 @@ function buildRoot(): protobuf.Root {
       ['s', 4, 'bytes'],
       ['t', 5, 'TensorProto'],
       ['g', 6, 'GraphProto'],
-      ['sparseTensor', 22, 'SparseTensorProto'],
       ['floats', 7, 'float', 'repeated'],
       ['ints', 8, 'int64', 'repeated'],
       ['strings', 9, 'bytes', 'repeated'],
-      ['tensors', 10, 'TensorProto', 'repeated'],
-      ['graphs', 11, 'GraphProto', 'repeated'],
     ]),
     message('NodeProto', [
       ['input', 1, 'string', 'repeated'],
@@ -188,19 +171,15 @@ function buildRoot(): protobuf.Root {
       ['node', 1, 'NodeProto', 'repeated'],
       ['name', 2, 'string'],
       ['initializer', 5, 'TensorProto', 'repeated'],
-      ['sparseInitializer', 15, 'SparseTensorProto', 'repeated'],
+      ['sparseInitializer', 15, 'bytes', 'repeated'],
       ['input', 11, 'ValueInfoProto', 'repeated'],
       ['output', 12, 'ValueInfoProto', 'repeated'],
       ['valueInfo', 13, 'ValueInfoProto', 'repeated'],
     ]),
     message('OperatorSetIdProto', [['domain', 1, 'string'], ['version', 2, 'int64']]),
-    message('FunctionProto', [['name', 1, 'string'], ['domain', 10, 'string']]),
     message('ModelProto', [
-      ['irVersion', 1, 'int64'],
-      ['producerName', 2, 'string'],
       ['graph', 7, 'GraphProto'],
       ['opsetImport', 8, 'OperatorSetIdProto', 'repeated'],
-      ['functions', 25, 'FunctionProto', 'repeated'],
     ]),
   ];
   const root = new Root();

@@ -17,7 +17,8 @@ import { quote } from '../../graph/text.js';
 import { BFLOAT16, FLOAT16, bytes, decodeTensor, dtypeOf, elemName, int64ToBigInt, int64ToNumber } from './decode.js';
 import { OnnxError } from './errors.js';
 import { readExternal } from './external.js';
-import type { TensorMsg } from './schema.js';
+import type { Int64, TensorMsg } from './schema.js';
+import { present } from './schema.js';
 
 const EXTERNAL = 1;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -45,7 +46,7 @@ export function tensorFromProto(t: TensorMsg, where: string, baseDir: string | n
   const shape = shapeOf(t, where);
   const n = shapeSize(shape);
   if (!Number.isSafeInteger(n)) throw new OnnxError(where, `shape [${shape.join(', ')}] is too large`);
-  if (t.segment !== null) throw new OnnxError(where, 'segmented tensors are not supported', 'unsupported');
+  if (present(t, 'segment')) throw new OnnxError(where, 'segmented tensors are not supported', 'unsupported');
   const width = st.half ? 2 : bytesOf(st.dtype);
   const described = `${st.half ? elemName(t.dataType) : st.dtype}[${shape.join(', ')}]`;
   let raw = bytes(t.rawData);
@@ -66,7 +67,7 @@ export function readTensorProto(data: Uint8Array, opts: { baseDir?: string } = {
 }
 
 /** The repeated field that holds this element type's values when raw_data is absent. */
-function typedField(t: TensorMsg, st: Storage): readonly (number | TensorMsg['int64Data'][number])[] {
+function typedField(t: TensorMsg, st: Storage): readonly (number | Int64)[] {
   if (st.half) return t.int32Data;
   switch (st.dtype) {
     case 'float32':
@@ -80,7 +81,7 @@ function typedField(t: TensorMsg, st: Storage): readonly (number | TensorMsg['in
   }
 }
 
-function fromValues(st: Storage, values: readonly (number | TensorMsg['int64Data'][number])[]): ArrayOf[DType] {
+function fromValues(st: Storage, values: readonly (number | Int64)[]): ArrayOf[DType] {
   const num = (v: (typeof values)[number]): number => (typeof v === 'number' ? v : int64ToNumber(v));
   if (st.half) return widen(Uint16Array.from(values, num), st.half);
   switch (st.dtype) {

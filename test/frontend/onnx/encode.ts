@@ -18,9 +18,12 @@ export function vi(name: string, elemType: number, dims: readonly DimSpec[] | nu
   return { name, type: { tensorType: { elemType, ...(dim ? { shape: { dim } } : {}) } } };
 }
 
+/** ModelProto.ir_version = 8 (field 1, varint), which the reader skips but onnxruntime requires. */
+const IR_VERSION_8 = [0x08, 0x08];
+
 export function model(graph: object, opsets: readonly (readonly [string, number])[] = [['', 13]]): Uint8Array {
-  const msg = ModelProto.fromObject({ irVersion: 8, opsetImport: opsets.map(([domain, version]) => ({ domain, version })), graph });
-  return ModelProto.encode(msg).finish();
+  const msg = ModelProto.fromObject({ opsetImport: opsets.map(([domain, version]) => ({ domain, version })), graph });
+  return new Uint8Array([...IR_VERSION_8, ...ModelProto.encode(msg).finish()]);
 }
 
 export function tensorBytes(t: object): Uint8Array {
