@@ -51,7 +51,7 @@ export function tensorFromProto(t: TensorMsg, where: string, baseDir: string | n
   const described = `${st.half ? elemName(t.dataType) : st.dtype}[${shape.join(', ')}]`;
   let raw = bytes(t.rawData);
   if (t.dataLocation === EXTERNAL) raw = readExternal(t.externalData, n * width, baseDir, where);
-  if (raw.length > 0 || (t.dataLocation === EXTERNAL && n === 0)) {
+  if (raw.length > 0 || t.dataLocation === EXTERNAL) {
     if (raw.length !== n * width) throw new OnnxError(where, `raw data has ${raw.length} bytes, ${described} needs ${n * width}`);
     return hostTensor(st.dtype, shape, fromRaw(st, raw));
   }
