@@ -10,8 +10,8 @@
  * from the loops. Loops of extent 1 are not emitted: their variable is the constant 0.
  */
 
-import type { Expr, IterVar } from '../ir/expr.js';
-import { add, intImm, sub } from '../ir/expr.js';
+import type { Expr, IterVar, Var } from '../ir/expr.js';
+import { add, intImm, sub, variable } from '../ir/expr.js';
 import { substitute, visit } from '../ir/visit.js';
 import { evalInterval, simplify, type Interval } from '../arith/index.js';
 import type { Schedule, Stage } from '../schedule/index.js';
@@ -20,9 +20,14 @@ import { LowerError } from './error.js';
 import type { SymRange } from './region.js';
 import { pickBound, relax } from './region.js';
 
-/** One loop of a stage's nest. `elided`: extent 1 and not thread-bound, so no loop is emitted. */
+/**
+ * One loop of a stage's nest: the leaf axis `iv`, run by variable `v` — the axis's own variable,
+ * or a renamed copy where an enclosing loop already uses its name, so printed IR stays readable.
+ * `elided`: extent 1 and not thread-bound, so no loop is emitted and `v` is the constant 0.
+ */
 export interface Loop {
   readonly iv: IterVar;
+  readonly v: Var;
   readonly extent: number;
   readonly elided: boolean;
 }
@@ -50,7 +55,7 @@ export interface StageBound {
 
 /** Numeric ranges of the given loops, for the simplifier and interval analysis. */
 export function loopRanges(loops: readonly Loop[]): Map<number, Interval> {
-  return new Map(loops.map((l) => [l.iv.var.id, { min: 0, max: Math.max(l.extent, 1) - 1 }]));
+  return new Map(loops.map((l) => [l.v.id, { min: 0, max: Math.max(l.extent, 1) - 1 }]));
 }
 
 export function inferBounds(s: Schedule, bodies: ReadonlyMap<Stage, Expr>, fn: string): Map<Stage, StageBound> {
@@ -84,11 +89,12 @@ function boundOf(st: Stage, region: readonly RegionDim[], outer: readonly Loop[]
   st.axis.forEach((a, d) => roots.set(a.var.id, region[d].extent));
   st.reduceAxis.forEach((r) => roots.set(r.var.id, r.extent));
   const extents = leafExtents(st.relations, roots);
+  const taken = new Set(outer.map((l) => l.v.name));
   const loops = st.leafAxes().map((iv): Loop => {
     const extent = extents.get(iv.var.id)!;
-    return { iv, extent, elided: extent === 1 && st.annotation(iv)?.kind !== 'bind' };
+    return { iv, v: loopVar(iv.var, taken), extent, elided: extent === 1 && st.annotation(iv)?.kind !== 'bind' };
   });
-  const leafVals = new Map(loops.map((l): [number, Expr] => [l.iv.var.id, l.elided ? intImm(0) : l.iv.var]));
+  const leafVals = new Map(loops.map((l): [number, Expr] => [l.iv.var.id, l.elided ? intImm(0) : l.v]));
   const offsets = rootOffsets(st.relations, leafVals, extents);
   const values = new Map<number, Expr>();
   const ranges = loopRanges([...outer, ...loops]);
@@ -99,6 +105,14 @@ function boundOf(st: Stage, region: readonly RegionDim[], outer: readonly Loop[]
   st.axis.forEach((a, d) => setRoot(a, region[d].min));
   st.reduceAxis.forEach((r) => setRoot(r, intImm(r.min)));
   return { region, outer, loops, extents, offsets, values };
+}
+
+/** `v`, or a fresh variable named `v_1`, `v_2`, … when an enclosing loop has `v`'s name. */
+function loopVar(v: Var, taken: Set<string>): Var {
+  let name = v.name;
+  for (let k = 1; taken.has(name); k++) name = `${v.name}_${k}`;
+  taken.add(name);
+  return name === v.name ? v : variable(name, v.dtype);
 }
 
 /** The union of what every reader reads of `st` while the loops in `outer` are fixed. */

@@ -130,7 +130,7 @@ function wrap(st: Stage, loops: readonly Loop[], body: Stmt, ctx: NestContext): 
     inner = placeAttached(ctx.attached.get(l.iv.var.id) ?? [], inner, ctx);
     if (!l.elided) {
       const [kind, tag] = kindOf(st, l.iv);
-      inner = forLoop(l.iv.var, intImm(0), intImm(l.extent), inner, kind, tag);
+      inner = forLoop(l.v, intImm(0), intImm(l.extent), inner, kind, tag);
     }
   }
   return inner;
@@ -139,8 +139,8 @@ function wrap(st: Stage, loops: readonly Loop[], body: Stmt, ctx: NestContext): 
 /** The init copy of the spatial loops below the first reduce loop, with fresh variables. */
 function initNest(st: Stage, below: readonly Loop[], initStore: Stmt): Stmt {
   const loops = below.filter((l) => l.iv.iterType === 'spatial' && !l.elided);
-  const fresh = loops.map((l) => variable(`${l.iv.var.name}.init`));
-  const map = new Map(loops.map((l, k): [number, Expr] => [l.iv.var.id, fresh[k]]));
+  const fresh = loops.map((l) => variable(`${l.v.name}.init`));
+  const map = new Map(loops.map((l, k): [number, Expr] => [l.v.id, fresh[k]]));
   let inner = mutateStmt(initStore, { expr: (e) => substitute(e, map) });
   for (let k = loops.length - 1; k >= 0; k--) {
     const [kind, tag] = kindOf(st, loops[k].iv);

@@ -147,6 +147,7 @@ export class Stage {
   tile(x: IterVar, y: IterVar, xFactor: number, yFactor: number): [IterVar, IterVar, IterVar, IterVar] {
     const args = { x: this.nameOf(x), y: this.nameOf(y), xFactor, yFactor };
     if (x === y) fail('tile', `${this.name}, ${args.x}, ${args.y}`, `${args.x} is given twice`);
+    this.checkSplit('tile', y, 'factor', yFactor); // before x is split: a failed tile changes nothing
     const [xo, xi] = this.doSplit('tile', x, 'factor', xFactor);
     const [yo, yi] = this.doSplit('tile', y, 'factor', yFactor);
     this.doReorder('tile', [xo, yo, xi, yi]);
@@ -311,12 +312,18 @@ export class Stage {
     return iv;
   }
 
-  private doSplit(prim: string, axis: IterVar, mode: SplitMode, value: number): [IterVar, IterVar] {
+  /** Validates a split without applying it; returns the axis name. */
+  private checkSplit(prim: string, axis: IterVar, mode: SplitMode, value: number): string {
     const subject = `${this.name}, ${this.nameOf(axis)}`;
     this.requireCompute(prim, subject);
     const name = this.requireLeaf(prim, subject, axis);
     if (!Number.isInteger(value) || value <= 0) fail(prim, subject, `${mode} must be a positive integer, got ${value}`);
     this.requireFree(prim, subject, axis);
+    return name;
+  }
+
+  private doSplit(prim: string, axis: IterVar, mode: SplitMode, value: number): [IterVar, IterVar] {
+    const name = this.checkSplit(prim, axis, mode, value);
     const ext = splitExtents(mode, value, axis.extent);
     const outer = this.newAxis(`${name}.outer`, ext.outer, axis.iterType);
     const inner = this.newAxis(`${name}.inner`, ext.inner, axis.iterType);

@@ -8,7 +8,7 @@
 
 import { expect } from 'vitest';
 import type { PrimFunc } from '../../src/tir/stmt.js';
-import { randomArgs, runFunc } from '../passes/tir/interp.js';
+import { randomArgs, runFunc, spanOf } from '../passes/tir/interp.js';
 
 /** Runs `f` on seeded random contents of its params and returns them afterwards. */
 export function runOnRandom(f: PrimFunc, seed: number): Float64Array[] {
@@ -29,11 +29,13 @@ export function maxRelError(a: Float64Array, b: Float64Array): number {
 }
 
 /**
- * Expects `scheduled` to compute what `reference` computes: same params (shapes, order), same
- * contents afterwards, up to float reassociation (`tol`), on the same random inputs.
+ * Expects `scheduled` to compute what `reference` computes: same params (names, element counts,
+ * order; a flattened buffer matches its multi-dimensional original), same contents afterwards up
+ * to float reassociation (`tol`), on the same random inputs.
  */
 export function expectSameResults(reference: PrimFunc, scheduled: PrimFunc, seed = 7, tol = 1e-5): void {
-  expect(scheduled.params.map((p) => `${p.name}${p.shape.join('x')}`)).toEqual(reference.params.map((p) => `${p.name}${p.shape.join('x')}`));
+  const sig = (f: PrimFunc): string[] => f.params.map((p) => `${p.name}:${spanOf(p)}`);
+  expect(sig(scheduled)).toEqual(sig(reference));
   const want = runOnRandom(reference, seed);
   const got = runOnRandom(scheduled, seed);
   want.forEach((w, k) => {
