@@ -12,7 +12,8 @@ import { factsOf } from './facts.js';
 import * as I from './interval.js';
 import type { Interval, Ranges } from './interval.js';
 import type { Linear } from './linear.js';
-import { divModAlternatives, linearOf } from './linear.js';
+import { linearOf } from './linear.js';
+import { divModAlternatives } from './linear-divmod.js';
 
 export class Bounds implements BoundSource {
   private readonly memo = new Map<Expr, Interval>();
@@ -43,9 +44,15 @@ export class Bounds implements BoundSource {
   }
 
   private sumTerms(l: Linear): Interval {
-    let r = I.point(l.constant);
-    for (const t of l.terms) r = I.add(r, I.scale(this.of(t.term), t.coeff));
-    return r;
+    let lo = l.constant;
+    let hi = l.constant;
+    for (const t of l.terms) {
+      // Coefficients are nonzero, so no 0·∞; lo only ever gathers -∞ and hi +∞.
+      const b = this.of(t.term);
+      lo += t.coeff > 0 ? t.coeff * b.min : t.coeff * b.max;
+      hi += t.coeff > 0 ? t.coeff * b.max : t.coeff * b.min;
+    }
+    return I.interval(lo, hi);
   }
 
   private compute(e: Expr): Interval {

@@ -6,6 +6,7 @@
 import type { Expr } from '../ir/expr.js';
 import type { Interval } from './interval.js';
 import type { Linear } from './linear.js';
+import type { DivModParts } from './linear-divmod.js';
 
 export interface RuleContext {
   /** Bounds of an expression under the current variable ranges. */
@@ -14,4 +15,6 @@ export interface RuleContext {
   linearInterval(l: Linear): Interval;
   /** Simplifies a freshly built node whose children are already simplified. */
   rewrite(e: Expr): Expr;
+  /** The simplified companion of a div/mod term (floormod(x, c) for floordiv(x, c) and back). */
+  companion(term: Expr, parts: DivModParts): Expr;
 }

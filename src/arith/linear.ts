@@ -9,7 +9,7 @@
 
 import type { DType } from '../ir/dtype.js';
 import type { Expr } from '../ir/expr.js';
-import { add, floordiv, floormod, intImm, mul, sub } from '../ir/expr.js';
+import { add, intImm, mul, sub } from '../ir/expr.js';
 import { exprKey } from '../ir/equal.js';
 import { fitsInt } from './fold.js';
 
@@ -33,11 +33,13 @@ export function isIndexType(e: Expr): boolean {
 
 /** Order of terms in a sum: variables by id, then everything else by structural key. */
 export function compareTerms(a: Expr, b: Expr): number {
+  return orderByKey(a, exprKey(a), b, exprKey(b));
+}
+
+function orderByKey(a: Expr, ka: string, b: Expr, kb: string): number {
   if (a.kind === 'var' && b.kind === 'var') return a.id - b.id;
   if (a.kind === 'var') return -1;
   if (b.kind === 'var') return 1;
-  const ka = exprKey(a);
-  const kb = exprKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
@@ -59,14 +61,15 @@ export function addScaled(a: Linear, b: Linear, k: number): Linear | undefined {
   while (i < a.terms.length || j < b.terms.length) {
     const x = a.terms[i];
     const y = b.terms[j];
-    const c = x && y ? (x.key === y.key ? 0 : compareTerms(x.term, y.term)) : x ? -1 : 1;
+    const c = x && y ? (x.key === y.key ? 0 : orderByKey(x.term, x.key, y.term, y.key)) : x ? -1 : 1;
     if (c < 0 && x) {
       out.push(x);
       i++;
     } else if (c > 0 && y) {
       const coeff = k * y.coeff;
       if (!fitsInt(coeff, a.dtype)) return undefined;
-      if (coeff !== 0) out.push({ ...y, coeff });
+      if (k === 1) out.push(y);
+      else if (coeff !== 0) out.push({ ...y, coeff });
       j++;
     } else if (x && y) {
       const coeff = x.coeff + k * y.coeff;
@@ -131,60 +134,11 @@ export function linearToExpr(l: Linear): Expr {
   let acc: Expr = first ? scaled(first, first.coeff, dtype) : intImm(l.constant, dtype);
   for (const t of pos.slice(1)) acc = accumulate(acc, t, dtype);
   for (const t of negs) acc = accumulate(acc, t, dtype);
-  if (!first || l.constant === 0) return acc;
-  if (l.constant > 0 || !fitsInt(-l.constant, dtype)) return add(acc, intImm(l.constant, dtype));
-  return sub(acc, intImm(-l.constant, dtype));
-}
-
-/** The `(x, c)` of a `floordiv(x, c)` or `floormod(x, c)` term with constant c > 0. */
-export function divModParts(e: Expr, op: 'floordiv' | 'floormod'): { x: Expr; c: number } | undefined {
-  if (e.kind !== 'binary' || e.op !== op || e.b.kind !== 'int' || e.b.value <= 0) return undefined;
-  return { x: e.a, c: e.b.value };
-}
-
-/** Builds the companion `floordiv(x, c)` / `floormod(x, c)` of a div/mod term. */
-export type DivModMaker = (op: 'floordiv' | 'floormod', x: Expr, c: number) => Expr;
-
-export const rawDivMod: DivModMaker = (op, x, c) => (op === 'floordiv' ? floordiv(x, c) : floormod(x, c));
-
-/**
- * `t` rewritten by the identity x = c·floordiv(x, c) + floormod(x, c): a `k·c·floordiv(x, c)` term
- * as `k·x - k·floormod(x, c)`, a `k·floormod(x, c)` term as `k·x - k·c·floordiv(x, c)`.
- */
-export function expandDivMod(t: Term, make: DivModMaker): Linear | undefined {
-  const d = divModParts(t.term, 'floordiv');
-  if (d && t.coeff % d.c === 0) {
-    const inner = addScaled(linearOf(d.x), linearOf(make('floormod', d.x, d.c)), -1);
-    return inner && scaleLinear(inner, t.coeff / d.c);
+  if (first && l.constant !== 0) {
+    const c = l.constant;
+    acc = c > 0 || !fitsInt(-c, dtype) ? add(acc, intImm(c, dtype)) : sub(acc, intImm(-c, dtype));
   }
-  const m = divModParts(t.term, 'floormod');
-  if (m) {
-    const inner = addScaled(linearOf(m.x), linearOf(make('floordiv', m.x, m.c)), -m.c);
-    return inner && scaleLinear(inner, t.coeff);
-  }
-  return undefined;
-}
-
-/** `l` with the term `t` (one of its own) replaced by the linear form `by`. */
-export function replaceTerm(l: Linear, t: Term, by: Linear): Linear | undefined {
-  const without = addScaled(l, atom(t.term), -t.coeff);
-  return without && addScaled(without, by, 1);
-}
-
-/**
- * Equivalent forms of `l` for bounds: once with every floordiv term expanded, once with every
- * floormod term expanded. When x's own terms also appear in the sum they cancel, which the plain
- * term-by-term bound cannot see (`x - 4*floordiv(x, 4)` is `floormod(x, 4)`, within [0, 3]).
- */
-export function divModAlternatives(l: Linear): Linear[] {
-  const out: Linear[] = [];
-  for (const op of ['floordiv', 'floormod'] as const) {
-    let alt: Linear | undefined = l;
-    for (const t of l.terms) {
-      const by = divModParts(t.term, op) ? expandDivMod(t, rawDivMod) : undefined;
-      if (by && alt) alt = replaceTerm(alt, t, by);
-    }
-    if (alt && alt !== l) out.push(alt);
-  }
-  return out;
+  // Reading the result back gives `l`: remember it, so sums built up term by term stay linear-time.
+  if (!memo.has(acc)) memo.set(acc, l);
+  return acc;
 }

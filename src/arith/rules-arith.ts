@@ -8,10 +8,11 @@
 import { isFloat, isInt } from '../ir/dtype.js';
 import type { Binary, Expr } from '../ir/expr.js';
 import { binary, intImm } from '../ir/expr.js';
-import { exprEqual } from '../ir/equal.js';
+import { sameExpr } from './same.js';
 import type { RuleContext } from './context.js';
 import type { Linear } from './linear.js';
-import { compareTerms, divModParts, expandDivMod, isIndexType, linearOf, linearToExpr, replaceTerm } from './linear.js';
+import { compareTerms, isIndexType, linearOf, linearToExpr } from './linear.js';
+import { divModCandidates, expandDivMod, replaceTerm } from './linear-divmod.js';
 
 function isValue(e: Expr, v: number): boolean {
   return (e.kind === 'int' || e.kind === 'float') && e.value === v && e.lanes === 1;
@@ -22,13 +23,11 @@ function isValue(e: Expr, v: number): boolean {
  * Each accepted step shrinks the sum, so this ends.
  */
 export function mergeDivMod(l: Linear, ctx: RuleContext): Linear {
-  const make = (op: 'floordiv' | 'floormod', x: Expr, c: number): Expr => ctx.rewrite(binary(op, x, intImm(c, l.dtype)));
   let cur = l;
   for (let changed = true; changed; ) {
     changed = false;
-    for (const t of cur.terms) {
-      if (!divModParts(t.term, 'floordiv') && !divModParts(t.term, 'floormod')) continue;
-      const by = expandDivMod(t, make);
+    for (const t of divModCandidates(cur)) {
+      const by = expandDivMod(t, (term, parts) => ctx.companion(term, parts));
       const cand = by && replaceTerm(cur, t, by);
       if (cand && cand.terms.length < cur.terms.length) {
         cur = cand;
@@ -48,7 +47,7 @@ export function canonicalSum(e: Expr, ctx: RuleContext): Expr {
   const only = merged.terms[0];
   if (merged.terms.length === 1 && merged.constant === 0 && only?.coeff === 1 && only.term === e) return e;
   const out = linearToExpr(merged);
-  return exprEqual(out, e) ? e : out;
+  return sameExpr(out, e) ? e : out;
 }
 
 /** Orders the operands of a product of two non-constants, so `j*i` and `i*j` meet. */
@@ -65,7 +64,7 @@ function identities(e: Binary): Expr | undefined {
   if (op === 'add' && isValue(a, 0)) return b;
   if (op === 'mul' && (isValue(b, 1) || isValue(a, 0))) return a;
   if (op === 'mul' && (isValue(a, 1) || isValue(b, 0))) return b;
-  if (op === 'sub' && exprEqual(a, b)) return intImm(0, e.dtype);
+  if (op === 'sub' && sameExpr(a, b)) return intImm(0, e.dtype);
   return undefined;
 }
 

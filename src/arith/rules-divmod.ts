@@ -13,7 +13,8 @@ import { binary, intImm } from '../ir/expr.js';
 import type { RuleContext } from './context.js';
 import { fitsInt } from './fold.js';
 import type { Linear, Term } from './linear.js';
-import { divModParts, isIndexType, linearOf, linearToExpr } from './linear.js';
+import { isIndexType, linearOf, linearToExpr } from './linear.js';
+import { divModParts } from './linear-divmod.js';
 
 function gcd(a: number, b: number): number {
   let x = Math.abs(a);

@@ -10,7 +10,7 @@
 import { isFloat } from '../ir/dtype.js';
 import type { CmpOp, Compare, Expr, Logic, Not, Select } from '../ir/expr.js';
 import { cmp, select } from '../ir/expr.js';
-import { exprEqual } from '../ir/equal.js';
+import { sameExpr } from './same.js';
 import type { RuleContext } from './context.js';
 import { boolImm, compareValues, FALSE, intConst } from './fold.js';
 import type { Interval } from './interval.js';
@@ -84,19 +84,19 @@ export function rewriteCmp(e: Compare, ctx: RuleContext): Expr {
   if ((a.kind === 'int' || a.kind === 'float') && (b.kind === 'int' || b.kind === 'float')) {
     return boolImm(compareValues(e.op, a.value, b.value));
   }
-  if (isFloat(a.dtype)) return (e.op === 'lt' || e.op === 'gt') && exprEqual(a, b) ? FALSE : e;
+  if (isFloat(a.dtype)) return (e.op === 'lt' || e.op === 'gt') && sameExpr(a, b) ? FALSE : e;
   const known = decide(e.op, diffInterval(a, b, ctx));
   if (known !== undefined) return boolImm(known);
   if (!isIndexType(a)) return e;
   const out = canonicalCmp(e);
-  return out && !exprEqual(out, e) ? ctx.rewrite(out) : e;
+  return out && !sameExpr(out, e) ? ctx.rewrite(out) : e;
 }
 
 /** True when `y` is the negation of `x`: `!x`, or the opposite comparison of the same operands. */
 function negates(x: Expr, y: Expr): boolean {
-  if (y.kind === 'not') return exprEqual(y.a, x);
+  if (y.kind === 'not') return sameExpr(y.a, x);
   if (x.kind !== 'cmp' || y.kind !== 'cmp' || isFloat(x.a.dtype) || NEGATE[x.op] !== y.op) return false;
-  return exprEqual(x.a, y.a) && exprEqual(x.b, y.b);
+  return sameExpr(x.a, y.a) && sameExpr(x.b, y.b);
 }
 
 export function rewriteLogic(e: Logic, _ctx: RuleContext): Expr {
@@ -110,7 +110,7 @@ export function rewriteLogic(e: Logic, _ctx: RuleContext): Expr {
     // x && !x is false, x || !x is true.
     if (negates(x, y)) return boolImm(e.op === 'or');
   }
-  return exprEqual(a, b) ? a : e;
+  return sameExpr(a, b) ? a : e;
 }
 
 export function rewriteNot(e: Not, ctx: RuleContext): Expr {
@@ -124,7 +124,7 @@ export function rewriteNot(e: Not, ctx: RuleContext): Expr {
 export function rewriteSelect(e: Select, ctx: RuleContext): Expr {
   const c = e.cond;
   if (isBoolConst(c)) return c.value !== 0 ? e.t : e.f;
-  if (exprEqual(e.t, e.f)) return e.t;
+  if (sameExpr(e.t, e.f)) return e.t;
   if (c.kind === 'not') return ctx.rewrite(select(c.a, e.f, e.t));
   return e;
 }

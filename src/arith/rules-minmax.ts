@@ -8,7 +8,7 @@
 import { isInt } from '../ir/dtype.js';
 import type { Binary, Expr } from '../ir/expr.js';
 import { binary } from '../ir/expr.js';
-import { exprEqual } from '../ir/equal.js';
+import { sameExpr } from './same.js';
 import type { RuleContext } from './context.js';
 import type { Interval } from './interval.js';
 import * as I from './interval.js';
@@ -54,7 +54,7 @@ function absorbed(e: Binary, op: 'min' | 'max'): Expr | undefined {
     [e.a, e.b],
     [e.b, e.a],
   ] as const) {
-    if (other.kind === 'binary' && other.op === dual && (exprEqual(other.a, x) || exprEqual(other.b, x))) return x;
+    if (other.kind === 'binary' && other.op === dual && (sameExpr(other.a, x) || sameExpr(other.b, x))) return x;
   }
   return undefined;
 }
@@ -67,7 +67,7 @@ function ordered(e: Binary): Expr {
 
 export function rewriteMinMax(e: Binary, ctx: RuleContext): Expr {
   const op = e.op === 'min' ? 'min' : 'max';
-  if (exprEqual(e.a, e.b)) return e.a;
+  if (sameExpr(e.a, e.b)) return e.a;
   if (!isInt(e.dtype)) return e;
   if (covers(op, e.a, e.b, ctx)) return e.a;
   if (covers(op, e.b, e.a, ctx)) return e.b;

@@ -9,7 +9,7 @@
  */
 
 import type { Expr, Let, Logic, Reduce, Select } from '../ir/expr.js';
-import { isConst } from '../ir/expr.js';
+import { binary, intImm, isConst } from '../ir/expr.js';
 import { children, withChildren } from '../ir/visit.js';
 import { Bounds } from './bounds.js';
 import type { RuleContext } from './context.js';
@@ -18,6 +18,7 @@ import type { Const } from './fold.js';
 import { foldBinary, foldCall, foldCast } from './fold.js';
 import type { Interval, Ranges } from './interval.js';
 import type { Linear } from './linear.js';
+import type { DivModParts } from './linear-divmod.js';
 import { rewriteAddSubMul } from './rules-arith.js';
 import { rewriteCast } from './rules-cast.js';
 import { rewriteDivMod } from './rules-divmod.js';
@@ -33,6 +34,7 @@ function allConst(es: readonly Expr[]): es is readonly Const[] {
 
 export class Simplifier implements RuleContext {
   private readonly memo = new Map<Expr, Expr>();
+  private readonly companions = new Map<Expr, Expr>();
   private readonly bounds: Bounds;
   private depth = 0;
 
@@ -46,6 +48,15 @@ export class Simplifier implements RuleContext {
 
   linearInterval(l: Linear): Interval {
     return this.bounds.ofLinear(l);
+  }
+
+  companion(term: Expr, { op, x, c }: DivModParts): Expr {
+    let out = this.companions.get(term);
+    if (!out) {
+      out = this.rewrite(binary(op === 'floordiv' ? 'floormod' : 'floordiv', x, intImm(c, x.dtype)));
+      this.companions.set(term, out);
+    }
+    return out;
   }
 
   simplify(e: Expr): Expr {
