@@ -3,10 +3,11 @@
  *
  * It walks the function once with a scope of defined variables and live buffers and checks that
  * every variable is defined by an enclosing loop or let, every accessed buffer is a param or
- * allocated around the access, no TE-only nodes (`tensorRead`, `reduce`) survived lowering, vector
- * lanes agree (operands, load/store index and value), no parallel loop sits inside a vectorized
- * one, and constant loop extents are not negative. A violation throws `TirVerifyError` naming the
- * function, the offending statement (its first printed line) and the problem.
+ * allocated around the access (with its declared shape), no TE-only nodes (`tensorRead`,
+ * `reduce`) survived lowering, vector lanes agree (operands, load/store index and value), no
+ * parallel loop sits inside a vectorized one, and constant loop extents are not negative. A
+ * violation throws `TirVerifyError` naming the function, the offending statement (its first
+ * printed line) and the problem.
  */
 
 import type { Buffer, Expr } from '../ir/expr.js';
@@ -28,7 +29,8 @@ export class TirVerifyError extends Error {
 
 interface Scope {
   readonly vars: Set<number>;
-  readonly buffers: Set<number>;
+  /** live buffers by id, as declared (param or allocation) */
+  readonly buffers: ReadonlyMap<number, Buffer>;
   /** a vectorized loop encloses the current statement */
   readonly inVector: boolean;
 }
@@ -44,10 +46,10 @@ class Verifier {
   }
 
   run(): void {
-    const buffers = new Set<number>();
+    const buffers = new Map<number, Buffer>();
     for (const p of this.func.params) {
       if (buffers.has(p.id)) this.fail(`buffer ${p.name} is passed twice`);
-      buffers.add(p.id);
+      buffers.set(p.id, p);
     }
     this.visitStmt(this.func.body, { vars: new Set(), buffers, inVector: false });
   }
@@ -102,7 +104,7 @@ class Verifier {
       case 'let':
         return { ...scope, vars: new Set([...scope.vars, s.v.id]) };
       case 'allocate':
-        return { ...scope, buffers: new Set([...scope.buffers, s.buffer.id]) };
+        return { ...scope, buffers: new Map([...scope.buffers, [s.buffer.id, s.buffer]]) };
       default:
         return scope;
     }
@@ -115,7 +117,11 @@ class Verifier {
   }
 
   private checkAccess(buf: Buffer, indices: readonly Expr[], scope: Scope): void {
-    if (!scope.buffers.has(buf.id)) this.fail(`buffer ${buf.name} is neither a param nor allocated here`);
+    const declared = scope.buffers.get(buf.id);
+    if (!declared) this.fail(`buffer ${buf.name} is neither a param nor allocated here`);
+    if (declared.shape.join() !== buf.shape.join()) {
+      this.fail(`buffer ${buf.name} is accessed as [${buf.shape.join(', ')}] but declared as [${declared.shape.join(', ')}]`);
+    }
     if (indices.length !== buf.shape.length) {
       this.fail(`buffer ${buf.name} has ${buf.shape.length} dimensions but is indexed with ${indices.length}`);
     }

@@ -2,8 +2,8 @@
  * @file `tir.loopPartition`: splits a loop so that its hot part carries no guards.
  *
  * For a loop `v` whose body holds `if`s on `v` (typically the `io*8 + ii < n` guard of a split
- * that does not divide), find the largest range of `v` on which every such guard provably holds
- * for all values of the inner loops, and cut the loop into up to three loops: before, inside and
+ * that does not divide), find the largest range of `v` on which every such guard — each conjunct
+ * of a condition `a && b` on its own — provably holds for all values of the inner loops, and cut the loop into up to three loops: before, inside and
  * after that range. Inside, the guards are gone; outside, each guard stays, or is folded away where
  * it is provably false (then the loop often vanishes). Loops are handled outermost first, so the
  * remainder of an outer loop then partitions its inner loops with the outer variable pinned.
@@ -28,10 +28,14 @@ import { bindLoop } from './common.js';
 /** How many points of a long loop are tried as the seed of the guard-free range. */
 const SEED_SAMPLES = 64;
 
-/** An `if` condition on the loop variable, with the loops between it and the loop. */
+/** A conjunct of an `if` condition on the loop variable, with the loops between it and the loop. */
 interface Guard {
   readonly cond: Expr;
   readonly inner: readonly For[];
+}
+
+function conjuncts(e: Expr): Expr[] {
+  return e.kind === 'logic' && e.op === 'and' ? [...conjuncts(e.a), ...conjuncts(e.b)] : [e];
 }
 
 /** Guards in `s` that mention `v` and no variable defined inside `s` other than by a loop. */
@@ -41,8 +45,7 @@ function guardsOf(s: Stmt, v: number, inner: readonly For[], out: Guard[]): void
       guardsOf(s.body, v, [...inner, s], out);
       return;
     case 'if': {
-      const vars = freeVars(s.cond);
-      if (vars.has(v)) out.push({ cond: s.cond, inner });
+      for (const c of conjuncts(s.cond)) if (freeVars(c).has(v)) out.push({ cond: c, inner });
       guardsOf(s.then, v, inner, out);
       if (s.otherwise) guardsOf(s.otherwise, v, inner, out);
       return;
@@ -72,11 +75,13 @@ class Partitioner {
       case 'for':
         return this.loop(s);
       case 'if': {
-        if (an.canProve(s.cond)) return this.stmt(s.then);
-        if (an.canProve(not(s.cond))) return s.otherwise ? this.stmt(s.otherwise) : NOOP;
+        // Simplifying under the current ranges drops the conjuncts that provably hold.
+        const cond = an.simplify(s.cond);
+        if (an.canProve(cond)) return this.stmt(s.then);
+        if (an.canProve(not(cond))) return s.otherwise ? this.stmt(s.otherwise) : NOOP;
         const then = this.stmt(s.then);
         const otherwise = s.otherwise ? this.stmt(s.otherwise) : null;
-        return { ...s, then, otherwise };
+        return { ...s, cond, then, otherwise };
       }
       case 'seq':
         return seq(...s.body.map((b) => this.stmt(b)));

@@ -13,10 +13,12 @@
  *   6. simplify            fold what partitioning and unrolling made constant (extent-1
  *                          remainders, substituted copies), so vectorize sees clean indices
  *   7. vectorize           vectorized loops → ramps/broadcasts (needs flat indices)
- *   8. simplify            clean ramp bases and vector conditions
- *   9. removeNoOp          drop what the passes above emptied
- *  10. boundsCheck         only with config.boundsCheck; last, so it checks the final accesses
- *  11. verify              the invariants code generators rely on
+ *   8. loopPartition       again, for the guards of vectorized loops that stayed serial (a
+ *                          partial last tile): they become shorter loops without guards
+ *   9. simplify            clean ramp bases, vector conditions and the new remainders
+ *  10. removeNoOp          drop what the passes above emptied
+ *  11. boundsCheck         only with config.boundsCheck; last, so it checks the final accesses
+ *  12. verify              the invariants code generators rely on
  */
 
 import { printFunc } from '../../tir/print.js';
@@ -41,6 +43,7 @@ export const tirPipeline: readonly Pass<PrimFunc>[] = [
   unroll,
   simplify,
   vectorize,
+  loopPartition,
   simplify,
   removeNoOp,
   boundsCheck,

@@ -58,6 +58,7 @@ describe('verifyFunc', () => {
     ['attr on a dead buffer', () => attr('double_buffer', T(), [], store(B, [intImm(0)], floatImm(0))), 'attr double_buffer names buffer T, which is not allocated here'],
     ['an unallocated buffer', () => store(T(), [intImm(0)], floatImm(0)), 'buffer T is neither a param nor allocated here'],
     ['a wrong index count', () => store(B, [intImm(0), intImm(0)], floatImm(0)), 'buffer B has 1 dimensions but is indexed with 2'],
+    ['a stale shape', () => store({ ...B, shape: [4, 4] }, [intImm(0), intImm(0)], floatImm(0)), 'buffer B is accessed as [4, 4] but declared as [16]'],
     ['a tensor read', () => loop(store(B, [i], placeholder([16], 'float32', 'X').at(i))), 'tensor read of X survived lowering'],
     ['a reduction', () => store(B, [intImm(0)], sum(load(A, [r().var]), [r()])), 'reduction survived lowering'],
     ['binary lanes', () => store(B, [intImm(0)], { ...add(floatImm(1), floatImm(2)), b: broadcast(floatImm(2), 4) }), 'add mixes 1 and 4 lanes'],
