@@ -8,9 +8,11 @@
  * wrong type or a short array would make native code read or write out of bounds. The thread
  * count belongs to the executable (`BuildOptions.threads` given to `load`, default all cores)
  * and is passed on every call, so executables sharing one library keep their own settings.
+ * `dispose` unloads the library; the OpenMP runtime stays loaded (see pinOpenMpRuntime).
  */
 
 import koffi, { type LibraryHandle } from 'koffi';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PrimFunc } from '../../tir/stmt.js';
@@ -71,8 +73,36 @@ class CExecutable implements Executable {
   }
 }
 
+/** Shared-object names of the OpenMP runtimes a kernel library may link against. */
+const OPENMP_RUNTIMES = ['libgomp.so.1', 'libomp.so.5', 'libomp.so', 'libiomp5.so'];
+const pinnedRuntimes: LibraryHandle[] = [];
+
+/**
+ * Unloading a kernel library must not unload the OpenMP runtime it brought in: the runtime's
+ * worker threads stay parked inside its code and would crash the process. After the first
+ * library loads, take one reference to each runtime now mapped and keep it for good.
+ */
+function pinOpenMpRuntime(): void {
+  if (pinnedRuntimes.length > 0) return;
+  let maps: string | null = null;
+  try {
+    maps = readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    // no /proc: try every known runtime
+  }
+  for (const name of OPENMP_RUNTIMES) {
+    if (maps !== null && !maps.includes(`/${name}`)) continue;
+    try {
+      pinnedRuntimes.push(koffi.load(name));
+    } catch {
+      // not installed under this name
+    }
+  }
+}
+
 function openLibrary(path: string, threads: number): CExecutable {
   const lib = koffi.load(path);
+  pinOpenMpRuntime();
   try {
     const manifestText = (lib.func('const char *kiln_manifest(void)') as () => string)();
     return new CExecutable(lib, parseManifest(manifestText), threads);
