@@ -18,7 +18,7 @@ import type { Buffer, Expr } from '../../ir/expr.js';
 import { add, and, ge, intImm, lt, not, or } from '../../ir/expr.js';
 import { safeIdent } from '../../ir/names.js';
 import { printExpr } from '../../ir/print.js';
-import { children, transform } from '../../ir/visit.js';
+import { children, substituteVar, transform } from '../../ir/visit.js';
 import type { PrimFunc, Stmt } from '../../tir/stmt.js';
 import { assertStmt } from '../../tir/stmt.js';
 import { mutateStmt, stmtExprs } from '../../tir/visit.js';
@@ -45,6 +45,15 @@ function loadsOf(func: string, e: Expr, when: Expr | null, out: Access[]): void 
     loadsOf(func, e.cond, when, out);
     loadsOf(func, e.t, conj(when, e.cond), out);
     loadsOf(func, e.f, conj(when, not(e.cond)), out);
+    return;
+  }
+  if (e.kind === 'let') {
+    // The assert sits outside the expression, where the let variable is not defined.
+    loadsOf(func, e.value, when, out);
+    const inner: Access[] = [];
+    loadsOf(func, e.body, when, inner);
+    const bound = (x: Expr): Expr => substituteVar(x, e.v, e.value);
+    for (const a of inner) out.push({ buffer: a.buffer, index: bound(a.index), when: a.when && bound(a.when) });
     return;
   }
   if (e.kind === 'load') out.push({ buffer: e.buffer, index: flatIndexOf(func, e.buffer, e.indices), when });

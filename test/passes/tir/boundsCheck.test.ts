@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { add, broadcast, buffer, floatImm, ge, intImm, load, mul, ramp, select, sub, variable } from '../../../src/ir/expr.js';
+import { add, broadcast, buffer, floatImm, ge, intImm, letExpr, load, mul, ramp, select, sub, variable } from '../../../src/ir/expr.js';
 import { forLoop, primFunc, store } from '../../../src/tir/stmt.js';
 import { printFunc } from '../../../src/tir/print.js';
+import { verifyFunc } from '../../../src/tir/verify.js';
 import { makePassContext } from '../../../src/passes/pass.js';
 import { boundsCheck } from '../../../src/passes/tir/boundsCheck.js';
 import { TirPassError } from '../../../src/passes/tir/common.js';
@@ -54,6 +55,15 @@ describe('tir.boundsCheck', () => {
     expect(printFunc(f)).toContain('assert(!(i >= 1) || i - 1 >= 0 && i - 1 < 16,');
     const [a, b] = runBoth(padded, f, 7);
     expect(b).toEqual(a);
+  });
+
+  it('checks a load inside a let expression with the let value substituted', () => {
+    // Rule: the assert lives outside the expression, so (let y = i + 1 in A[y]) checks A[i + 1].
+    const y = variable('y');
+    const f = primFunc('let', [A, B], forLoop(i, intImm(0), intImm(15), store(B, [i], letExpr(y, add(i, 1), load(A, [y])))));
+    const out = boundsCheck.run(f, on);
+    expect(printFunc(out)).toContain('assert(i + 1 >= 0 && i + 1 < 16,');
+    verifyFunc(out);
   });
 
   it('checks the first and last lane of a ramp', () => {

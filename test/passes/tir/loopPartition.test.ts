@@ -85,6 +85,22 @@ describe('tir.loopPartition', () => {
     );
   });
 
+  it('partitions on each conjunct of a two-dimensional tile guard', () => {
+    // Rule: io*2 + ii < 3 && jo*2 + ji < 3 — jo = 0 makes the second conjunct hold, io = 0 the
+    // first; the remainders keep only the conjunct still undecided, which the inner loops cut.
+    const A = buffer('A', 'float32', [3, 3]);
+    const [jo, ji] = [variable('jo'), variable('ji')];
+    const [r, c] = [add(mul(io, 2), ii), add(mul(jo, 2), ji)];
+    const guard = ifThenElse(and(lt(r, 3), lt(c, 3)), store(A, [r, c], floatImm(1)));
+    const loops = forLoop(jo, intImm(0), intImm(2), forLoop(io, intImm(0), intImm(2), forLoop(ii, intImm(0), intImm(2), forLoop(ji, intImm(0), intImm(2), guard))));
+    const before = primFunc('tile2d', [A], loops);
+    const out = printStmt(loopPartition.run(before, ctx).body);
+    expect(out).not.toContain('if (');
+    expect(out.match(/A\[/g)).toHaveLength(4);
+    const [a, b] = runBoth(before, loopPartition.run(before, ctx), 3);
+    expect(b).toEqual(a);
+  });
+
   it('does not cut vectorized or thread loops', () => {
     expect(printStmt(loopPartition.run(tail(30, 'vectorized'), ctx).body)).toMatch(/^vectorized \(io, 0, 4\)/);
   });
