@@ -56,13 +56,13 @@ export function withChildren(e: Expr, kids: readonly Expr[]): Expr {
       return { ...e, a, b, lanes };
     }
     case 'not':
-      return { ...e, a: kids[0]!, lanes: kids[0]!.lanes };
+      return { ...e, a: kids[0], lanes: kids[0].lanes };
     case 'select': {
       const [cond, t, f] = kids as [Expr, Expr, Expr];
       return { ...e, cond, t, f, lanes: Math.max(t.lanes, f.lanes) };
     }
     case 'cast':
-      return { ...e, value: kids[0]!, lanes: kids[0]!.lanes };
+      return { ...e, value: kids[0], lanes: kids[0].lanes };
     case 'call':
       return { ...e, args: kids, lanes: Math.max(...kids.map((k) => k.lanes)) };
     case 'load':
@@ -70,13 +70,13 @@ export function withChildren(e: Expr, kids: readonly Expr[]): Expr {
     case 'tensorRead':
       return { ...e, indices: kids };
     case 'ramp':
-      return { ...e, base: kids[0]! };
+      return { ...e, base: kids[0] };
     case 'broadcast':
-      return { ...e, value: kids[0]! };
+      return { ...e, value: kids[0] };
     case 'let':
-      return { ...e, value: kids[0]!, body: kids[1]!, lanes: kids[1]!.lanes };
+      return { ...e, value: kids[0], body: kids[1], lanes: kids[1].lanes };
     case 'reduce':
-      return { ...e, source: kids[0]!, where: kids[1] ?? null };
+      return { ...e, source: kids[0], where: kids[1] ?? null };
   }
 }
 

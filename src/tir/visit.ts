@@ -24,7 +24,7 @@ function same<T>(a: readonly T[], b: readonly T[]): boolean {
 export function mutateStmt(s: Stmt, m: StmtMutator): Stmt {
   const early = m.pre?.(s);
   if (early) return early;
-  const ex = m.expr ?? ((e: Expr) => e);
+  const ex = m.expr ? (e: Expr): Expr => m.expr!(e) : (e: Expr): Expr => e;
   let out: Stmt;
   switch (s.kind) {
     case 'for': {
