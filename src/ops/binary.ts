@@ -53,18 +53,18 @@ function defineBroadcast(spec: BroadcastSpec): void {
     infer(ctx) {
       const types = presentTypes(ctx);
       types.forEach((t, k) => checkDType(ctx, t.dtype, spec.accepts, `input ${k}`));
-      const dtype = spec.mixed ? types[0]!.dtype : sameDType(ctx, types.map((t) => t.dtype));
+      const dtype = spec.mixed ? types[0].dtype : sameDType(ctx, types.map((t) => t.dtype));
       const shape = broadcastShapes(ctx, types.map((t) => t.shape));
       return [tensorType(spec.out ? spec.out(dtype) : dtype, shape)];
     },
     compute(ctx) {
-      const out = ctx.outputs[0]!;
+      const out = ctx.outputs[0];
       return [broadcastCompute(presentInputs(ctx), out.shape, (xs) => spec.fn(xs, ctx), spec.name.toLowerCase())];
     },
   });
 }
 
-const two = (f: (a: Expr, b: Expr) => Expr) => (xs: readonly Expr[]): Expr => f(xs[0]!, xs[1]!);
+const two = (f: (a: Expr, b: Expr) => Expr) => (xs: readonly Expr[]): Expr => f(xs[0], xs[1]);
 const toBool = (): DType => 'bool';
 
 function powOf(base: Expr, exponent: Expr): Expr {
@@ -79,7 +79,7 @@ function modOf(a: Expr, b: Expr, ctx: NodeContext): Expr {
 }
 
 function fold(xs: readonly Expr[], f: (a: Expr, b: Expr) => Expr): Expr {
-  return xs.slice(1).reduce(f, xs[0]!);
+  return xs.slice(1).reduce(f, xs[0]);
 }
 
 const BROADCAST: readonly BroadcastSpec[] = [
@@ -88,7 +88,7 @@ const BROADCAST: readonly BroadcastSpec[] = [
   { name: 'Mul', inputs: [2, 2], accepts: 'numeric', fn: two(mul) },
   { name: 'Div', inputs: [2, 2], accepts: 'numeric', fn: two(div) },
   { name: 'Pow', inputs: [2, 2], accepts: 'numeric', mixed: true, fn: two(powOf) },
-  { name: 'Mod', inputs: [2, 2], accepts: 'numeric', fn: (xs, ctx) => modOf(xs[0]!, xs[1]!, ctx) },
+  { name: 'Mod', inputs: [2, 2], accepts: 'numeric', fn: (xs, ctx) => modOf(xs[0], xs[1], ctx) },
   { name: 'Equal', inputs: [2, 2], accepts: 'any', out: toBool, fn: two(eq) },
   { name: 'Less', inputs: [2, 2], accepts: 'numeric', out: toBool, fn: two(lt) },
   { name: 'LessOrEqual', inputs: [2, 2], accepts: 'numeric', out: toBool, fn: two(le) },
@@ -100,7 +100,7 @@ const BROADCAST: readonly BroadcastSpec[] = [
   { name: 'Max', inputs: [1, Infinity], accepts: 'numeric', fn: (xs) => fold(xs, max) },
   { name: 'Min', inputs: [1, Infinity], accepts: 'numeric', fn: (xs) => fold(xs, min) },
   { name: 'Sum', inputs: [1, Infinity], accepts: 'numeric', fn: (xs) => fold(xs, add) },
-  { name: 'Mean', inputs: [1, Infinity], accepts: 'float', fn: (xs) => div(fold(xs, add), constant(xs.length, xs[0]!.dtype)) },
+  { name: 'Mean', inputs: [1, Infinity], accepts: 'float', fn: (xs) => div(fold(xs, add), constant(xs.length, xs[0].dtype)) },
   { name: 'PRelu', inputs: [2, 2], accepts: 'numeric', fn: two((x, slope) => select(lt(x, constant(0, x.dtype)), mul(slope, x), x)) },
 ];
 
@@ -119,7 +119,7 @@ defineOp({
   },
   compute(ctx) {
     const inputs = [ctx.input(0), ctx.input(1), ctx.input(2)];
-    return [broadcastCompute(inputs, ctx.outputs[0]!.shape, ([c, x, y]) => select(c!, x!, y!), 'where')];
+    return [broadcastCompute(inputs, ctx.outputs[0].shape, ([c, x, y]) => select(c, x, y), 'where')];
   },
 });
 

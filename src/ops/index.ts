@@ -6,6 +6,9 @@
 import './unary.js';
 import './activation.js';
 import './binary.js';
+import './layout.js';
+import './generate.js';
+import './conv.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';

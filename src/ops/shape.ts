@@ -16,9 +16,12 @@ import type { NodeContext } from './context.js';
 
 type Failer = Pick<NodeContext, 'fail'>;
 
-/** A fresh symbol for a dim that inference cannot know. */
+/**
+ * A fresh symbol for a dim that inference cannot know. The `?d` prefix keeps it apart from the
+ * `?N` symbols a frontend numbers per model, so the two can never be taken for the same dim.
+ */
 export function unknownDim(): Dim {
-  return `?${freshId()}`;
+  return `?d${freshId()}`;
 }
 
 export function showShape(shape: readonly Dim[]): string {
@@ -70,10 +73,10 @@ export function broadcastShapes(ctx: Failer, shapes: readonly (readonly Dim[])[]
 function broadcastDim(ctx: Failer, dims: readonly Dim[], shapes: readonly (readonly Dim[])[]): Dim {
   const nums = [...new Set(dims.filter((d): d is number => typeof d === 'number'))];
   if (nums.length > 1) throw ctx.fail(`shapes ${shapes.map(showShape).join(', ')} do not broadcast`);
-  if (nums.length === 1) return nums[0]!;
+  if (nums.length === 1) return nums[0];
   const syms = new Set(dims);
   if (syms.size === 0) return 1;
-  return syms.size === 1 ? dims[0]! : unknownDim();
+  return syms.size === 1 ? dims[0] : unknownDim();
 }
 
 /** `axis` in [-rank, rank) made non-negative, or an OpError. */
@@ -94,7 +97,7 @@ export function normalizeAxes(ctx: Failer, axes: readonly number[], rank: number
 /** The indices that read `t` broadcast to an output indexed by `idx` (numpy alignment). */
 export function broadcastIndex(t: Tensor, idx: readonly Var[]): Expr[] {
   const offset = idx.length - t.ndim;
-  return t.shape.map((d, k) => (d === 1 ? intImm(0) : idx[offset + k]!));
+  return t.shape.map((d, k) => (d === 1 ? intImm(0) : idx[offset + k]));
 }
 
 /** The element of `t` at output position `idx`, `t` broadcast to the output. */
@@ -106,7 +109,7 @@ export function readBroadcast(t: Tensor, idx: readonly Var[]): Expr {
 export function ravel(idx: readonly ExprLike[], shape: readonly number[]): Expr {
   let flat: Expr = intImm(0);
   shape.forEach((d, k) => {
-    flat = k === 0 ? toIndex(idx[k]!) : add(mul(flat, d), idx[k]!);
+    flat = k === 0 ? toIndex(idx[k]) : add(mul(flat, d), idx[k]);
   });
   return flat;
 }
@@ -116,7 +119,7 @@ export function unravel(flat: Expr, shape: readonly number[]): Expr[] {
   const out: Expr[] = new Array<Expr>(shape.length);
   let rest = flat;
   for (let k = shape.length - 1; k >= 0; k--) {
-    const d = shape[k]!;
+    const d = shape[k];
     out[k] = k === 0 ? rest : floormod(rest, d);
     rest = floordiv(rest, d);
   }

@@ -123,7 +123,7 @@ class Compiler {
       }
       case 'var': {
         const s = this.slot(e.id);
-        return (env) => env[s]!;
+        return (env) => env[s];
       }
       case 'binary':
       case 'cmp':
@@ -174,11 +174,11 @@ class Compiler {
     return (env) => {
       let off = 0;
       for (let k = 0; k < idx.length; k++) {
-        const x = idx[k]!(env);
-        if (!(x >= 0 && x < shape[k]!)) throw new EvalError(`${name}: index ${x} out of bounds in dimension ${k} (extent ${shape[k]})`);
-        off = off * shape[k]! + x;
+        const x = idx[k](env);
+        if (!(x >= 0 && x < shape[k])) throw new EvalError(`${name}: index ${x} out of bounds in dimension ${k} (extent ${shape[k]})`);
+        off = off * shape[k] + x;
       }
-      return mem[off]!;
+      return mem[off];
     };
   }
 
@@ -195,7 +195,7 @@ class Compiler {
           if (!where || where(env)) acc = norm(f(acc, src(env)), t);
           return;
         }
-        const a = axes[k]!;
+        const a = axes[k];
         for (let v = a.min; v < a.min + a.extent; v++) {
           env[a.s] = v;
           loop(k + 1);
@@ -226,10 +226,10 @@ export function evaluate(outputs: readonly Tensor[], feed: (placeholder: Tensor)
     const out = new Float64Array(t.shape.reduce((a, b) => a * b, 1));
     const idx = new Array<number>(t.shape.length).fill(0);
     for (let flat = 0; flat < out.length; flat++) {
-      for (let k = 0; k < axes.length; k++) env[axes[k]!] = idx[k]!;
+      for (let k = 0; k < axes.length; k++) env[axes[k]] = idx[k]!;
       out[flat] = norm(body(env), t.dtype);
       for (let k = idx.length - 1; k >= 0; k--) {
-        if (++idx[k]! < t.shape[k]!) break;
+        if (++idx[k] < t.shape[k]) break;
         idx[k] = 0;
       }
     }
