@@ -8,14 +8,15 @@
  */
 
 import type { Expr, Var } from '../ir/expr.js';
-import { evalInterval } from './bounds.js';
+import { Bounds, evalInterval } from './bounds.js';
+import { factsOf } from './facts.js';
 import type { Interval } from './interval.js';
 import { canProve, simplify } from './simplify.js';
 
 export class Analyzer {
   private ranges = new Map<number, Interval>();
 
-  /** Sets the range of `v`, replacing any earlier binding in this scope. */
+  /** Sets the range of `v`, replacing any earlier binding in this scope (see `withScope`). */
   bind(v: Var, range: Interval): void {
     this.ranges.set(v.id, range);
   }
@@ -26,6 +27,14 @@ export class Analyzer {
    */
   bindLoop(v: Var, min: number, extent: number): void {
     this.bind(v, { min, max: min + Math.max(extent, 1) - 1 });
+  }
+
+  /**
+   * Narrows variable ranges to what `cond` implies, e.g. inside `if (i*4 + j < 30)`. Conditions
+   * that are not comparisons of index expressions (joined by `&&`) add nothing.
+   */
+  assume(cond: Expr): void {
+    for (const [id, range] of factsOf(simplify(cond, this.ranges), true, new Bounds(this.ranges))) this.ranges.set(id, range);
   }
 
   simplify(e: Expr): Expr {

@@ -27,8 +27,13 @@ export interface Linear {
 }
 
 /** True for the dtypes read as linear forms. */
+export function isIndexDtype(t: DType): boolean {
+  return t === 'int32' || t === 'int64';
+}
+
+/** True for scalar expressions of an index dtype. */
 export function isIndexType(e: Expr): boolean {
-  return (e.dtype === 'int32' || e.dtype === 'int64') && e.lanes === 1;
+  return isIndexDtype(e.dtype) && e.lanes === 1;
 }
 
 /** Order of terms in a sum: variables by id, then everything else by structural key. */

@@ -24,6 +24,7 @@ import { rewriteCast } from './rules-cast.js';
 import { rewriteDivMod } from './rules-divmod.js';
 import { rewriteCmp, rewriteLogic, rewriteNot, rewriteSelect } from './rules-logic.js';
 import { rewriteMinMax } from './rules-minmax.js';
+import { rewriteVectorBinary, rewriteVectorCmp } from './rules-vector.js';
 
 /** Nested rule applications allowed before a node is left as it is. */
 const MAX_DEPTH = 64;
@@ -86,7 +87,7 @@ export class Simplifier implements RuleContext {
   private apply(e: Expr): Expr {
     switch (e.kind) {
       case 'binary': {
-        if (e.lanes > 1) return e;
+        if (e.lanes > 1) return rewriteVectorBinary(e, this);
         const folded = isConst(e.a) && isConst(e.b) ? foldBinary(e.op, e.a, e.b, e.dtype) : undefined;
         if (folded) return folded;
         if (e.op === 'add' || e.op === 'sub' || e.op === 'mul') return rewriteAddSubMul(e, this);
@@ -94,7 +95,7 @@ export class Simplifier implements RuleContext {
         return rewriteDivMod(e, this);
       }
       case 'cmp':
-        return rewriteCmp(e, this);
+        return e.a.lanes > 1 ? rewriteVectorCmp(e, this) : rewriteCmp(e, this);
       case 'logic':
         return rewriteLogic(e, this);
       case 'not':

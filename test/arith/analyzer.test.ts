@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { add, floordiv, floormod, lt, mul, variable } from '../../src/ir/expr.js';
+import { add, floordiv, floormod, ge, lt, mul, variable } from '../../src/ir/expr.js';
 import { printExpr } from '../../src/ir/print.js';
 import { Analyzer } from '../../src/arith/index.js';
 
@@ -49,6 +49,20 @@ describe('Analyzer', () => {
     const an = new Analyzer();
     an.bindLoop(i, 3, 0);
     expect(an.interval(i)).toEqual({ min: 3, max: 3 });
+  });
+
+  it('assume narrows ranges inside a scope', () => {
+    const an = new Analyzer();
+    an.bindLoop(i, 0, 8);
+    an.bindLoop(j, 0, 4);
+    an.withScope(() => {
+      an.assume(ge(i, 7));
+      expect(an.interval(i)).toEqual({ min: 7, max: 7 });
+      // Facts are drawn from the ranges known when assuming: here i = 7, so j ≤ 29 - 28.
+      an.assume(lt(add(mul(i, 4), j), 30));
+      expect(an.interval(j)).toEqual({ min: 0, max: 1 });
+    });
+    expect(an.interval(i)).toEqual({ min: 0, max: 7 });
   });
 
   it('proves split bounds', () => {

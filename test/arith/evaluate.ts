@@ -39,7 +39,9 @@ function compare(op: string, a: number, b: number): boolean {
   return r;
 }
 
-export function evaluate(e: Expr, env: Env): number {
+/** The value of `e`, or of its lane `lane` when it is a vector (ramp and broadcast lanes). */
+export function evaluate(e: Expr, env: Env, lane = 0): number {
+  const ev = (x: Expr): number => evaluate(x, env, lane);
   switch (e.kind) {
     case 'int':
       return e.value;
@@ -49,20 +51,24 @@ export function evaluate(e: Expr, env: Env): number {
       return v;
     }
     case 'binary': {
-      const r = bin(e.op, evaluate(e.a, env), evaluate(e.b, env));
+      const r = bin(e.op, ev(e.a), ev(e.b));
       return r === 0 ? 0 : r;
     }
     case 'cmp':
-      return compare(e.op, evaluate(e.a, env), evaluate(e.b, env)) ? 1 : 0;
+      return compare(e.op, ev(e.a), ev(e.b)) ? 1 : 0;
     case 'logic': {
-      const a = evaluate(e.a, env) !== 0;
-      const b = evaluate(e.b, env) !== 0;
+      const a = ev(e.a) !== 0;
+      const b = ev(e.b) !== 0;
       return (e.op === 'and' ? a && b : a || b) ? 1 : 0;
     }
     case 'not':
-      return evaluate(e.a, env) === 0 ? 1 : 0;
+      return ev(e.a) === 0 ? 1 : 0;
     case 'select':
-      return evaluate(e.cond, env) !== 0 ? evaluate(e.t, env) : evaluate(e.f, env);
+      return ev(e.cond) !== 0 ? ev(e.t) : ev(e.f);
+    case 'ramp':
+      return ev(e.base) + e.stride * lane;
+    case 'broadcast':
+      return ev(e.value);
     default:
       throw new Error(`evaluate: no ${e.kind}`);
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CmpOp, Expr, Var } from '../../src/ir/expr.js';
-import { add, and, cmp, div, floordiv, floormod, intImm, max, min, mod, mul, not, or, select, sub, variable } from '../../src/ir/expr.js';
+import { add, and, broadcast, cmp, div, floordiv, floormod, intImm, max, min, mod, mul, not, or, ramp, select, sub, variable } from '../../src/ir/expr.js';
 import { printExpr } from '../../src/ir/print.js';
 import { exprEqual } from '../../src/ir/equal.js';
 import type { Interval } from '../../src/arith/index.js';
@@ -53,6 +53,23 @@ const { index } = fc.letrec<{ index: Expr }>((tie) => ({
     fc.tuple(tie('index'), fc.constantFrom(...DIVISORS)).map(([a, c]) => add(mul(floordiv(a, c), c), floormod(a, c))),
   ),
 }));
+
+/** Vector index arithmetic: ramps and broadcasts of index expressions, 4 lanes. */
+const vector = fc.oneof(
+  fc.tuple(index, fc.integer({ min: -2, max: 4 })).map(([b, st]) => ramp(b, st, 4)),
+  index.map((b) => broadcast(b, 4)),
+);
+const vectorExpr = fc.letrec<{ v: Expr }>((tie) => ({
+  v: fc.oneof(
+    { maxDepth: 3, depthIdentifier: 'vector' },
+    vector,
+    fc.tuple(tie('v'), tie('v')).map(([a, b]) => add(a, b)),
+    fc.tuple(tie('v'), tie('v')).map(([a, b]) => sub(a, b)),
+    fc.tuple(tie('v'), fc.integer({ min: 1, max: 8 })).map(([a, c]) => mul(a, broadcast(intImm(c), 4))),
+    fc.tuple(tie('v'), fc.constantFrom(...DIVISORS)).map(([a, c]) => floordiv(a, broadcast(intImm(c), 4))),
+    fc.tuple(tie('v'), fc.constantFrom(...DIVISORS)).map(([a, c]) => floormod(a, broadcast(intImm(c), 4))),
+  ),
+})).v;
 
 /** Per variable: a range [min, min + extent - 1], or none (unbounded). */
 const rangesArb = fc.array(fc.option(fc.tuple(fc.integer({ min: -10, max: 10 }), fc.integer({ min: 1, max: 12 })), { nil: undefined }), {
@@ -124,6 +141,24 @@ describe('arith properties', () => {
           const v = evaluate(e, env);
           expect(evaluate(s, env), `${printExpr(e)} => ${printExpr(s)}`).toBe(v);
           expect(contains(iv, v), `${printExpr(e)} = ${v} outside [${iv.min}, ${iv.max}]`).toBe(true);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('simplify preserves every lane of vector index arithmetic', () => {
+    fc.assert(
+      fc.property(vectorExpr, loopRangesArb, pointsArb, (e, spec, points) => {
+        const ranges = toRanges(spec);
+        const s = simplify(e, ranges);
+        const iv = evalInterval(e, ranges);
+        for (const env of envs(spec, points)) {
+          for (let lane = 0; lane < 4; lane++) {
+            const v = evaluate(e, env, lane);
+            expect(evaluate(s, env, lane), `${printExpr(e)} => ${printExpr(s)} (lane ${lane})`).toBe(v);
+            expect(contains(iv, v), `${printExpr(e)} = ${v} outside [${iv.min}, ${iv.max}]`).toBe(true);
+          }
         }
       }),
       RUNS,

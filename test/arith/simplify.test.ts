@@ -179,8 +179,16 @@ describe('scopes, casts and vectors', () => {
   it('keeps a narrowing round trip: int32(int8(x))', () => expect(s(cast(cast(x, 'int8'), 'int32'))).toBe('int32(int8(x))'));
   it('simplifies a ramp base', () => expect(s(ramp(sub(add(mul(i, 8), j), mul(i, 8)), 1, 4))).toBe('ramp(j, 1, 4)'));
   it('simplifies inside a broadcast', () => expect(s(broadcast(add(x, 0), 4))).toBe('x4(x)'));
-  it('leaves vector arithmetic alone', () => {
-    const v = add(ramp(x, 1, 4), broadcast(intImm(0), 4));
-    expect(s(v)).toBe('ramp(x, 1, 4) + x4(0)');
+  it('ramp(a, s) + x(b) → ramp(a + b, s)', () => expect(s(add(ramp(mul(i, 4), 1, 4), broadcast(mul(j, 16), 4)))).toBe('ramp(i * 4 + j * 16, 1, 4)'));
+  it('ramp(a, s) - ramp(b, t) → ramp(a - b, s - t)', () => expect(s(sub(ramp(add(x, 2), 3, 4), ramp(x, 1, 4)))).toBe('ramp(2, 2, 4)'));
+  it('ramp(a, s) * x(c) → ramp(a*c, s*c)', () => expect(s(mul(ramp(x, 1, 4), broadcast(intImm(8), 4)))).toBe('ramp(x * 8, 8, 4)'));
+  it('x(a) op x(b) → x(a op b)', () => expect(s(add(broadcast(x, 4), broadcast(intImm(0), 4)))).toBe('x4(x)'));
+  it('floordiv of a ramp within one period → broadcast', () => expect(s(floordiv(ramp(mul(i, 4), 1, 4), broadcast(intImm(4), 4)))).toBe('x4(i)'));
+  it('floormod of a ramp within one period → ramp', () => expect(s(floormod(ramp(mul(i, 4), 1, 4), broadcast(intImm(4), 4)))).toBe('ramp(0, 1, 4)'));
+  it('floordiv of a ramp that crosses a period stays', () =>
+    expect(s(floordiv(ramp(mul(i, 2), 1, 4), broadcast(intImm(4), 4)))).toBe('floordiv(ramp(i * 2, 1, 4), x4(4))'));
+  it('leaves float vector arithmetic alone', () => {
+    const a = variable('a', 'float32');
+    expect(s(add(broadcast(a, 4), ramp(a, 1, 4)))).toBe('x4(a) + ramp(a, 1, 4)');
   });
 });
