@@ -9,6 +9,7 @@ import { isInt } from '../ir/dtype.js';
 import type { Binary, Expr } from '../ir/expr.js';
 import type { BoundSource } from './facts.js';
 import { factsOf } from './facts.js';
+import { withDepthGuard } from './guard.js';
 import * as I from './interval.js';
 import type { Interval, Ranges } from './interval.js';
 import type { Linear } from './linear.js';
@@ -137,5 +138,8 @@ export class Bounds implements BoundSource {
 
 /** Bounds of an integer expression; ±Infinity where nothing bounds it. */
 export function evalInterval(e: Expr, ranges: Ranges = new Map()): Interval {
-  return new Bounds(ranges).of(e);
+  return withDepthGuard(
+    () => new Bounds(ranges).of(e),
+    () => I.dtypeRange(e.dtype),
+  );
 }

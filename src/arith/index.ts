@@ -5,5 +5,5 @@
 
 export type { Interval, Ranges } from './interval.js';
 export { evalInterval } from './bounds.js';
-export { simplify, canProve, Simplifier } from './simplify.js';
+export { simplify, canProve } from './simplify.js';
 export { Analyzer } from './analyzer.js';

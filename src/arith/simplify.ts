@@ -14,6 +14,7 @@ import { children, withChildren } from '../ir/visit.js';
 import { Bounds } from './bounds.js';
 import type { RuleContext } from './context.js';
 import { factsOf } from './facts.js';
+import { withDepthGuard } from './guard.js';
 import type { Const } from './fold.js';
 import { foldBinary, foldCall, foldCast } from './fold.js';
 import type { Interval, Ranges } from './interval.js';
@@ -153,8 +154,12 @@ export class Simplifier implements RuleContext {
   }
 }
 
+/** An equivalent, simpler expression, given that each variable stays within its range. */
 export function simplify(e: Expr, ranges?: Ranges): Expr {
-  return new Simplifier(ranges).simplify(e);
+  return withDepthGuard(
+    () => new Simplifier(ranges).simplify(e),
+    () => e,
+  );
 }
 
 /** True only when `cond` holds for every value of its variables within `ranges`. */
