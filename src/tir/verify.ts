@@ -4,8 +4,9 @@
  * It walks the function once with a scope of defined variables and live buffers and checks that
  * every variable is defined by an enclosing loop or let, every accessed buffer is a param or
  * allocated around the access (with its declared shape), no TE-only nodes (`tensorRead`,
- * `reduce`) survived lowering, vector lanes agree (operands, load/store index and value), no
- * parallel loop sits inside a vectorized one, and constant loop extents are not negative. A
+ * `reduce`) survived lowering, vector lanes agree (operands, load/store index and value), and
+ * constant loop extents are not negative. (A parallel loop inside a loop marked vectorized is
+ * fine: `tir.vectorize` leaves any loop whose body holds loops serial.) A
  * violation throws `TirVerifyError` naming the function, the offending statement (its first
  * printed line) and the problem.
  */
@@ -32,7 +33,6 @@ interface Scope {
   /** live buffers by id, as declared (param or allocation) */
   readonly buffers: ReadonlyMap<number, Buffer>;
   /** a vectorized loop encloses the current statement */
-  readonly inVector: boolean;
 }
 
 class Verifier {
@@ -51,7 +51,7 @@ class Verifier {
       if (buffers.has(p.id)) this.fail(`buffer ${p.name} is passed twice`);
       buffers.set(p.id, p);
     }
-    this.visitStmt(this.func.body, { vars: new Set(), buffers, inVector: false });
+    this.visitStmt(this.func.body, { vars: new Set(), buffers });
   }
 
   private visitStmt(s: Stmt, scope: Scope): void {
@@ -67,7 +67,6 @@ class Verifier {
         this.checkExpr(s.min, scope);
         this.checkExpr(s.extent, scope);
         if (s.extent.kind === 'int' && s.extent.value < 0) this.fail(`loop ${s.loopVar.name} has negative extent ${s.extent.value}`);
-        if (s.forKind === 'parallel' && scope.inVector) this.fail(`parallel loop ${s.loopVar.name} inside a vectorized loop`);
         if (scope.vars.has(s.loopVar.id)) this.fail(`variable ${s.loopVar.name} is redefined inside its own scope`);
         if (s.forKind === 'thread' && s.threadTag === null) this.fail(`thread loop ${s.loopVar.name} has no thread tag`);
         return;
@@ -100,7 +99,7 @@ class Verifier {
   private innerScope(s: Stmt, scope: Scope): Scope {
     switch (s.kind) {
       case 'for':
-        return { ...scope, vars: new Set([...scope.vars, s.loopVar.id]), inVector: scope.inVector || s.forKind === 'vectorized' };
+        return { ...scope, vars: new Set([...scope.vars, s.loopVar.id]) };
       case 'let':
         return { ...scope, vars: new Set([...scope.vars, s.v.id]) };
       case 'allocate':

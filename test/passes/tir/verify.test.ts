@@ -47,7 +47,6 @@ describe('verifyFunc', () => {
   const cases: [string, () => Stmt, string][] = [
     ['a buffer passed twice', () => store(A, [intImm(0)], floatImm(0)), 'buffer A is passed twice'],
     ['a negative extent', () => loop(store(B, [i], floatImm(0)), 'serial', i, intImm(-1)), 'loop i has negative extent -1'],
-    ['parallel in vectorized', () => loop(loop(store(B, [i], floatImm(0)), 'parallel', variable('p')), 'vectorized'), 'parallel loop p inside a vectorized loop'],
     ['a redefined loop variable', () => loop(loop(store(B, [i], floatImm(0)))), 'variable i is redefined inside its own scope'],
     ['a redefined let variable', () => loop(letStmt(i, intImm(1), store(B, [i], floatImm(0)))), 'variable i is redefined inside its own scope'],
     ['a thread loop without tag', () => forLoop(i, intImm(0), intImm(4), store(B, [i], floatImm(0)), 'thread'), 'thread loop i has no thread tag'],
