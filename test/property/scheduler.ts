@@ -26,7 +26,7 @@ const moves: Record<string, Move> = {
     const leaves = st.leafAxes();
     if (leaves.length >= 2) {
       const k = r.int(0, leaves.length - 2);
-      st.tile(leaves[k]!, leaves[k + 1]!, r.int(1, 6), r.int(1, 6));
+      st.tile(leaves[k], leaves[k + 1], r.int(1, 6), r.int(1, 6));
     }
   },
   reorder(_s, st, r) {
@@ -37,7 +37,7 @@ const moves: Record<string, Move> = {
     const leaves = st.leafAxes();
     if (leaves.length >= 2) {
       const k = r.int(0, leaves.length - 2);
-      st.fuse(leaves[k]!, leaves[k + 1]!);
+      st.fuse(leaves[k], leaves[k + 1]);
     }
   },
   attach(s, st, r) {
@@ -99,7 +99,7 @@ export function randomSchedule(s: Schedule, output: Tensor, r: Rng, count: numbe
     if (stages.length === 0) continue;
     const st = r.pick(stages);
     try {
-      moves[name]!(s, st, r, output);
+      moves[name](s, st, r, output);
       applied.push(name);
     } catch (e) {
       if (!(e instanceof ScheduleError)) throw e;

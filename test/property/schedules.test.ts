@@ -64,7 +64,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string)
   const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const tol = 1e-5 * scale + 1e-6;
   for (let q = 0; q < expected.length; q++) {
-    if (!(Math.abs(actual[q]! - expected[q]!) <= tol)) {
+    if (!(Math.abs(actual[q] - expected[q]) <= tol)) {
       expect.fail(`${what}: element ${q} is ${actual[q]}, expected ${expected[q]} (tolerance ${tol})`);
     }
   }
