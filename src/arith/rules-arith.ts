@@ -58,7 +58,10 @@ function orderProduct(e: Binary): Expr {
 
 function identities(e: Binary): Expr | undefined {
   const { op, a, b } = e;
-  if (isFloat(e.dtype)) return (op === 'mul' || op === 'div') && isValue(b, 1) ? a : op === 'mul' && isValue(a, 1) ? b : undefined;
+  if (isFloat(e.dtype)) {
+    if (op === 'mul' && isValue(b, 1)) return a;
+    return op === 'mul' && isValue(a, 1) ? b : undefined;
+  }
   if (!isInt(e.dtype)) return undefined;
   if ((op === 'add' || op === 'sub') && isValue(b, 0)) return a;
   if (op === 'add' && isValue(a, 0)) return b;

@@ -7,15 +7,16 @@
  * is not true.
  */
 
+import type { DType } from '../ir/dtype.js';
 import { isFloat } from '../ir/dtype.js';
 import type { CmpOp, Compare, Expr, Logic, Not, Select } from '../ir/expr.js';
-import { cmp, select } from '../ir/expr.js';
+import { cmp, not, select } from '../ir/expr.js';
 import { sameExpr } from './same.js';
 import type { RuleContext } from './context.js';
 import { boolImm, compareValues, FALSE, intConst } from './fold.js';
 import type { Interval } from './interval.js';
-import type { Linear } from './linear.js';
-import { addScaled, isIndexType, linearOf, linearToExpr, scaleLinear } from './linear.js';
+import type { Linear, Term } from './linear.js';
+import { addScaled, isIndexType, linearOf, linearToExpr } from './linear.js';
 import { diffInterval } from './rules-minmax.js';
 
 const NEGATE: Record<CmpOp, CmpOp> = { eq: 'ne', ne: 'eq', lt: 'ge', le: 'gt', gt: 'le', ge: 'lt' };
@@ -45,9 +46,9 @@ function decide(op: CmpOp, d: Interval): boolean | undefined {
   }
 }
 
-function gcdOf(l: Linear): number {
+function gcdOf(terms: readonly Term[]): number {
   let g = 0;
-  for (const t of l.terms) {
+  for (const t of terms) {
     let [x, y] = [Math.abs(t.coeff), g];
     while (y !== 0) [x, y] = [y, x % y];
     g = x;
@@ -55,27 +56,28 @@ function gcdOf(l: Linear): number {
   return g;
 }
 
-/** `lhs op c` with the common factor g of lhs's coefficients divided out, rounding c the safe way. */
-function divideOut(op: CmpOp, lhs: Linear, c: number): Expr | undefined {
-  const g = gcdOf(lhs);
-  const q = c / g;
-  if ((op === 'eq' || op === 'ne') && !Number.isInteger(q)) return boolImm(op === 'ne');
-  const bound = op === 'lt' || op === 'ge' ? Math.ceil(q) : Math.floor(q);
-  const rhs = intConst(bound, lhs.dtype);
-  const l: Linear = { ...lhs, terms: lhs.terms.map((t) => ({ ...t, coeff: t.coeff / g })), constant: 0 };
-  return rhs && cmp(op, linearToExpr(l), rhs);
+function divided(terms: readonly Term[], g: number, dtype: DType): Linear {
+  return { terms: terms.map((t) => ({ ...t, coeff: t.coeff / g })), constant: 0, dtype };
 }
 
-/** P op N + c, from a − b = P − N − c with P and N of positive coefficients. */
+/**
+ * The canonical `L op R + c` of a comparison: L the terms of a − b with positive coefficients (or,
+ * when there are none, the negated others with the comparison flipped), R the rest, and the common
+ * factor g of all coefficients divided out, rounding c the way that keeps integer solutions.
+ */
 function canonicalCmp(e: Compare): Expr | undefined {
   const d = addScaled(linearOf(e.a), linearOf(e.b), -1);
-  if (!d) return undefined;
-  const pos = { ...d, terms: d.terms.filter((t) => t.coeff > 0), constant: 0 };
-  const negs = scaleLinear({ ...d, terms: d.terms.filter((t) => t.coeff < 0) }, -1);
-  if (!negs) return undefined;
-  if (negs.terms.length === 0) return divideOut(e.op, pos, negs.constant);
-  if (pos.terms.length === 0) return divideOut(FLIP[e.op], negs, -negs.constant);
-  return cmp(e.op, linearToExpr(pos), linearToExpr(negs));
+  const g = d ? gcdOf(d.terms) : 0;
+  if (!d || g === 0) return undefined;
+  const pos = d.terms.filter((t) => t.coeff > 0);
+  const negs = d.terms.filter((t) => t.coeff < 0).map((t) => ({ ...t, coeff: -t.coeff }));
+  // a - b = P - N + k: `P op N - k`, or with no P, `N flip(op) k`.
+  const [op, lhs, rhs, c] = pos.length > 0 ? [e.op, pos, negs, -d.constant] : [FLIP[e.op], negs, [], d.constant];
+  const q = c / g;
+  if ((op === 'eq' || op === 'ne') && !Number.isInteger(q)) return boolImm(op === 'ne');
+  const bound = intConst(op === 'lt' || op === 'ge' ? Math.ceil(q) : Math.floor(q), d.dtype);
+  if (!bound) return undefined;
+  return cmp(op, linearToExpr(divided(lhs, g, d.dtype)), linearToExpr({ ...divided(rhs, g, d.dtype), constant: bound.value }));
 }
 
 export function rewriteCmp(e: Compare, ctx: RuleContext): Expr {
@@ -122,9 +124,11 @@ export function rewriteNot(e: Not, ctx: RuleContext): Expr {
 }
 
 export function rewriteSelect(e: Select, ctx: RuleContext): Expr {
-  const c = e.cond;
-  if (isBoolConst(c)) return c.value !== 0 ? e.t : e.f;
-  if (sameExpr(e.t, e.f)) return e.t;
-  if (c.kind === 'not') return ctx.rewrite(select(c.a, e.f, e.t));
+  const { cond: c, t, f } = e;
+  if (isBoolConst(c)) return c.value !== 0 ? t : f;
+  if (sameExpr(t, f)) return t;
+  if (c.kind === 'not') return ctx.rewrite(select(c.a, f, t));
+  // select(c, true, false) is c, select(c, false, true) is !c.
+  if (e.dtype === 'bool' && c.lanes === e.lanes && isBoolConst(t) && isBoolConst(f)) return t.value !== 0 ? c : ctx.rewrite(not(c));
   return e;
 }

@@ -136,6 +136,7 @@ describe('comparisons', () => {
   it('an equality with no integer solution: x*4 == 6 → false', () => expect(s(eq(mul(x, 4), 6))).toBe('false'));
   it('keeps variables on the side of their sign: x + 1 < y → x < y - 1', () => expect(s(lt(add(x, 1), y))).toBe('x < y - 1'));
   it('a lone constant on the left flips: 5 < x → x > 5', () => expect(s(lt(5, x))).toBe('x > 5'));
+  it('divides out a factor common to both sides: x*2 + 1 < y*4 → x < y*2', () => expect(s(lt(add(mul(x, 2), 1), mul(y, 4)))).toBe('x < y * 2'));
 });
 
 describe('logic and select', () => {
@@ -156,6 +157,10 @@ describe('logic and select', () => {
   it('!(a < b) → a >= b on integers', () => expect(s(not(lt(x, y)))).toBe('x >= y'));
   it('!!c → c', () => expect(s(not(not(c)))).toBe('x < y'));
   it('select(true, a, b) → a', () => expect(s(select(lt(i, 8), x, y))).toBe('x'));
+  it('select(c, true, false) → c; select(c, false, true) → !c', () => {
+    expect(s(select(c, lt(i, 8), lt(i, 0)))).toBe('x < y');
+    expect(s(select(c, lt(i, 0), lt(i, 8)))).toBe('x >= y');
+  });
   it('select(c, a, a) → a', () => expect(s(select(c, add(x, 1), add(1, x)))).toBe('x + 1'));
   it('select(!c, a, b) → select(c, b, a)', () => {
     const b = variable('b', 'bool');
@@ -168,6 +173,14 @@ describe('logic and select', () => {
   it('the right of && knows the left: i >= 2 && i - 2 >= 0 → i >= 2', () => expect(s(and(ge(i, 2), ge(sub(i, 2), 0)))).toBe('i >= 2'));
   it('facts from a linear guard: i*8 + j < 60 && i < 8 → i*8 + j < 60', () =>
     expect(s(and(lt(add(mul(i, 8), j), 60), lt(i, 8)))).toBe('i * 8 + j < 60'));
+});
+
+describe('robustness', () => {
+  it('gives back a deeply nested expression unchanged instead of overflowing the stack', () => {
+    let e: Expr = x;
+    for (let k = 0; k < 50_000; k++) e = add(e, x);
+    expect(simplify(e)).toBe(e);
+  });
 });
 
 describe('scopes, casts and vectors', () => {
