@@ -79,7 +79,7 @@ function reverseThrough(name: string, n: number, scope: 'local' | 'global'): Cas
   return {
     func: primFunc(name, [src, out], body),
     args: () => [Float32Array.from(input), new Float32Array(n)],
-    expect: [{ arg: 1, values: input.map((_, k) => input[n - 1 - k]! * 0.5) }],
+    expect: [{ arg: 1, values: input.map((_, k) => input[n - 1 - k] * 0.5) }],
   };
 }
 

@@ -87,7 +87,7 @@ function sameNumber(a: number, e: number): boolean {
 
 export function expectValues(actual: HostArray, exp: Expected, label: string): void {
   exp.values.forEach((e, k) => {
-    const a = actual[k]!;
+    const a = actual[k];
     const where = `${label}: argument ${exp.arg}[${k}] = ${a}, expected ${e}`;
     if (typeof e === 'bigint' || typeof a === 'bigint') {
       expect(BigInt(a), where).toBe(BigInt(e));
@@ -119,7 +119,7 @@ export function runOnTargets(cases: readonly Case[], threads = 2): void {
     it.each(cases.map((c) => [c.func.name, c] as const))('%s', (_, c) => {
       const args = c.args();
       exe.run(c.func.name, args);
-      for (const e of c.expect) expectValues(args[e.arg]!, e, `${t.name} ${c.func.name}`);
+      for (const e of c.expect) expectValues(args[e.arg], e, `${t.name} ${c.func.name}`);
     });
   });
 }

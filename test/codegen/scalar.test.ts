@@ -91,7 +91,7 @@ function binaryCase(op: BinaryOp, t: Exclude<DType, 'bool'>): Case {
     return t === 'int64' ? v : Number(v);
   });
   return {
-    func: elementwise(`${op}_${t}`, [t, t], t, pairs.length, (x, y) => binary(op, x!, y!)),
+    func: elementwise(`${op}_${t}`, [t, t], t, pairs.length, (x, y) => binary(op, x, y)),
     args: () => [hostArray(t, as), hostArray(t, bs), hostArray(t, as.map(() => 0))],
     expect: [{ arg: 2, values: expected }],
   };
@@ -115,7 +115,7 @@ function refCmp(op: CmpOp, a: number, b: number): number {
 function cmpCase(op: CmpOp, t: DType): Case {
   const pairs = CMP_PAIRS[t];
   return {
-    func: elementwise(`${op}_${t}`, [t, t], 'bool', pairs.length, (x, y) => cmp(op, x!, y!)),
+    func: elementwise(`${op}_${t}`, [t, t], 'bool', pairs.length, (x, y) => cmp(op, x, y)),
     args: () => [hostArray(t, pairs.map((p) => p[0])), hostArray(t, pairs.map((p) => p[1])), new Uint8Array(pairs.length)],
     expect: [{ arg: 2, values: pairs.map(([a, b]) => refCmp(op, a, b)) }],
   };
@@ -127,12 +127,12 @@ const logicCases: Case[] = [
   ['and', (x: number, y: number) => x & y, and] as const,
   ['or', (x: number, y: number) => x | y, or] as const,
 ].map(([name, ref, make]) => ({
-  func: elementwise(`logic_${name}`, ['bool', 'bool'], 'bool', 4, (x, y) => make(x!, y!)),
+  func: elementwise(`logic_${name}`, ['bool', 'bool'], 'bool', 4, (x, y) => make(x, y)),
   args: () => [Uint8Array.from(BOOL_A), Uint8Array.from(BOOL_B), new Uint8Array(4)],
-  expect: [{ arg: 2, values: BOOL_A.map((a, i) => ref(a, BOOL_B[i]!)) }],
+  expect: [{ arg: 2, values: BOOL_A.map((a, i) => ref(a, BOOL_B[i])) }],
 }));
 logicCases.push({
-  func: elementwise('logic_not', ['bool'], 'bool', 4, (x) => not(x!)),
+  func: elementwise('logic_not', ['bool'], 'bool', 4, (x) => not(x)),
   args: () => [Uint8Array.from(BOOL_A), new Uint8Array(4)],
   expect: [{ arg: 1, values: BOOL_A.map((a) => 1 - a) }],
 });
@@ -160,7 +160,7 @@ function castCase(from: DType, to: DType): Case {
   const values = [...CAST_FROM[from], ...(isFloat(from) && (to === 'bool' || isFloat(to)) ? [NaN] : [])];
   const input = from === 'float32' ? values.map(Math.fround) : values;
   return {
-    func: elementwise(`cast_${from}_to_${to}`, [from], to, values.length, (x) => cast(x!, to)),
+    func: elementwise(`cast_${from}_to_${to}`, [from], to, values.length, (x) => cast(x, to)),
     args: () => [hostArray(from, input), hostArray(to, values.map(() => 0))],
     expect: [{ arg: 1, values: input.map((v) => refCast(from, to, v)) }],
   };
