@@ -31,9 +31,6 @@ export function lower(s: Schedule, args: readonly Tensor[], name: string): PrimF
   const { params, storage } = planStorage(s, args, bounds, name);
   const ctx: NestContext = { fn: name, bodies, bounds, storage, attached: attachMap(s) };
   const roots = s.stages.filter((st) => bounds.has(st) && st.attach.kind === 'root');
-  for (const st of roots) {
-    if (st.doubleBuffered) throw new LowerError(`lower(${name}): doubleBuffer(${st.name}): ${st.name} is not computed inside a loop; computeAt it first`);
-  }
   const f = primFunc(name, params, placeAttached(roots, { kind: 'noop' }, ctx));
   verifyFunc(f);
   return f;

@@ -160,9 +160,12 @@ export function placeAttached(stages: readonly Stage[], body: Stmt, ctx: NestCon
   return out;
 }
 
+/**
+ * A stage's nest, inside a `double_buffer` attr when requested. Outside any loop the attr has
+ * nothing to rotate across and tir.injectDoubleBuffer drops it, so a hint that cannot apply is
+ * not an error.
+ */
 function producer(p: Stage, ctx: NestContext): Stmt {
   const nest = stageNest(p, ctx);
-  if (!p.doubleBuffered) return nest;
-  if (p.attach.kind !== 'at') throw new LowerError(`lower(${ctx.fn}): doubleBuffer(${p.name}): ${p.name} is not computed inside a loop; computeAt it first`);
-  return attr('double_buffer', ctx.storage.get(p.tensor.id)!.buffer, [], nest);
+  return p.doubleBuffered ? attr('double_buffer', ctx.storage.get(p.tensor.id)!.buffer, [], nest) : nest;
 }

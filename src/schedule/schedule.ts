@@ -14,7 +14,7 @@ import { postOrder } from '../te/tensor.js';
 import { cacheWriteDefs, copyTensor, readsOf, replaceReads, rfactorDefs } from './dataflow.js';
 import { fail, ScheduleError } from './error.js';
 import type { StageDef, StageHost } from './stage.js';
-import { Stage } from './stage.js';
+import { requireNothingAttached, Stage } from './stage.js';
 import type { Step } from './step.js';
 import { printSteps } from './step.js';
 
@@ -81,7 +81,10 @@ export class Schedule implements StageHost {
     return false;
   }
   attachedAt(stage: Stage, axis: IterVar): Stage[] {
-    return this.list.filter((s) => s.attach.kind === 'at' && s.attach.stage === stage && s.attach.axis === axis);
+    return this.attachedTo(stage).filter((s) => s.attach.kind === 'at' && s.attach.axis === axis);
+  }
+  attachedTo(stage: Stage): Stage[] {
+    return this.list.filter((s) => s.attach.kind === 'at' && s.attach.stage === stage);
   }
 
   // --- primitives that add stages --------------------------------------------------------------
@@ -91,6 +94,10 @@ export class Schedule implements StageHost {
     const src = this.stage(t);
     const subject = `${src.name}, ${scope}`;
     if (readers.length === 0) fail('cacheRead', subject, 'needs at least one reader');
+    if (src.attach.kind === 'at') {
+      const { stage, axis } = src.attach;
+      fail('cacheRead', subject, `${src.name} is computed at ${stage.name}.${stage.nameOf(axis)}; cacheRead before computeAt`);
+    }
     const rs = readers.map((r) => this.stage(r));
     for (const r of rs) {
       if (!readsOf(r.body).includes(t)) fail('cacheRead', subject, `${r.name} does not read ${src.name}`);
@@ -111,7 +118,7 @@ export class Schedule implements StageHost {
     if (!st.isPristine()) {
       fail('cacheWrite', subject, `${st.name} was already scheduled; cacheWrite before split, fuse, reorder or annotations`);
     }
-    this.requireNoAttach('cacheWrite', subject, st, st.reduceAxis);
+    requireNothingAttached(this, 'cacheWrite', subject, st);
     const name = this.uniqueName(`${st.name}.${scope}`);
     const { cache, copy } = cacheWriteDefs(st, name);
     this.insert(this.newStage(cache, name, false, scope), this.list.indexOf(st));
@@ -132,7 +139,7 @@ export class Schedule implements StageHost {
       st.relations.some((r) => (r.kind === 'split' ? r.parent : r.fused).iterType === 'spatial') ||
       st.leafAxes().some((l) => l.iterType === 'spatial' && st.annotation(l));
     if (spatialScheduled) fail('rfactor', subject, `the spatial axes of ${st.name} were already scheduled; rfactor first`);
-    this.requireNoAttach('rfactor', subject, st, st.leafAxes().filter((l) => l.iterType === 'reduce'));
+    requireNothingAttached(this, 'rfactor', subject, st);
     const name = this.uniqueName(`${st.name}.rf`);
     const { partial, combine } = rfactorDefs(st, axis, name);
     this.insert(this.newStage(partial, name, false, null), this.list.indexOf(st));
@@ -165,12 +172,6 @@ export class Schedule implements StageHost {
     if (st.attach.kind === 'inline') fail(prim, subject, `${st.name} is inlined`);
   }
 
-  private requireNoAttach(prim: string, subject: string, st: Stage, axes: readonly IterVar[]): void {
-    for (const a of axes) {
-      const at = this.attachedAt(st, a)[0];
-      if (at) fail(prim, subject, `${at.name} is computed at ${st.name}.${st.nameOf(a)}, which this removes`);
-    }
-  }
 }
 
 export function createSchedule(outputs: readonly Tensor[]): Schedule {

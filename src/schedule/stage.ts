@@ -55,6 +55,19 @@ export interface StageHost {
   consumes(consumer: Stage, producer: Stage): boolean;
   /** the stages computed at `axis` of `stage` */
   attachedAt(stage: Stage, axis: IterVar): Stage[];
+  /** the stages computed at any loop of `stage` */
+  attachedTo(stage: Stage): Stage[];
+}
+
+/**
+ * Throws when a stage is computed inside `st`'s loops: cacheWrite and rfactor move `st`'s reads
+ * to a new stage and computeInline removes its loops, which would leave that stage stranded.
+ */
+export function requireNothingAttached(host: StageHost, prim: string, subject: string, st: Stage): void {
+  const at = host.attachedTo(st)[0];
+  if (at?.attach.kind === 'at') {
+    fail(prim, subject, `${at.name} is computed at ${st.name}.${st.nameOf(at.attach.axis)}; ${prim} before computeAt`);
+  }
 }
 
 const ROOT: Attach = { kind: 'root' };
@@ -209,6 +222,7 @@ export class Stage {
     if (this.def.reduceAxis.length > 0) {
       fail('computeInline', this.name, `${this.name} is a reduction; only injective stages can be inlined`);
     }
+    requireNothingAttached(this.host, 'computeInline', this.name, this);
     this.attachment = { kind: 'inline' };
     this.record({ prim: 'computeInline', stage: this.name, args: {}, results: [] });
   }

@@ -170,6 +170,25 @@ describe('schedule errors', () => {
     expectError(() => d.storageAlign(d.axis[0], 16, 1), 'storageAlign(D, i): D is an output; its layout is fixed by the caller');
   });
 
+  it('primitives that would strand a stage computed inside this one', () => {
+    const g = graph();
+    const s = createSchedule([g.D]);
+    const c = s.stage(g.C);
+    const b = s.stage(g.B);
+    b.computeAt(c, c.axis[0]);
+    expectError(() => s.cacheWrite(g.C, 'local'), 'cacheWrite(C, local): B is computed at C.i; cacheWrite before computeAt');
+    expectError(() => s.rfactor(g.C, c.reduceAxis[0]), 'rfactor(C, k): B is computed at C.i; rfactor before computeAt');
+    expectError(() => s.cacheRead(g.B, 'local', [g.C]), 'cacheRead(B, local): B is computed at C.i; cacheRead before computeAt');
+    const A = placeholder([8], 'float32', 'A');
+    const P = compute([8], (i) => add(A.at(i), 1), 'P');
+    const Q = compute([8], (i) => mul(P.at(i), 2), 'Q');
+    const D = compute([8], (i) => add(Q.at(i), 3), 'D');
+    const s2 = createSchedule([D]);
+    const q = s2.stage(Q);
+    s2.stage(P).computeAt(q, q.axis[0]);
+    expectError(() => q.computeInline(), 'computeInline(Q): P is computed at Q.i; computeInline before computeAt');
+  });
+
   it('stage of a tensor outside the schedule', () => {
     const g = graph();
     const s = createSchedule([g.B]);

@@ -133,7 +133,7 @@ describe('schedule steps', () => {
     expect(() => replaySchedule(bad({ prim: 'explode' } as unknown as Partial<Step>), [other.D])).toThrow(
       new ScheduleError('replay(step 2): unknown primitive "explode"'),
     );
-    expect(() => replaySchedule(bad({ args: { scope: 'disk' } } as Partial<Step>, 1), [other.D])).toThrow(
+    expect(() => replaySchedule(bad({ args: { scope: 'disk' } } as unknown as Partial<Step>, 1), [other.D])).toThrow(
       new ScheduleError('replay(step 1): unknown scope "disk"'),
     );
   });
