@@ -9,6 +9,10 @@ import './binary.js';
 import './layout.js';
 import './generate.js';
 import './conv.js';
+import './slicing.js';
+import './gather.js';
+import './pad.js';
+import './reduce.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';
