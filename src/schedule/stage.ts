@@ -210,6 +210,7 @@ export class Stage {
     this.requireCompute('computeAt', subject);
     if (target === this) fail('computeAt', subject, 'a stage cannot be computed at its own loop');
     target.requireLeaf('computeAt', subject, axis);
+    if (target.attach.kind === 'inline') fail('computeAt', subject, `${target.name} is inlined; it has no loops`);
     if (!this.host.consumes(target, this)) fail('computeAt', subject, `${target.name} does not consume ${this.name}`);
     this.attachment = { kind: 'at', stage: target, axis };
     this.record({ prim: 'computeAt', stage: this.name, args: { target: target.name, axis: target.nameOf(axis) }, results: [] });

@@ -31,18 +31,6 @@ describe('lowering errors', () => {
     expect(() => lower(s, [A, D], 'f')).not.toThrow();
   });
 
-  it('a stage computed at a stage that was inlined', () => {
-    const A = placeholder([8], 'float32', 'A');
-    const P = compute([8], (i) => add(A.at(i), 1), 'P');
-    const Q = compute([8], (i) => mul(P.at(i), 2), 'Q');
-    const D = compute([8], (i) => add(Q.at(i), 1), 'D');
-    const s = createSchedule([D]);
-    const q = s.stage(Q);
-    s.stage(P).computeAt(q, q.axis[0]);
-    q.computeInline();
-    expectError(() => lower(s, [A, D], 'f'), 'lower(f): P is computed at Q, which is inlined');
-  });
-
   it('arguments that are missing, repeated, inlined or foreign', () => {
     const p = chain(4, 4);
     const s = createSchedule([p.out]);

@@ -187,6 +187,9 @@ describe('schedule errors', () => {
     const q = s2.stage(Q);
     s2.stage(P).computeAt(q, q.axis[0]);
     expectError(() => q.computeInline(), 'computeInline(Q): P is computed at Q.i; computeInline before computeAt');
+    s2.stage(P).computeRoot();
+    q.computeInline();
+    expectError(() => s2.stage(P).computeAt(q, q.axis[0]), 'computeAt(P, Q.i): Q is inlined; it has no loops');
   });
 
   it('stage of a tensor outside the schedule', () => {
