@@ -59,8 +59,12 @@ export class Kernel {
 
 /** Builds several kernels into one artifact (one compiler invocation for the C target). */
 export async function buildKernels(specs: readonly KernelSpec[], opts: KernelOptions = {}): Promise<Kernel> {
+  return buildFuncs(specs.map((s) => lowerKernel(s, opts)), opts);
+}
+
+/** Builds kernels already lowered (`lowerKernel`) into one artifact; the model executor lowers each itself to name the failing node. */
+export async function buildFuncs(funcs: readonly PrimFunc[], opts: KernelOptions = {}): Promise<Kernel> {
   const backend: Backend = getBackend(opts.target ?? 'js');
-  const funcs = specs.map((s) => lowerKernel(s, opts));
   const artifact = backend.emit(funcs, opts);
   const exe = await backend.load(artifact, opts);
   return new Kernel(funcs, artifact.code, exe);
@@ -72,4 +76,16 @@ export async function buildKernel(
   opts: KernelOptions = {},
 ): Promise<Kernel> {
   return buildKernels([{ schedule, args, name: opts.name ?? 'kernel' }], opts);
+}
+
+/**
+ * `buildKernel` for a target that loads synchronously (js): compile-time evaluation inside the
+ * synchronous graph passes (constant folding) runs op computes through it. Other targets throw.
+ */
+export function buildKernelSync(schedule: Schedule, args: readonly Tensor[], opts: KernelOptions = {}): Kernel {
+  const backend: Backend = getBackend(opts.target ?? 'js');
+  if (backend.loadSync === undefined) throw new Error(`target '${backend.name}' cannot load kernels synchronously`);
+  const funcs = [lowerKernel({ schedule, args, name: opts.name ?? 'kernel' }, opts)];
+  const artifact = backend.emit(funcs, opts);
+  return new Kernel(funcs, artifact.code, backend.loadSync(artifact, opts));
 }

@@ -53,4 +53,6 @@ export interface Backend {
   readonly info: TargetInfo;
   emit(funcs: readonly PrimFunc[], opts?: BuildOptions): Artifact;
   load(artifact: Artifact, opts?: BuildOptions): Promise<Executable>;
+  /** Loads without waiting, where the target can (js): compile-time evaluation in synchronous graph passes. */
+  loadSync?(artifact: Artifact, opts?: BuildOptions): Executable;
 }

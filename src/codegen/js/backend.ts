@@ -64,6 +64,13 @@ class JsExecutable implements Executable {
   }
 }
 
+function loadJs(artifact: Artifact): Executable {
+  if (artifact.target !== 'js' || typeof artifact.code !== 'string') {
+    throw new Error(`js backend cannot load a '${artifact.target}' artifact`);
+  }
+  return new JsExecutable(instantiate(artifact.code));
+}
+
 export function createJsBackend(): Backend {
   return {
     name: 'js',
@@ -72,10 +79,12 @@ export function createJsBackend(): Backend {
       return { target: 'js', code: emitJs(funcs), entries: funcs.map((f) => f.name) };
     },
     load(artifact: Artifact, _opts?: BuildOptions): Promise<Executable> {
-      if (artifact.target !== 'js' || typeof artifact.code !== 'string') {
-        return Promise.reject(new Error(`js backend cannot load a '${artifact.target}' artifact`));
+      try {
+        return Promise.resolve(loadJs(artifact));
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
-      return Promise.resolve(new JsExecutable(instantiate(artifact.code)));
     },
+    loadSync: (artifact: Artifact, _opts?: BuildOptions): Executable => loadJs(artifact),
   };
 }
