@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { add, compute, mul, placeholder } from '../../src/te/index.js';
+import { add, compute, floordiv, mul, placeholder, reduceAxis, sum } from '../../src/te/index.js';
 import { createSchedule } from '../../src/schedule/index.js';
 import { lower } from '../../src/lower/index.js';
 import { printFunc } from '../../src/tir/print.js';
@@ -192,5 +192,41 @@ describe('bound inference', () => {
       '}',
     ]);
     expectSameResults(lower(createSchedule([p.out]), p.args, 'ref'), f);
+  });
+
+  it('an upsampling reader needs half a tile; a strided window needs a stride-scaled one', () => {
+    const A = placeholder([16], 'float32', 'A');
+    const P = compute([16], (i) => add(A.at(i), 1), 'P');
+    const U = compute([32], (i) => mul(P.at(floordiv(i, 2)), 2), 'U');
+    const s = createSchedule([U]);
+    const u = s.stage(U);
+    const [io] = u.split(u.axis[0], { factor: 8 });
+    s.stage(P).computeAt(u, io);
+    const f = lower(s, [A, U], 'up');
+    expectTir(f, [
+      'func up(A: float32[16], U: float32[32]) {',
+      '  for (i.outer, 0, 4) {',
+      '    allocate P: float32[4] global',
+      '    for (i, 0, 4) {',
+      '      P[i] = A[i + i.outer * 4] + 1.0f',
+      '    }',
+      '    for (i.inner, 0, 8) {',
+      '      U[i.outer * 8 + i.inner] = P[floordiv(i.inner, 2)] * 2.0f',
+      '    }',
+      '  }',
+      '}',
+    ]);
+    expectSameResults(lower(createSchedule([U]), [A, U], 'ref'), f);
+
+    const r = reduceAxis(3, 'r');
+    const D = compute([7], (i) => sum(P.at(add(mul(i, 2), r.var)), [r]), 'D');
+    const s2 = createSchedule([D]);
+    const d = s2.stage(D);
+    const [dio] = d.split(d.axis[0], { factor: 2 });
+    s2.stage(P).computeAt(d, dio);
+    const g = lower(s2, [A, D], 'down');
+    expect(printFunc(g)).toContain('allocate P: float32[5] global');
+    expect(printFunc(g)).toContain('D[i.outer * 2 + i.inner] = D[i.outer * 2 + i.inner] + P[r + i.inner * 2]');
+    expectSameResults(lower(createSchedule([D]), [A, D], 'ref'), g);
   });
 });
