@@ -13,7 +13,7 @@ import { withDepthGuard } from './guard.js';
 import * as I from './interval.js';
 import type { Interval, Ranges } from './interval.js';
 import type { Linear } from './linear.js';
-import { linearOf } from './linear.js';
+import { distributeMinMax, linearOf, loneMinMax } from './linear.js';
 import { divModAlternatives } from './linear-divmod.js';
 
 export class Bounds implements BoundSource {
@@ -37,10 +37,22 @@ export class Bounds implements BoundSource {
     return this.ofLinear(l);
   }
 
-  /** Bounds of a linear form: the sum of its terms' bounds, tightened by div/mod identities. */
-  ofLinear(l: Linear): Interval {
+  /**
+   * Bounds of a linear form: the sum of its terms' bounds, tightened by div/mod identities and by
+   * moving the rest of the sum into a min/max term (`min(i*4 + 4, 10) - i*4` is within [2, 4]
+   * when i is in [0, 2], though its terms alone only say [-8, 10]). `budget` limits that to a few
+   * nested min/max, each of which doubles the work.
+   */
+  ofLinear(l: Linear, budget = 3): Interval {
     let r = this.sumTerms(l);
-    if (l.terms.length > 1) for (const alt of divModAlternatives(l)) r = I.intersect(r, this.sumTerms(alt));
+    if (l.terms.length < 2) return r;
+    for (const alt of divModAlternatives(l)) r = I.intersect(r, this.sumTerms(alt));
+    const t = budget > 0 ? loneMinMax(l) : undefined;
+    const d = t && distributeMinMax(l, t);
+    if (d) {
+      const [a, b] = [this.ofLinear(d.a, budget - 1), this.ofLinear(d.b, budget - 1)];
+      r = I.intersect(r, d.op === 'min' ? I.min(a, b) : I.max(a, b));
+    }
     return r;
   }
 

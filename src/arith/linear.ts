@@ -147,3 +147,32 @@ export function linearToExpr(l: Linear): Expr {
   if (!memo.has(acc)) memo.set(acc, l);
   return acc;
 }
+
+/** A min/max of two linear forms. */
+export interface MinMaxOfLinear {
+  readonly op: 'min' | 'max';
+  readonly a: Linear;
+  readonly b: Linear;
+}
+
+/**
+ * For a sum T + k·op(a, b) with k = ±1, the same value as op'(T + k·a, T + k·b), where op' is op
+ * for k = 1 and its dual for k = -1 (T - min(a, b) = max(T - a, T - b)). Undefined when `t` is not
+ * such a term of `l`.
+ */
+export function distributeMinMax(l: Linear, t: Term): MinMaxOfLinear | undefined {
+  const m = t.term;
+  if (m.kind !== 'binary' || (m.op !== 'min' && m.op !== 'max') || Math.abs(t.coeff) !== 1 || !isIndexType(m)) return undefined;
+  const rest = addScaled(l, atom(m), -t.coeff);
+  const a = rest && addScaled(rest, linearOf(m.a), t.coeff);
+  const b = rest && addScaled(rest, linearOf(m.b), t.coeff);
+  if (!a || !b) return undefined;
+  const dual = m.op === 'min' ? 'max' : 'min';
+  return { op: t.coeff === 1 ? m.op : dual, a, b };
+}
+
+/** The one min/max term of `l`, if it has exactly one. */
+export function loneMinMax(l: Linear): Term | undefined {
+  const found = l.terms.filter((t) => t.term.kind === 'binary' && (t.term.op === 'min' || t.term.op === 'max'));
+  return found.length === 1 ? found[0] : undefined;
+}

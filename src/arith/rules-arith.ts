@@ -11,7 +11,7 @@ import { binary, intImm } from '../ir/expr.js';
 import { sameExpr } from './same.js';
 import type { RuleContext } from './context.js';
 import type { Linear } from './linear.js';
-import { compareTerms, isIndexType, linearOf, linearToExpr } from './linear.js';
+import { compareTerms, distributeMinMax, isIndexType, linearOf, linearToExpr, loneMinMax } from './linear.js';
 import { divModCandidates, expandDivMod, replaceTerm } from './linear-divmod.js';
 
 function isValue(e: Expr, v: number): boolean {
@@ -39,10 +39,23 @@ export function mergeDivMod(l: Linear, ctx: RuleContext): Linear {
   return cur;
 }
 
+/**
+ * T + min(a, b) as min(T + a, T + b) when that folds one side to a constant, as loop extents
+ * after a split need: `min(i*4 + 4, n) - i*4` → `min(n - i*4, 4)`.
+ */
+function intoMinMax(l: Linear, ctx: RuleContext): Expr | undefined {
+  const t = l.terms.length > 1 ? loneMinMax(l) : undefined;
+  const d = t && distributeMinMax(l, t);
+  if (!d || (d.a.terms.length > 0 && d.b.terms.length > 0)) return undefined;
+  return ctx.rewrite(binary(d.op, linearToExpr(d.a), linearToExpr(d.b)));
+}
+
 /** The canonical form of an index sum; `e` itself when already canonical. */
 export function canonicalSum(e: Expr, ctx: RuleContext): Expr {
   const l = linearOf(e);
   const merged = l.terms.length > 1 ? mergeDivMod(l, ctx) : l;
+  const pushed = intoMinMax(merged, ctx);
+  if (pushed) return pushed;
   // A lone term of coefficient 1 is `e` itself (an irreducible product).
   const only = merged.terms[0];
   if (merged.terms.length === 1 && merged.constant === 0 && only?.coeff === 1 && only.term === e) return e;

@@ -57,6 +57,8 @@ describe('evalInterval', () => {
   });
   it('division by a range containing zero is unbounded', () =>
     expect(evalInterval(floordiv(i, sub(j, 1)), R)).toEqual({ min: -Infinity, max: Infinity }));
+  it('a sum moved into a min: min(i*4 + 4, 30) - i*4 within [2, 4]', () =>
+    expect(evalInterval(sub(min(add(mul(i, 4), 4), 30), mul(i, 4)), R)).toEqual({ min: 2, max: 4 }));
   it('min and max', () => {
     expect(evalInterval(min(i, 4), R)).toEqual({ min: 0, max: 4 });
     expect(evalInterval(max(i, j), R)).toEqual({ min: 0, max: 7 });

@@ -116,6 +116,9 @@ describe('min and max', () => {
   it('min(x, max(x, y)) → x', () => expect(s(min(x, max(x, y)))).toBe('x'));
   it('puts constants last: min(4, x) → min(x, 4)', () => expect(s(min(4, x))).toBe('min(x, 4)'));
   it('keeps an undecided min: min(i, 4)', () => expect(s(min(i, 4))).toBe('min(i, 4)'));
+  it('moves a sum into a min when one side folds: min(i*4 + 4, n) - i*4 → min(n - i*4, 4)', () =>
+    expect(s(sub(min(add(mul(i, 4), 4), n), mul(i, 4)))).toBe('min(n - i * 4, 4)'));
+  it('and decides it when ranges allow: min(j*4 + 4, 40) - j*4 → 4 for j < 8', () => expect(s(sub(min(add(mul(j, 4), 4), 40), mul(j, 4)))).toBe('4'));
 });
 
 describe('comparisons', () => {
