@@ -1,0 +1,15 @@
+/**
+ * @file kiln's public API: `InferenceSession` and `Tensor` (shaped like onnxruntime's), the errors
+ * a caller may catch, and the operator compiler's driver for building kernels by hand.
+ */
+
+export { InferenceSession, defaultTarget } from './session.js';
+export type { Feeds, Outputs, SessionOptions, TensorLike } from './session.js';
+export { Tensor } from './tensor.js';
+export type { TensorData, TensorType } from './tensor.js';
+export { SessionError } from '../runtime/errors.js';
+export type { KernelTime } from '../runtime/executor.js';
+export { OnnxError } from '../frontend/onnx/index.js';
+export { OpError } from '../ops/index.js';
+export { Kernel, buildKernel, buildKernels } from './build.js';
+export type { KernelOptions, KernelSpec } from './build.js';

@@ -1,0 +1,178 @@
+/**
+ * @file The model executor. A graph is typed once with symbolic shapes when the executor is made
+ * (so unknown ops and bad attributes fail before any run). The first run with a new list of
+ * input shapes specializes the graph to them, builds one kernel per node, compiles all kernels
+ * into ONE artifact (one C compiler run per model and shape) and plans the run; the result is
+ * cached by shape signature. A run is then a static list of kernel calls over one arena.
+ *
+ * Kernel calls are synchronous and a run never awaits between them, so concurrent `run` calls on
+ * one executor cannot interleave inside the shared arena.
+ */
+
+import type { Kernel, KernelOptions } from '../api/build.js';
+import { buildFuncs, lowerKernel } from '../api/build.js';
+import type { TargetName } from '../codegen/index.js';
+import { getBackend } from '../codegen/index.js';
+import type { HostArray } from '../codegen/target.js';
+import type { Graph, Node, Value } from '../graph/graph.js';
+import { nodeLabel } from '../graph/graph.js';
+import type { HostTensor } from '../graph/tensor.js';
+import { hostTensor } from '../graph/tensor.js';
+import { tensorType } from '../graph/types.js';
+import { indexGraph } from '../graph/uses.js';
+import type { ConcreteType } from '../ops/index.js';
+import type { PrimFunc } from '../tir/stmt.js';
+import { arrayOf, copyArray, viewOf } from './arrays.js';
+import { SessionError } from './errors.js';
+import { checkFeeds, shapeSignature } from './feeds.js';
+import type { NodeKernel } from './kernels.js';
+import { nodeKernel } from './kernels.js';
+import type { Plan, Slot } from './plan.js';
+import { planRun } from './plan.js';
+import { specialize, typeGraph } from './specialize.js';
+
+export interface ExecutorOptions {
+  readonly target: TargetName;
+  /** threads for parallel loops (default: the target's cores) */
+  readonly threads?: number;
+}
+
+export interface KernelTime {
+  readonly entry: string;
+  /** the node, as `nodeLabel` shows it */
+  readonly label: string;
+  readonly op: string;
+  readonly ms: number;
+}
+
+export interface RunResult {
+  readonly outputs: readonly HostTensor[];
+  /** per kernel call, in order; only when asked for */
+  readonly profile?: readonly KernelTime[];
+}
+
+/** A graph compiled for one list of input shapes. */
+interface Compiled {
+  readonly graph: Graph;
+  readonly plan: Plan;
+  readonly kernel: Kernel;
+  readonly arena: ArrayBuffer;
+}
+
+export class Executor {
+  private readonly cache = new Map<string, Promise<Compiled>>();
+  private released = false;
+
+  private constructor(
+    /** the model's graph, typed with its declared (possibly symbolic) input shapes */
+    readonly graph: Graph,
+    private readonly opts: ExecutorOptions,
+  ) {}
+
+  /** Types `graph` (throwing an OpError for an unknown op or a bad attribute) and makes an executor. */
+  static create(graph: Graph, opts: ExecutorOptions): Executor {
+    getBackend(opts.target);
+    return new Executor(typeGraph(graph, []), opts);
+  }
+
+  get inputs(): readonly Value[] {
+    return this.graph.inputs;
+  }
+  get outputs(): readonly Value[] {
+    return this.graph.outputs;
+  }
+
+  /** The graph specialized to `types` and its compiled kernels (cached per shape signature). */
+  async prepare(types: readonly ConcreteType[]): Promise<{ graph: Graph; source: string | Uint8Array }> {
+    const c = await this.compiled(types);
+    return { graph: c.graph, source: c.kernel.source };
+  }
+
+  /** Runs the model on `feeds` (one per input, in input order). */
+  async run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean } = {}): Promise<RunResult> {
+    if (feeds.length !== this.inputs.length) throw new SessionError('run', `expects ${this.inputs.length} feeds, got ${feeds.length}`);
+    const c = await this.compiled(checkFeeds(this.inputs, feeds));
+    if (this.released) throw new SessionError('run', 'the session was released');
+    return execute(c, feeds, opts.profile ?? false);
+  }
+
+  /** Frees compiled kernels; the executor cannot run afterwards. */
+  async release(): Promise<void> {
+    this.released = true;
+    const all = [...this.cache.values()];
+    this.cache.clear();
+    for (const p of all) {
+      const c = await p.catch(() => null);
+      c?.kernel.dispose();
+    }
+  }
+
+  private compiled(types: readonly ConcreteType[]): Promise<Compiled> {
+    if (this.released) return Promise.reject(new SessionError('run', 'the session was released'));
+    const key = shapeSignature(types);
+    let c = this.cache.get(key);
+    if (c === undefined) {
+      c = compile(this.graph, types, this.opts);
+      this.cache.set(key, c);
+      // a failed compile is not cached: the error is reported to this run only
+      c.catch(() => this.cache.delete(key));
+    }
+    return c;
+  }
+}
+
+/** `node`'s error, or a SessionError naming `node` for an error that does not name it. */
+function atNode<T>(node: Node, what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Error && (e.name === 'OpError' || e.name === 'SessionError')) throw e;
+    throw new SessionError(nodeLabel(node), `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function compile(g: Graph, types: readonly ConcreteType[], opts: ExecutorOptions): Promise<Compiled> {
+  const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)));
+  const index = indexGraph(graph);
+  const info = getBackend(opts.target).info;
+  const opset = graph.opsets.get('') ?? 1;
+  const kernelOpts: KernelOptions = { target: opts.target, threads: opts.threads };
+  const kernels: NodeKernel[] = [];
+  const funcs: PrimFunc[] = [];
+  graph.nodes.forEach((n, k) => {
+    const nk = atNode(n, 'cannot build its kernel', () => nodeKernel(n, `k${k}`, opset, (v) => index.constant(v), info));
+    funcs.push(atNode(n, 'cannot lower its kernel', () => lowerKernel(nk.spec, kernelOpts)));
+    kernels.push(nk);
+  });
+  const plan = planRun(graph, kernels.map((k) => k.params));
+  const kernel = await buildFuncs(funcs, kernelOpts);
+  return { graph, plan, kernel, arena: new ArrayBuffer(plan.arenaBytes) };
+}
+
+function execute(c: Compiled, feeds: readonly HostTensor[], profile: boolean): RunResult {
+  const outs = c.plan.outputs.map((o) => arrayOf(o.type.dtype, o.type.shape));
+  const arrayAt = (s: Slot): HostArray => {
+    switch (s.kind) {
+      case 'feed':
+        return feeds[s.index].data;
+      case 'constant':
+        return s.data;
+      case 'output':
+        return outs[s.index];
+      case 'arena':
+        return viewOf(c.arena, s.dtype, s.offset, s.elems);
+    }
+  };
+  const times: { entry: string; label: string; op: string; ms: number }[] = [];
+  for (const step of c.plan.steps) {
+    const args = step.args.map(arrayAt);
+    const t0 = profile ? performance.now() : 0;
+    c.kernel.run(args, step.entry);
+    if (profile) times.push({ entry: step.entry, label: step.label, op: step.op, ms: performance.now() - t0 });
+  }
+  const outputs = c.plan.outputs.map((o, k) => {
+    const data = o.source.kind === 'copy' ? copyArray(arrayAt(o.source.from)) : outs[k];
+    return hostTensor(o.type.dtype, o.type.shape, data);
+  });
+  return profile ? { outputs, profile: times } : { outputs };
+}

@@ -1,0 +1,67 @@
+/**
+ * @file The schedule every model kernel gets until per-op strategies (src/strategy) take over:
+ * one function, `defaultSchedule(outputs, target)`, so replacing it touches nothing else.
+ *
+ * - Injective intermediates (padding, broadcasts, the element-wise ops of a fused group) are
+ *   inlined into their readers: they cost a few instructions per read and no memory traffic.
+ *   Reductions stay at the root, computed whole before their readers.
+ * - A matmul-tagged output over two inputs whose shapes fit the register tile gets the CPU GEMM
+ *   schedule (src/strategy/cpu/matmul.ts).
+ * - Every other root stage runs its outer spatial loops fused and parallel (when the target has
+ *   threads and the stage is big enough to pay for waking them) and its innermost spatial loop
+ *   vectorized by the target's lanes; a reduction moves its reduce loops inside the parallel
+ *   loop and outside the vector lanes, so each lane accumulates its own output element.
+ */
+
+import type { TargetInfo } from '../codegen/target.js';
+import { bytesOf } from '../ir/dtype.js';
+import type { IterVar } from '../ir/expr.js';
+import type { Schedule, Stage } from '../schedule/index.js';
+import { createSchedule } from '../schedule/index.js';
+import { defaultMatmulKnobs, scheduleMatmul } from '../strategy/cpu/matmul.js';
+import type { Tensor } from '../te/tensor.js';
+import { inputTensors } from '../te/tensor.js';
+
+/** Below this many output elements a stage runs on one thread: waking a pool costs more. */
+const PARALLEL_MIN_ELEMENTS = 4096;
+
+export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo): Schedule {
+  const s = createSchedule(outputs);
+  for (const st of s.stages) {
+    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0) st.computeInline();
+  }
+  for (const st of s.stages) {
+    if (st.isPlaceholder || st.attach.kind !== 'root') continue;
+    if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target));
+    else scheduleLoops(st, target);
+  }
+  return s;
+}
+
+/** Whether `st` is a 2-D float32 matmul over two inputs whose extents divide the register tile. */
+function matmulSuits(st: Stage, target: TargetInfo): boolean {
+  const C = st.tensor;
+  if (C.op.kind !== 'compute' || C.op.tag !== 'matmul' || C.ndim !== 2 || C.dtype !== 'float32') return false;
+  if (st.reduceAxis.length !== 1) return false;
+  const reads = inputTensors(C);
+  if (reads.length !== 2 || reads.some((t) => t.op.kind !== 'placeholder')) return false;
+  const { mr, nr } = defaultMatmulKnobs(target);
+  return C.shape[0] % mr === 0 && C.shape[1] % nr === 0;
+}
+
+/** Fused parallel outer loop, reduce loops, vectorized inner loop (each where it applies). */
+function scheduleLoops(st: Stage, target: TargetInfo): void {
+  const spatial = [...st.axis];
+  const inner = spatial.pop();
+  if (inner === undefined) return;
+  const lanes = Math.max(1, target.vectorBits / 8 / bytesOf(st.tensor.dtype));
+  const vectorLoop = inner.extent >= lanes && lanes > 1 ? st.split(inner, { factor: lanes }) : null;
+  const outer: IterVar[] = vectorLoop ? [...spatial, vectorLoop[0]] : spatial;
+  const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
+  if (vectorLoop) {
+    st.reorder(...(fused ? [fused] : []), ...st.reduceAxis, vectorLoop[1]);
+    st.vectorize(vectorLoop[1]);
+  }
+  const elements = st.tensor.shape.reduce((n, d) => n * d, 1);
+  if (fused && target.threads && fused.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) st.parallel(fused);
+}
