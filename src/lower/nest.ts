@@ -10,8 +10,9 @@
  *     for (k, 0, 16) { for (i.inner, 0, 8) { C[i.outer*8 + i.inner] = C[..] + A[..] } }
  *
  * A store is guarded only by conditions that are not provably true: splits that do not divide,
- * regions that overhang the domain, and the reduction's `where`. A stage computed at loop L is emitted at the top of L's body, inside an
- * `allocate` of its buffer that also covers the rest of the body, where its readers are.
+ * regions that overhang the domain, and the reduction's `where`. A stage computed at loop L is
+ * emitted at the top of L's body, inside an `allocate` of its buffer that also covers the rest of
+ * the body, where its readers are.
  */
 
 import type { Expr, IterVar, ReduceOp } from '../ir/expr.js';
