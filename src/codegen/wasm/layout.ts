@@ -1,0 +1,76 @@
+/**
+ * @file The linear-memory plan of a kiln wasm module, fixed at emit time:
+ *
+ *   [0, 64)             control block: assert slot and the thread pool's counters (see CTRL)
+ *   [64, 64 + 4096)     closure slots of the running parallel loop (threaded modules only)
+ *   params              one 64-byte aligned region per parameter of the entry being run; all
+ *                       entries start at the same address, since one entry runs at a time
+ *   stacks              one stack per thread for `allocate`d buffers, `stackPerThread` bytes each
+ *
+ * Every address a kernel touches is a constant offset from a region base, so loads and stores
+ * of parameters carry their region base in the instruction's offset immediate.
+ */
+
+import type { DType } from '../../ir/dtype.js';
+import { bytesOf } from '../../ir/dtype.js';
+import type { Buffer } from '../../ir/expr.js';
+
+/** Byte offsets of the i32 fields of the control block. */
+export const CTRL = {
+  /** 0 = no error; k + 1 = assert message k failed; −1 = a worker trapped */
+  err: 0,
+  /** bumped once per parallel job; workers sleep on it */
+  gen: 4,
+  /** set to 1 to make workers return */
+  stop: 8,
+  /** threads in the pool, the calling thread included */
+  threads: 12,
+  site: 16,
+  extent: 20,
+  chunks: 24,
+  chunkSize: 28,
+  /** next chunk to hand out */
+  next: 32,
+  /** workers done with the current job */
+  finished: 36,
+} as const;
+
+export const CONTROL_BYTES = 64;
+export const CLOSURE_OFFSET = CONTROL_BYTES;
+export const CLOSURE_SLOT_BYTES = 16;
+export const CLOSURE_SLOTS = 256;
+export const PAGE_BYTES = 65536;
+/** wasm32 addresses 4 GiB */
+export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
+
+export const align = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+export function elementCount(b: Buffer): number {
+  return b.shape.reduce((n, d) => n * d, 1);
+}
+
+export interface ParamRegion {
+  readonly dtype: DType;
+  readonly offset: number;
+  /** elements */
+  readonly length: number;
+  /** whether the entry stores to it (only those are copied back after a run) */
+  readonly written: boolean;
+}
+
+/** Assigns each parameter a region starting at `base`; returns the regions and the end address. */
+export function planParams(params: readonly Buffer[], written: ReadonlySet<number>, base: number): { regions: ParamRegion[]; end: number } {
+  let at = base;
+  const regions = params.map((b) => {
+    const offset = at;
+    const length = elementCount(b);
+    at = align(at + length * bytesOf(b.dtype), 64);
+    return { dtype: b.dtype, offset, length, written: written.has(b.id) };
+  });
+  return { regions, end: at };
+}
+
+/** Bytes of memory a module needs when run with `threads` threads. */
+export function memoryBytes(stackBase: number, stackPerThread: number, threads: number): number {
+  return stackBase + Math.max(1, threads) * stackPerThread;
+}

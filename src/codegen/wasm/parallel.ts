@@ -1,0 +1,143 @@
+/**
+ * @file The thread pool's side inside the module. Every thread runs the same module on one
+ * shared memory; the control block (layout.ts CTRL) is the only channel between them.
+ *
+ * A parallel loop calls `kiln_parallel(site, extent)`. It splits [0, extent) into chunks,
+ * publishes the job, bumps `gen` and wakes the workers, then takes chunks itself through the same
+ * atomic counter as they do (`kiln_grab`), and spins until every worker has reported the job
+ * finished. A worker (`kiln_worker`, called once per worker thread from JS) sleeps on `gen`,
+ * takes chunks until none are left, and counts itself into `finished`. A job ends only when all
+ * workers have left it, so the counters can be reset for the next one without races.
+ */
+
+import type { FunctionBuilder, ModuleBuilder } from './builder.js';
+import type { Code, FuncRef, Global, Label } from './code.js';
+import { CTRL } from './layout.js';
+
+/** Chunks per thread: more balances uneven work, fewer costs fewer atomic operations. */
+const CHUNKS_PER_THREAD = 4;
+
+export const WORKER_EXPORT = 'kiln_worker';
+
+const ctrlLoad = (c: Code, field: keyof typeof CTRL): Code => c.i32Const(0).mem('i32.load', CTRL[field]);
+
+export class ParallelRuntime {
+  readonly dispatch: FunctionBuilder;
+  private readonly runChunk: FunctionBuilder;
+  private readonly grab: FunctionBuilder;
+  private readonly worker: FunctionBuilder;
+  private readonly tasks: FuncRef[] = [];
+
+  constructor(
+    private readonly mb: ModuleBuilder,
+    private readonly stackGlobal: Global,
+  ) {
+    this.dispatch = mb.func('kiln_parallel', { params: ['i32', 'i32'], results: [] });
+    this.runChunk = mb.func('kiln_run_chunk', { params: ['i32', 'i32', 'i32'], results: [] });
+    this.grab = mb.func('kiln_grab', { params: [], results: [] });
+    this.worker = mb.func('kiln_worker', { params: ['i32', 'i32'], results: [] });
+  }
+
+  get taskCount(): number {
+    return this.tasks.length;
+  }
+
+  /** Registers an outlined loop body `task(lo, hi)`; returns its site number. */
+  addTask(task: FuncRef): number {
+    return this.tasks.push(task) - 1;
+  }
+
+  /** Writes the runtime functions once all sites are known. */
+  finish(stackBase: number, stackPerThread: number): void {
+    this.emitDispatch();
+    this.emitRunChunk();
+    this.emitGrab();
+    this.emitWorker(stackBase, stackPerThread);
+    this.mb.exportFunc(WORKER_EXPORT, this.worker.ref);
+  }
+
+  private emitDispatch(): void {
+    const fb = this.dispatch;
+    const c = fb.code;
+    const [site, extent] = fb.params as [(typeof fb.params)[0], (typeof fb.params)[0]];
+    const [n, chunks, size] = [fb.local('i32', 'threads'), fb.local('i32', 'chunks'), fb.local('i32', 'size')];
+    c.localGet(extent).i32Const(0).op('i32.le_s');
+    c.if(null, () => void c.op('return'));
+    ctrlLoad(c, 'threads').localSet(n);
+    c.localGet(n).i32Const(1).op('i32.le_s').localGet(extent).i32Const(1).op('i32.le_s').op('i32.or');
+    c.if(null, () => void c.localGet(site).i32Const(0).localGet(extent).call(this.runChunk.ref).op('return'));
+    // chunks = min(extent, n·k); size = ceil(extent / chunks); chunks = ceil(extent / size)
+    c.localGet(extent).localGet(n).i32Const(CHUNKS_PER_THREAD).op('i32.mul').localTee(chunks);
+    c.localGet(extent).localGet(chunks).op('i32.lt_s').op('select').localSet(chunks);
+    c.localGet(extent).localGet(chunks).op('i32.add').i32Const(1).op('i32.sub').localGet(chunks).op('i32.div_u').localSet(size);
+    c.localGet(extent).localGet(size).op('i32.add').i32Const(1).op('i32.sub').localGet(size).op('i32.div_u').localSet(chunks);
+    for (const [field, value] of [['site', site], ['extent', extent], ['chunks', chunks], ['chunkSize', size]] as const) {
+      c.i32Const(0).localGet(value).mem('i32.store', CTRL[field]);
+    }
+    c.i32Const(0).i32Const(0).atomic('i32.atomic.store', CTRL.next);
+    c.i32Const(0).i32Const(0).atomic('i32.atomic.store', CTRL.finished);
+    c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.add', CTRL.gen).op('drop');
+    c.i32Const(0).localGet(n).atomic('memory.atomic.notify', CTRL.gen).op('drop');
+    c.call(this.grab.ref);
+    c.loop(null, (spin) => {
+      c.i32Const(0).atomic('i32.atomic.load', CTRL.finished).localGet(n).i32Const(1).op('i32.sub').op('i32.lt_u').brIf(spin);
+    });
+  }
+
+  /** br_table over the sites: block i is left to reach task i. */
+  private emitRunChunk(): void {
+    const fb = this.runChunk;
+    const c = fb.code;
+    const [site, lo, hi] = fb.params as [(typeof fb.params)[0], (typeof fb.params)[0], (typeof fb.params)[0]];
+    const labels: Label[] = [];
+    const open = (i: number, exit: Label): void => {
+      c.block(null, (l) => {
+        labels[i] = l;
+        if (i === 0) c.localGet(site).brTable(labels, exit);
+        else open(i - 1, exit);
+      });
+      c.localGet(lo).localGet(hi).call(this.tasks[i]).op('return');
+    };
+    if (this.tasks.length > 0) c.block(null, (exit) => open(this.tasks.length - 1, exit));
+  }
+
+  private emitGrab(): void {
+    const fb = this.grab;
+    const c = fb.code;
+    const [chunk, lo] = [fb.local('i32', 'chunk'), fb.local('i32', 'lo')];
+    c.loop(null, (next) => {
+      c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.add', CTRL.next).localTee(chunk);
+      ctrlLoad(c, 'chunks').op('i32.ge_u');
+      c.if(null, () => void c.op('return'));
+      ctrlLoad(c, 'site');
+      c.localGet(chunk);
+      ctrlLoad(c, 'chunkSize').op('i32.mul').localTee(lo);
+      // hi = min(lo + size, extent)
+      c.localGet(lo);
+      ctrlLoad(c, 'chunkSize').op('i32.add');
+      ctrlLoad(c, 'extent');
+      c.localGet(lo);
+      ctrlLoad(c, 'chunkSize').op('i32.add');
+      ctrlLoad(c, 'extent').op('i32.lt_s').op('select');
+      c.call(this.runChunk.ref).br(next);
+    });
+  }
+
+  private emitWorker(stackBase: number, stackPerThread: number): void {
+    const fb = this.worker;
+    const c = fb.code;
+    const [tid, seen] = fb.params as [(typeof fb.params)[0], (typeof fb.params)[0]];
+    const gen = fb.local('i32', 'gen');
+    c.localGet(tid).i32Const(stackPerThread).op('i32.mul').i32Const(stackBase).op('i32.add').globalSet(this.stackGlobal);
+    c.loop(null, (top) => {
+      c.i32Const(0).localGet(seen).i64Const(-1).atomic('memory.atomic.wait32', CTRL.gen).op('drop');
+      c.i32Const(0).atomic('i32.atomic.load', CTRL.stop);
+      c.if(null, () => void c.op('return'));
+      c.i32Const(0).atomic('i32.atomic.load', CTRL.gen).localTee(gen).localGet(seen).op('i32.eq').brIf(top);
+      c.localGet(gen).localSet(seen);
+      c.call(this.grab.ref);
+      c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.add', CTRL.finished).op('drop');
+      c.br(top);
+    });
+  }
+}

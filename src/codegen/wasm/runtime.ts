@@ -1,0 +1,143 @@
+/**
+ * @file Loading a wasm artifact and running its entries. Memory is sized from the artifact's
+ * metadata for the requested thread count; a run checks every argument against its planned
+ * region (type and length), copies the arguments in, calls the entry, and copies back the
+ * parameters the entry writes. Traps and failed asserts come back as typed errors.
+ */
+
+import type { DType } from '../../ir/dtype.js';
+import { bytesOf } from '../../ir/dtype.js';
+import type { Artifact, BuildOptions, Executable, HostArray } from '../target.js';
+import { WasmAssertionError, WasmRuntimeError } from './errors.js';
+import { HOST_CORES } from './host.js';
+import { CTRL, MAX_MEMORY_BYTES, memoryBytes, PAGE_BYTES } from './layout.js';
+import { HOST_FNS, HOST_MODULE } from './math/library.js';
+import type { EntryMeta, WasmMeta } from './meta.js';
+import { META_SECTION, parseMeta } from './meta.js';
+import { WorkerPool } from './pool.js';
+
+/** The most threads a pool may have (the control block counts them in 32 bits, the OS in fewer). */
+const MAX_THREADS = 256;
+
+function arrayMatches(a: HostArray, dtype: DType): boolean {
+  switch (dtype) {
+    case 'float32':
+      return a instanceof Float32Array;
+    case 'float64':
+      return a instanceof Float64Array;
+    case 'int32':
+      return a instanceof Int32Array;
+    case 'int64':
+      return a instanceof BigInt64Array;
+    case 'int8':
+      return a instanceof Int8Array;
+    case 'uint8':
+    case 'bool':
+      return a instanceof Uint8Array;
+  }
+}
+
+/** The import object, checking that the module asks for nothing but memory and Math functions. */
+function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory): { imports: WebAssembly.Imports; hostFns: string[] } {
+  const hostFns: string[] = [];
+  const math: Record<string, WebAssembly.ImportValue> = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.module === 'env' && imp.name === 'memory' && imp.kind === 'memory') continue;
+    if (imp.module !== HOST_MODULE || imp.kind !== 'function' || !HOST_FNS.has(imp.name)) {
+      throw new WasmRuntimeError(`wasm artifact: unexpected import ${imp.module}.${imp.name}`);
+    }
+    hostFns.push(imp.name);
+    // the original Math functions (which ignore `this`) are what V8 calls natively from wasm
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    math[imp.name] = Math[imp.name as 'exp'];
+  }
+  return { imports: { env: { memory }, [HOST_MODULE]: math }, hostFns };
+}
+
+class WasmExecutable implements Executable {
+  private disposed = false;
+  private readonly byName: Map<string, EntryMeta>;
+
+  constructor(
+    private readonly meta: WasmMeta,
+    private readonly memory: WebAssembly.Memory,
+    private readonly exports: Record<string, unknown>,
+    private readonly pool: WorkerPool | null,
+  ) {
+    this.byName = new Map(meta.entries.map((e) => [e.name, e]));
+  }
+
+  private entry(name: string): { meta: EntryMeta; fn: () => void } {
+    const meta = this.byName.get(name);
+    const fn = meta ? this.exports[meta.exportName] : undefined;
+    if (!meta || typeof fn !== 'function') {
+      throw new WasmRuntimeError(`wasm: no entry ${JSON.stringify(name)}; the artifact has ${[...this.byName.keys()].join(', ') || 'none'}`);
+    }
+    return { meta, fn: fn as () => void };
+  }
+
+  run(name: string, args: readonly HostArray[]): void {
+    if (this.disposed) throw new WasmRuntimeError(`wasm: ${name}: the executable was disposed`);
+    const { meta, fn } = this.entry(name);
+    if (args.length !== meta.params.length) throw new WasmRuntimeError(`wasm: ${name}: expected ${meta.params.length} arguments, got ${args.length}`);
+    meta.params.forEach((p, i) => {
+      const a = args[i];
+      if (!arrayMatches(a, p.dtype) || a.length !== p.length) {
+        throw new WasmRuntimeError(`wasm: ${name}: argument ${i} must be ${p.length} elements of ${p.dtype}, got ${a.constructor.name}(${a.length})`);
+      }
+      new Uint8Array(this.memory.buffer, p.offset, p.length * bytesOf(p.dtype)).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    });
+    const ctrl = new Int32Array(this.memory.buffer, 0, 16);
+    Atomics.store(ctrl, CTRL.err >> 2, 0);
+    try {
+      fn();
+    } catch (e) {
+      this.pool?.waitIdle();
+      throw this.failure(name, ctrl, e);
+    }
+    if (Atomics.load(ctrl, CTRL.err >> 2) !== 0) throw this.failure(name, ctrl, null);
+    meta.params.forEach((p, i) => {
+      if (!p.written) return;
+      const a = args[i];
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(this.memory.buffer, p.offset, a.byteLength));
+    });
+  }
+
+  private failure(name: string, ctrl: Int32Array, cause: unknown): Error {
+    const code = Atomics.load(ctrl, CTRL.err >> 2);
+    if (code > 0) return new WasmAssertionError(name, this.meta.messages[code - 1] ?? `message #${code - 1}`);
+    if (code < 0) return new WasmRuntimeError(`wasm: ${name}: a parallel task trapped in a worker thread`);
+    if (cause instanceof WebAssembly.RuntimeError) return new WasmRuntimeError(`wasm: ${name}: trap: ${cause.message}`);
+    return cause instanceof Error ? cause : new WasmRuntimeError(`wasm: ${name}: ${String(cause)}`);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool?.dispose();
+  }
+}
+
+/** Compiles and instantiates an artifact; starts the thread pool when it has parallel loops. */
+export async function loadWasm(artifact: Artifact, opts: BuildOptions = {}): Promise<Executable> {
+  if (artifact.target !== 'wasm' || !(artifact.code instanceof Uint8Array)) throw new WasmRuntimeError(`wasm: cannot load a ${artifact.target} artifact`);
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(artifact.code);
+  } catch (e) {
+    throw new WasmRuntimeError(`wasm artifact: invalid module: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const meta = parseMeta(WebAssembly.Module.customSections(module, META_SECTION));
+  const threads = meta.threaded ? Math.min(MAX_THREADS, Math.max(1, Math.floor(opts.threads ?? HOST_CORES))) : 1;
+  const bytes = memoryBytes(meta.stackBase, meta.stackPerThread, threads);
+  if (bytes > MAX_MEMORY_BYTES) throw new WasmRuntimeError(`wasm: ${threads} threads need ${bytes} bytes of memory, more than 4 GiB`);
+  const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
+  const memory = new WebAssembly.Memory(meta.threaded ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+  const { imports, hostFns } = importsFor(module, memory);
+  const instance = await WebAssembly.instantiate(module, imports);
+  const ctrl = new Int32Array(memory.buffer, 0, 16);
+  Atomics.store(ctrl, CTRL.threads >> 2, threads);
+  Atomics.store(ctrl, CTRL.finished >> 2, threads - 1);
+  const pool = threads > 1 ? await WorkerPool.start(module, memory, threads - 1, hostFns) : null;
+  return new WasmExecutable(meta, memory, instance.exports, pool);
+}

@@ -1,0 +1,119 @@
+/**
+ * @file Scalar expressions: each pushes exactly one value of its dtype's wasm type.
+ *
+ * Conditional values whose untaken side might trap (a load that is only in bounds when the
+ * condition holds, an integer division guarded against zero) are compiled as if/else and
+ * short-circuit and/or; everything else uses the branch-free `select`.
+ */
+
+import type { Expr } from '../../ir/expr.js';
+import { visit } from '../../ir/visit.js';
+import type { FuncContext } from './context.js';
+import { wasmType } from './context.js';
+import { flatIndex, loadScalar, pushAddress } from './memory.js';
+import { applyBinary, applyCall, applyCast, applyCmp, emitConst } from './ops.js';
+import { bindLet } from './vector.js';
+
+/** True when evaluating `e` eagerly could trap: it reads memory or divides integers by a non-constant. */
+export function mayTrap(e: Expr): boolean {
+  let found = false;
+  visit(e, (n) => {
+    if (found) return false;
+    if (n.kind === 'load') found = true;
+    if (n.kind === 'binary' && (n.op === 'div' || n.op === 'mod' || n.op === 'floordiv' || n.op === 'floormod')) {
+      const divisor = n.b.kind === 'broadcast' ? n.b.value : n.b;
+      const safe = n.dtype === 'float32' || n.dtype === 'float64' || (divisor.kind === 'int' && divisor.value !== 0 && divisor.value !== -1);
+      if (!safe) found = true;
+    }
+  });
+  return found;
+}
+
+function emitSelect(fc: FuncContext, e: Expr & { kind: 'select' }): void {
+  const c = fc.code;
+  if (mayTrap(e.t) || mayTrap(e.f)) {
+    emitScalar(fc, e.cond);
+    c.if(wasmType(e.dtype), () => emitScalar(fc, e.t), () => emitScalar(fc, e.f));
+    return;
+  }
+  emitScalar(fc, e.t);
+  emitScalar(fc, e.f);
+  emitScalar(fc, e.cond);
+  c.op('select');
+}
+
+function emitLogic(fc: FuncContext, e: Expr & { kind: 'logic' }): void {
+  const c = fc.code;
+  emitScalar(fc, e.a);
+  if (mayTrap(e.b)) {
+    if (e.op === 'and') c.if('i32', () => emitScalar(fc, e.b), () => void c.i32Const(0));
+    else c.if('i32', () => void c.i32Const(1), () => emitScalar(fc, e.b));
+    return;
+  }
+  emitScalar(fc, e.b);
+  c.op(e.op === 'and' ? 'i32.and' : 'i32.or');
+}
+
+/** Pushes the value of the scalar expression `e`. */
+export function emitScalar(fc: FuncContext, e: Expr): void {
+  const c = fc.code;
+  if (e.lanes !== 1) throw fc.error(`a ${e.lanes}-lane ${e.kind} where a scalar is expected`);
+  switch (e.kind) {
+    case 'int':
+    case 'float':
+      emitConst(c, e.value, e.dtype);
+      return;
+    case 'var': {
+      const b = fc.binding(e.id);
+      if (b.kind !== 'scalar') throw fc.error(`vector variable #${e.id} used as a scalar`);
+      c.localGet(b.local);
+      return;
+    }
+    case 'binary':
+      emitScalar(fc, e.a);
+      emitScalar(fc, e.b);
+      applyBinary(fc, e.op, e.dtype);
+      return;
+    case 'cmp':
+      emitScalar(fc, e.a);
+      emitScalar(fc, e.b);
+      applyCmp(fc, e.op, e.a.dtype);
+      return;
+    case 'logic':
+      emitLogic(fc, e);
+      return;
+    case 'not':
+      emitScalar(fc, e.a);
+      c.op('i32.eqz');
+      return;
+    case 'select':
+      emitSelect(fc, e);
+      return;
+    case 'cast':
+      emitScalar(fc, e.value);
+      applyCast(fc, e.value.dtype, e.dtype);
+      return;
+    case 'call':
+      for (const a of e.args) emitScalar(fc, a);
+      applyCall(fc, e.fn, e.dtype);
+      return;
+    case 'load': {
+      const index = flatIndex(fc, e.buffer, e.indices);
+      const offset = pushAddress(fc, e.buffer, { kind: 'expr', expr: index }, 0, (x) => emitScalar(fc, x));
+      loadScalar(fc, e.dtype, offset);
+      return;
+    }
+    case 'let':
+      bindLet(fc, e.v, e.value, () => emitScalar(fc, e.body));
+      return;
+    case 'ramp':
+      emitScalar(fc, e.base);
+      return;
+    case 'broadcast':
+      emitScalar(fc, e.value);
+      return;
+    case 'tensorRead':
+    case 'reduce':
+      throw fc.error(`${e.kind} is a tensor-expression node; lower the function to TIR first`);
+  }
+}

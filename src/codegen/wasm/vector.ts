@@ -1,0 +1,285 @@
+/**
+ * @file Vector expressions (lanes > 1). A float32, int32 or bool vector whose lane count is a
+ * multiple of 4 is "packed": one v128 per 4 lanes, with bool lanes as all-ones/zero masks, and
+ * is computed with SIMD128 instructions when its operator has one. Everything else (other
+ * dtypes or lane counts, integer division, guarded loads) falls back to one scalar per lane
+ * (lanes.ts). The two forms convert into each other at the boundary, so any mix works.
+ */
+
+import type { DType } from '../../ir/dtype.js';
+import type { Buffer, Expr, Var } from '../../ir/expr.js';
+import type { Local } from './code.js';
+import type { FuncContext, VecVal } from './context.js';
+import { wasmType } from './context.js';
+import { emitLanes } from './lanes.js';
+import type { KernelFn } from './math/library.js';
+import { flatIndex, pushAddress, storeScalar } from './memory.js';
+import type { SimdOp } from './opcodes.js';
+import { emitScalar, mayTrap } from './scalar.js';
+
+export function packable(dtype: DType, lanes: number): boolean {
+  return (dtype === 'float32' || dtype === 'int32' || dtype === 'bool') && lanes % 4 === 0;
+}
+
+const F32_BINARY: Partial<Record<string, SimdOp>> = {
+  add: 'f32x4.add', sub: 'f32x4.sub', mul: 'f32x4.mul', div: 'f32x4.div', min: 'f32x4.min', max: 'f32x4.max', floordiv: 'f32x4.div',
+};
+const I32_BINARY: Partial<Record<string, SimdOp>> = {
+  add: 'i32x4.add', sub: 'i32x4.sub', mul: 'i32x4.mul', min: 'i32x4.min_s', max: 'i32x4.max_s',
+};
+const F32_CMP: Readonly<Record<string, SimdOp>> = {
+  eq: 'f32x4.eq', ne: 'f32x4.ne', lt: 'f32x4.lt', le: 'f32x4.le', gt: 'f32x4.gt', ge: 'f32x4.ge',
+};
+const I32_CMP: Readonly<Record<string, SimdOp>> = {
+  eq: 'i32x4.eq', ne: 'i32x4.ne', lt: 'i32x4.lt_s', le: 'i32x4.le_s', gt: 'i32x4.gt_s', ge: 'i32x4.ge_s',
+};
+const F32_UNARY_CALL: Partial<Record<string, SimdOp>> = {
+  sqrt: 'f32x4.sqrt', abs: 'f32x4.abs', floor: 'f32x4.floor', ceil: 'f32x4.ceil', round: 'f32x4.nearest',
+};
+
+function castSupported(from: DType, to: DType): boolean {
+  return from !== to && packable(from, 4) && (to === 'float32' || to === 'int32' || (to === 'bool' && from !== 'bool'));
+}
+
+/** Whether `e` (lanes a multiple of 4) has a SIMD128 translation. */
+export function canPack(e: Expr): boolean {
+  if (!packable(e.dtype, e.lanes)) return false;
+  switch (e.kind) {
+    case 'var':
+    case 'broadcast':
+    case 'ramp':
+    case 'not':
+      return true;
+    case 'load': {
+      const idx = e.indices.length === 1 ? e.indices[0] : null;
+      return e.dtype !== 'bool' && idx !== null && idx.kind === 'ramp' && idx.stride === 1;
+    }
+    case 'binary':
+      return (e.dtype === 'float32' ? F32_BINARY : e.dtype === 'int32' ? I32_BINARY : {})[e.op] !== undefined;
+    case 'cmp':
+      return e.a.dtype === 'float32' || e.a.dtype === 'int32' || (e.a.dtype === 'bool' && (e.op === 'eq' || e.op === 'ne'));
+    case 'logic':
+      return !mayTrap(e.b);
+    case 'select':
+      return !mayTrap(e.t) && !mayTrap(e.f);
+    case 'cast':
+      return castSupported(e.value.dtype, e.dtype);
+    case 'call':
+      if (e.dtype === 'int32') return e.fn === 'abs' || e.fn === 'floor' || e.fn === 'ceil' || e.fn === 'round';
+      return e.dtype === 'float32';
+    default:
+      return false;
+  }
+}
+
+/** Runs `emitPart(j)` for each v128 of a packed result and stores it in a fresh local. */
+function perPart(fc: FuncContext, lanes: number, emitPart: (j: number) => void): Local[] {
+  const parts: Local[] = [];
+  for (let j = 0; j < lanes / 4; j++) {
+    emitPart(j);
+    const l = fc.temp('v128');
+    fc.code.localSet(l);
+    parts.push(l);
+  }
+  return parts;
+}
+
+/** The v128 parts of a vector, building them from lanes when needed. */
+export function asPacked(fc: FuncContext, v: VecVal): readonly Local[] {
+  if (v.form === 'packed') return v.parts;
+  if (!packable(v.dtype, v.lanes)) throw fc.error(`cannot pack ${v.lanes} lanes of ${v.dtype}`);
+  const float = v.dtype === 'float32';
+  const c = fc.code;
+  return perPart(fc, v.lanes, (j) => {
+    c.localGet(v.parts[4 * j]).simd(float ? 'f32x4.splat' : 'i32x4.splat');
+    for (let i = 1; i < 4; i++) c.localGet(v.parts[4 * j + i]).lane(float ? 'f32x4.replace_lane' : 'i32x4.replace_lane', i);
+    // bool lanes hold 0/1; masks are 0/−1
+    if (v.dtype === 'bool') c.simd('i32x4.neg');
+  });
+}
+
+/** One scalar local per lane, extracting them from v128s when needed. */
+export function asLanes(fc: FuncContext, v: VecVal): readonly Local[] {
+  if (v.form === 'lanes') return v.parts;
+  const c = fc.code;
+  const out: Local[] = [];
+  for (let k = 0; k < v.lanes; k++) {
+    c.localGet(v.parts[k >> 2]).lane(v.dtype === 'float32' ? 'f32x4.extract_lane' : 'i32x4.extract_lane', k & 3);
+    if (v.dtype === 'bool') c.i32Const(1).op('i32.and');
+    const l = fc.temp(wasmType(v.dtype));
+    c.localSet(l);
+    out.push(l);
+  }
+  return out;
+}
+
+/** Evaluates `value` (scalar or vector), binds `v` to it for `body`, and returns body's result. */
+export function bindLet<T>(fc: FuncContext, v: Var, value: Expr, body: () => T): T {
+  if (value.lanes === 1) {
+    const local = fc.temp(wasmType(value.dtype));
+    emitScalar(fc, value);
+    fc.code.localSet(local);
+    return fc.scoped(v.id, { kind: 'scalar', local }, body);
+  }
+  return fc.scoped(v.id, { kind: 'vector', value: emitVector(fc, value) }, body);
+}
+
+/** Computes a vector expression into locals. */
+export function emitVector(fc: FuncContext, e: Expr): VecVal {
+  if (e.lanes === 1) throw fc.error(`a scalar ${e.kind} where a vector is expected`);
+  if (e.kind === 'let') return bindLet(fc, e.v, e.value, () => emitVector(fc, e.body));
+  if (e.kind === 'var') {
+    const b = fc.binding(e.id);
+    if (b.kind !== 'vector') throw fc.error(`scalar variable #${e.id} used as a vector`);
+    return b.value;
+  }
+  if (canPack(e)) return { form: 'packed', dtype: e.dtype, lanes: e.lanes, parts: emitPacked(fc, e) };
+  return emitLanes(fc, e);
+}
+
+function packedChild(fc: FuncContext, e: Expr): readonly Local[] {
+  return asPacked(fc, emitVector(fc, e));
+}
+
+function emitPacked(fc: FuncContext, e: Expr): Local[] {
+  const c = fc.code;
+  switch (e.kind) {
+    case 'broadcast': {
+      emitScalar(fc, e.value);
+      c.simd(e.dtype === 'float32' ? 'f32x4.splat' : 'i32x4.splat');
+      if (e.dtype === 'bool') c.simd('i32x4.neg');
+      const l = fc.temp('v128');
+      c.localSet(l);
+      return Array<Local>(e.lanes / 4).fill(l);
+    }
+    case 'ramp': {
+      const base = fc.temp('i32');
+      emitScalar(fc, e.base);
+      c.localSet(base);
+      return perPart(fc, e.lanes, (j) => {
+        const lane = (i: number): number => Number(BigInt.asIntN(32, BigInt((4 * j + i) * e.stride)));
+        c.localGet(base).simd('i32x4.splat').i32x4Const([lane(0), lane(1), lane(2), lane(3)]).simd('i32x4.add');
+      });
+    }
+    case 'load':
+      return packedLoad(fc, e.buffer, e.indices[0], e.lanes);
+    case 'binary': {
+      const [a, b] = [packedChild(fc, e.a), packedChild(fc, e.b)];
+      const op = (e.dtype === 'float32' ? F32_BINARY : I32_BINARY)[e.op]!;
+      return perPart(fc, e.lanes, (j) => {
+        c.localGet(a[j]).localGet(b[j]).simd(op);
+        if (e.op === 'floordiv') c.simd('f32x4.floor');
+      });
+    }
+    case 'cmp': {
+      const [a, b] = [packedChild(fc, e.a), packedChild(fc, e.b)];
+      const op = (e.a.dtype === 'float32' ? F32_CMP : I32_CMP)[e.op];
+      return perPart(fc, e.lanes, (j) => void c.localGet(a[j]).localGet(b[j]).simd(op));
+    }
+    case 'logic': {
+      const [a, b] = [packedChild(fc, e.a), packedChild(fc, e.b)];
+      return perPart(fc, e.lanes, (j) => void c.localGet(a[j]).localGet(b[j]).simd(e.op === 'and' ? 'v128.and' : 'v128.or'));
+    }
+    case 'not': {
+      const a = packedChild(fc, e.a);
+      return perPart(fc, e.lanes, (j) => void c.localGet(a[j]).simd('v128.not'));
+    }
+    case 'select':
+      return packedSelect(fc, e);
+    case 'cast':
+      return packedCast(fc, e.value, e.dtype);
+    case 'call':
+      return packedCall(fc, e);
+    default:
+      throw fc.error(`no SIMD form for ${e.kind}`);
+  }
+}
+
+function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): Local[] {
+  if (index.kind !== 'ramp') throw fc.error('packed load needs a ramp index');
+  const c = fc.code;
+  const addr = fc.temp('i32');
+  const offset = pushAddress(fc, buf, { kind: 'expr', expr: index.base }, 0, (x) => emitScalar(fc, x));
+  c.localSet(addr);
+  return perPart(fc, lanes, (j) => void c.localGet(addr).simdMem('v128.load', offset + 16 * j, 2));
+}
+
+function packedSelect(fc: FuncContext, e: Expr & { kind: 'select' }): Local[] {
+  const c = fc.code;
+  const [t, f] = [packedChild(fc, e.t), packedChild(fc, e.f)];
+  if (e.cond.lanes === 1) {
+    const cond = fc.temp('i32');
+    emitScalar(fc, e.cond);
+    c.localSet(cond);
+    return perPart(fc, e.lanes, (j) => void c.localGet(t[j]).localGet(f[j]).localGet(cond).op('select'));
+  }
+  const m = packedChild(fc, e.cond);
+  return perPart(fc, e.lanes, (j) => void c.localGet(t[j]).localGet(f[j]).localGet(m[j]).simd('v128.bitselect'));
+}
+
+function packedCast(fc: FuncContext, value: Expr, to: DType): Local[] {
+  const c = fc.code;
+  const from = value.dtype;
+  const v = packedChild(fc, value);
+  return perPart(fc, value.lanes, (j) => {
+    c.localGet(v[j]);
+    if (from === 'float32' && to === 'int32') c.simd('i32x4.trunc_sat_f32x4_s');
+    else if (from === 'int32' && to === 'float32') c.simd('f32x4.convert_i32x4_s');
+    else if (from === 'bool' && to === 'float32') c.f32x4Const([1, 1, 1, 1]).simd('v128.and');
+    else if (from === 'bool' && to === 'int32') c.simd('i32x4.neg');
+    else if (from === 'int32') c.i32x4Const([0, 0, 0, 0]).simd('i32x4.ne');
+    else c.f32x4Const([0, 0, 0, 0]).simd('f32x4.ne');
+  });
+}
+
+function packedCall(fc: FuncContext, e: Expr & { kind: 'call' }): Local[] {
+  const c = fc.code;
+  const args = e.args.map((a) => packedChild(fc, a));
+  const first = args[0];
+  if (e.dtype === 'int32') return e.fn === 'abs' ? perPart(fc, e.lanes, (j) => void c.localGet(first[j]).simd('i32x4.abs')) : [...first];
+  const unary = F32_UNARY_CALL[e.fn];
+  if (unary) return perPart(fc, e.lanes, (j) => void c.localGet(first[j]).simd(unary));
+  if (e.fn === 'rsqrt') return perPart(fc, e.lanes, (j) => void c.f32x4Const([1, 1, 1, 1]).localGet(first[j]).simd('f32x4.sqrt').simd('f32x4.div'));
+  const fn = fc.mod.math.vector(e.fn as KernelFn);
+  return perPart(fc, e.lanes, (j) => {
+    for (const a of args) c.localGet(a[j]);
+    c.call(fn);
+  });
+}
+
+/** Stores a vector: SIMD stores for contiguous packable values, else one store per lane. */
+export function storeVector(fc: FuncContext, buf: Buffer, indices: readonly Expr[], value: Expr): void {
+  const idx = flatIndex(fc, buf, indices);
+  const lanes = Math.max(idx.lanes, value.lanes);
+  if (idx.lanes !== lanes || (value.lanes !== 1 && value.lanes !== lanes)) throw fc.error(`store of ${value.lanes} lanes at ${idx.lanes} indices`);
+  const c = fc.code;
+  if (idx.kind === 'ramp' && idx.stride === 1 && value.lanes === lanes && packable(value.dtype, lanes) && value.dtype !== 'bool') {
+    const parts = packedChild(fc, value);
+    const addr = fc.temp('i32');
+    const offset = pushAddress(fc, buf, { kind: 'expr', expr: idx.base }, 0, (x) => emitScalar(fc, x));
+    c.localSet(addr);
+    parts.forEach((p, j) => void c.localGet(addr).localGet(p).simdMem('v128.store', offset + 16 * j, 2));
+    return;
+  }
+  const values = value.lanes === 1 ? Array<Local>(lanes).fill(scalarTemp(fc, value)) : asLanes(fc, emitVector(fc, value));
+  if (idx.kind === 'ramp') {
+    const base = scalarTemp(fc, idx.base);
+    for (let k = 0; k < lanes; k++) storeLane(fc, buf, base, k * idx.stride, values[k]);
+  } else {
+    const where = asLanes(fc, emitVector(fc, idx));
+    for (let k = 0; k < lanes; k++) storeLane(fc, buf, where[k], 0, values[k]);
+  }
+}
+
+function scalarTemp(fc: FuncContext, e: Expr): Local {
+  const l = fc.temp(wasmType(e.dtype));
+  emitScalar(fc, e);
+  fc.code.localSet(l);
+  return l;
+}
+
+function storeLane(fc: FuncContext, buf: Buffer, index: Local, elemOffset: number, value: Local): void {
+  const offset = pushAddress(fc, buf, { kind: 'local', local: index }, elemOffset, (x) => emitScalar(fc, x));
+  fc.code.localGet(value);
+  storeScalar(fc, buf.dtype, offset);
+}
