@@ -13,6 +13,9 @@ import './slicing.js';
 import './gather.js';
 import './pad.js';
 import './reduce.js';
+import './softmax.js';
+import './matmul.js';
+import './einsum.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';
