@@ -10,12 +10,13 @@
  * from the loops. Loops of extent 1 are not emitted: their variable is the constant 0.
  */
 
-import type { Expr, IterVar, Var } from '../ir/expr.js';
+import type { Expr, IterVar, Scope, Var } from '../ir/expr.js';
 import { add, intImm, sub, variable } from '../ir/expr.js';
 import { substitute, visit } from '../ir/visit.js';
 import { evalInterval, simplify, type Interval } from '../arith/index.js';
 import type { Schedule, Stage } from '../schedule/index.js';
 import { leafExtents, rootOffsets } from '../schedule/index.js';
+import type { ThreadTag } from '../tir/stmt.js';
 import { LowerError } from './error.js';
 import type { SymRange } from './region.js';
 import { pickBound, relax } from './region.js';
@@ -29,6 +30,8 @@ export interface Loop {
   readonly iv: IterVar;
   readonly v: Var;
   readonly extent: number;
+  /** the GPU index the loop is bound to, if any */
+  readonly tag: ThreadTag | null;
   readonly elided: boolean;
 }
 
@@ -92,7 +95,8 @@ function boundOf(st: Stage, region: readonly RegionDim[], outer: readonly Loop[]
   const taken = new Set(outer.map((l) => l.v.name));
   const loops = st.leafAxes().map((iv): Loop => {
     const extent = extents.get(iv.var.id)!;
-    return { iv, v: loopVar(iv.var, taken), extent, elided: extent === 1 && st.annotation(iv)?.kind !== 'bind' };
+    const tag = st.annotation(iv)?.tag ?? null;
+    return { iv, v: loopVar(iv.var, taken), extent, tag, elided: extent === 1 && tag === null };
   });
   const leafVals = new Map(loops.map((l): [number, Expr] => [l.iv.var.id, l.elided ? intImm(0) : l.v]));
   const offsets = rootOffsets(st.relations, leafVals, extents);
@@ -115,7 +119,20 @@ function loopVar(v: Var, taken: Set<string>): Var {
   return name === v.name ? v : variable(name, v.dtype);
 }
 
-/** The union of what every reader reads of `st` while the loops in `outer` are fixed. */
+/**
+ * Whether storage in `scope` is one buffer for all iterations of a loop bound to `tag`: shared
+ * memory is one per block (so threads share it), global memory one for the whole grid. Such loops
+ * are not fixed when inferring a region: it must cover every thread's reads.
+ */
+function sharedAcross(scope: Scope, tag: ThreadTag | null): boolean {
+  if (tag === null || scope === 'local') return false;
+  return scope === 'global' || tag.startsWith('threadIdx');
+}
+
+/**
+ * The union of what every reader reads of `st` while the loops in `outer` are fixed (except the
+ * GPU loops its storage is shared across).
+ */
 function neededRegion(
   st: Stage,
   computed: readonly Stage[],
@@ -124,7 +141,8 @@ function neededRegion(
   outer: readonly Loop[],
   fn: string,
 ): RegionDim[] {
-  const fixed = loopRanges(outer);
+  const scope = st.scope ?? 'global';
+  const fixed = loopRanges(outer.filter((l) => !sharedAcross(scope, l.tag)));
   const acc: (SymRange | null)[] = st.axis.map(() => null);
   for (const reader of computed) {
     const body = bodies.get(reader);
