@@ -11,7 +11,7 @@ import { binary, intImm } from '../ir/expr.js';
 import { sameExpr } from './same.js';
 import type { RuleContext } from './context.js';
 import type { Linear } from './linear.js';
-import { compareTerms, distributeMinMax, isIndexType, linearOf, linearToExpr, loneMinMax } from './linear.js';
+import { addScaled, compareTerms, distributeMinMax, isIndexType, linearOf, linearToExpr, loneMinMax } from './linear.js';
 import { divModCandidates, expandDivMod, replaceTerm } from './linear-divmod.js';
 
 function isValue(e: Expr, v: number): boolean {
@@ -40,14 +40,25 @@ export function mergeDivMod(l: Linear, ctx: RuleContext): Linear {
 }
 
 /**
- * T + min(a, b) as min(T + a, T + b) when that folds one side to a constant, as loop extents
- * after a split need: `min(i*4 + 4, n) - i*4` → `min(n - i*4, 4)`.
+ * Moves into a min/max the terms of the sum that cancel one of its sides, as loop extents after a
+ * split need: `min(i*4 + 4, n) - i*4` → `min(n - i*4, 4)`. Only terms that vanish outside are
+ * moved, and only when some do, so the result does not depend on how the sum was grouped.
  */
 function intoMinMax(l: Linear, ctx: RuleContext): Expr | undefined {
   const t = l.terms.length > 1 ? loneMinMax(l) : undefined;
-  const d = t && distributeMinMax(l, t);
-  if (!d || (d.a.terms.length > 0 && d.b.terms.length > 0)) return undefined;
-  return ctx.rewrite(binary(d.op, linearToExpr(d.a), linearToExpr(d.b)));
+  if (!t || t.term.kind !== 'binary') return undefined;
+  const coeff = new Map(l.terms.map((u) => [u.key, u.coeff]));
+  for (const side of [t.term.a, t.term.b]) {
+    const s = linearOf(side);
+    if (s.terms.length === 0 || !s.terms.every((u) => coeff.get(u.key) === -t.coeff * u.coeff)) continue;
+    const part = addScaled({ ...l, terms: [t], constant: 0 }, { ...s, constant: 0 }, -t.coeff);
+    const d = part && distributeMinMax(part, t);
+    const rest = part && addScaled(l, part, -1);
+    if (!d || !rest) return undefined;
+    const moved = ctx.rewrite(binary(d.op, linearToExpr(d.a), linearToExpr(d.b)));
+    return ctx.rewrite(binary('add', linearToExpr(rest), moved));
+  }
+  return undefined;
 }
 
 /** The canonical form of an index sum; `e` itself when already canonical. */
