@@ -15,7 +15,7 @@ import { GraphBuilder } from '../graph/builder.js';
 import type { HostTensor } from '../graph/tensor.js';
 import { tensorOf } from '../graph/tensor.js';
 import type { TensorType } from '../graph/types.js';
-import { printType, staticShape, tensorType } from '../graph/types.js';
+import { staticShape, tensorType } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import { inferNode } from '../ops/index.js';
 import { SessionError } from './errors.js';
@@ -76,7 +76,7 @@ export function specialize(g: Graph, inputTypes: readonly TensorType[]): Graph {
   const index = indexGraph(typed);
   const check = (v: Value, where: () => string): void => {
     if (v.type !== null && staticShape(v.type.shape) !== null) return;
-    throw new SessionError(where(), `${valueLabel(v)} has type ${printType(v.type)} that the input shapes do not decide (it depends on values computed at run time)`);
+    throw new SessionError(where(), `the shape of ${valueLabel(v)} depends on values computed at run time, not only on the input shapes`);
   };
   for (const n of typed.nodes) for (const v of n.outputs) check(v, () => nodeLabel(n));
   for (const v of typed.outputs) check(v, () => (index.definition(v)?.kind === 'input' ? `input ${valueLabel(v)}` : 'graph output'));

@@ -1,0 +1,128 @@
+/**
+ * @file InferenceSession end to end: small models written in the test, run by kiln on every
+ * available target and by onnxruntime-node on the same feeds, outputs compared. Also the parts of
+ * the session contract that are kiln's own: shape specialization (new shapes compile, old ones
+ * reuse), outputs that no kernel writes, concurrent runs and release.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { InferenceSession, Tensor } from '../../src/api/index.js';
+import { tensorOf } from '../../src/graph/tensor.js';
+import type { ModelSpec } from './onnx-writer.js';
+import { writeModel } from './onnx-writer.js';
+import { TARGETS, maxAbsDiff, randomFloats, randomTensor, runOrt } from './helpers.js';
+
+const f32 = (name: string, shape: readonly (number | string)[]) => ({ name, dtype: 'float32' as const, shape });
+
+const ADD_RELU: ModelSpec = {
+  inputs: [f32('x', ['batch', 35])],
+  outputs: [f32('y', ['batch', 35])],
+  initializers: [{ name: 'b', tensor: tensorOf('float32', [35], Array.from(randomFloats(35, 7))) }],
+  nodes: [
+    { op: 'Add', inputs: ['x', 'b'], outputs: ['t'] },
+    { op: 'Relu', inputs: ['t'], outputs: ['y'] },
+  ],
+};
+
+const CONV: ModelSpec = {
+  inputs: [f32('image', [1, 3, 9, 9])],
+  outputs: [f32('features', [1, 4, 5, 5])],
+  initializers: [
+    { name: 'w', tensor: tensorOf('float32', [4, 3, 3, 3], Array.from(randomFloats(108, 3))) },
+    { name: 'bias', tensor: tensorOf('float32', [4], [0.5, -0.5, 0.25, 0]) },
+  ],
+  nodes: [
+    { op: 'Conv', inputs: ['image', 'w', 'bias'], outputs: ['c'], attrs: { pads: { ints: [1, 1, 1, 1] }, strides: { ints: [2, 2] } } },
+    { op: 'Sigmoid', inputs: ['c'], outputs: ['s'] },
+    { op: 'Mul', inputs: ['c', 's'], outputs: ['features'] },
+  ],
+};
+
+const RESHAPE: ModelSpec = {
+  inputs: [f32('x', [2, 3, 4])],
+  outputs: [f32('y', [4, 6]), f32('z', [2, 12])],
+  initializers: [{ name: 'shape', tensor: tensorOf('int64', [2], [4, 6]) }],
+  nodes: [
+    { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: { ints: [2, 0, 1] } } },
+    { op: 'Reshape', inputs: ['xt', 'shape'], outputs: ['r'] },
+    { op: 'Constant', inputs: [], outputs: ['two'], attrs: { value: { tensor: tensorOf('float32', [], [2]) } } },
+    { op: 'Mul', inputs: ['r', 'two'], outputs: ['y'] },
+    { op: 'Flatten', inputs: ['x'], outputs: ['z'], attrs: { axis: { int: 1 } } },
+  ],
+};
+
+describe.each(TARGETS)('InferenceSession on %s', (target) => {
+  it.each([
+    ['add + relu, symbolic batch', ADD_RELU, { x: [3, 35] }],
+    ['conv + swish', CONV, { image: [1, 3, 9, 9] }],
+    ['transpose, reshape by a constant, constant node, flatten', RESHAPE, { x: [2, 3, 4] }],
+  ] as const)('%s matches onnxruntime', async (_, spec, shapes) => {
+    const model = writeModel(spec);
+    const feeds = Object.fromEntries(Object.entries(shapes as Readonly<Record<string, readonly number[]>>).map(([name, dims], k) => [name, randomTensor(dims, k + 1)]));
+    const session = await InferenceSession.create(model, { target, threads: 2 });
+    try {
+      const [ours, ref] = await Promise.all([session.run(feeds), runOrt(model, feeds)]);
+      expect(Object.keys(ours)).toEqual(session.outputNames);
+      for (const name of session.outputNames) expect(maxAbsDiff(ours[name], ref[name])).toBeLessThan(1e-5);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('compiles once per shape signature and runs new shapes', async () => {
+    const session = await InferenceSession.create(writeModel(ADD_RELU), { target });
+    const a = randomTensor([2, 35], 1);
+    const b = randomTensor([5, 35], 2);
+    const [ra, rb] = await Promise.all([session.run({ x: a }), session.run({ x: b })]);
+    const again = await session.run({ x: a });
+    expect(ra.y.dims).toEqual([2, 35]);
+    expect(rb.y.dims).toEqual([5, 35]);
+    expect(Array.from(again.y.data)).toEqual(Array.from(ra.y.data));
+    // the first result is not overwritten by later runs
+    expect(ra.y.data).not.toBe(again.y.data);
+    const g1 = await session.executor.prepare([{ dtype: 'float32', shape: [2, 35] }]);
+    const g2 = await session.executor.prepare([{ dtype: 'float32', shape: [2, 35] }]);
+    expect(g1.source).toBe(g2.source);
+    await session.release();
+  });
+});
+
+describe('InferenceSession outputs and lifetime', () => {
+  it('returns graph inputs, constants and repeated outputs as copies, under any name', async () => {
+    const model = writeModel({
+      inputs: [f32('x', [2])],
+      outputs: [f32('x', [2]), f32('c', [2]), f32('y', [2]), f32('y', [2]), f32('__proto__', [2])],
+      initializers: [{ name: 'c', tensor: tensorOf('float32', [2], [7, 8]) }],
+      nodes: [
+        { op: 'Neg', inputs: ['x'], outputs: ['y'] },
+        { op: 'Abs', inputs: ['y'], outputs: ['__proto__'] },
+      ],
+    });
+    const session = await InferenceSession.create(model, { target: 'js' });
+    const x = new Tensor('float32', [1, 2], [2]);
+    const out = await session.run({ x });
+    expect(session.outputNames).toEqual(['x', 'c', 'y', '__proto__']);
+    // a model's output may be named `__proto__`: it is an own key, not the record's prototype
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    const own = Object.getOwnPropertyDescriptor(out, '__proto__')?.value as Tensor | undefined;
+    expect(Array.from(own?.data ?? [])).toEqual([1, 2]);
+    expect(Array.from(out.x.data)).toEqual([1, 2]);
+    expect(out.x.data).not.toBe(x.data);
+    expect(Array.from(out.c.data)).toEqual([7, 8]);
+    expect(Array.from(out.y.data)).toEqual([-1, -2]);
+  });
+
+  it('accepts onnxruntime tensors as feeds', async () => {
+    const { Tensor: OrtTensor } = await import('onnxruntime-node');
+    const session = await InferenceSession.create(writeModel(ADD_RELU), { target: 'js' });
+    const out = await session.run({ x: new OrtTensor('float32', randomFloats(35, 1), [1, 35]) });
+    expect(out.y.dims).toEqual([1, 35]);
+  });
+
+  it('refuses to run after release', async () => {
+    const session = await InferenceSession.create(writeModel(ADD_RELU), { target: 'js' });
+    await session.run({ x: randomTensor([1, 35], 1) });
+    await session.release();
+    await expect(session.run({ x: randomTensor([1, 35], 1) })).rejects.toThrow('run: the session was released');
+  });
+});
