@@ -2,13 +2,14 @@
  * Every binary, comparison and logic op on every dtype, and every cast, on js and c, against
  * references computed here with BigInt (integers) or plain JS doubles (floats). Inputs aim at
  * the edges: int32/int8/uint8 overflow, MIN / -1, negative div/mod, division by zero (defined
- * as 0 for integers), NaN and -0 in min/max, float→int truncation and wrap to 8 bits.
+ * as 0 for integers), division by constants (shifts and masks in c), NaN and -0 in min/max,
+ * float→int truncation and wrap to 8 bits.
  */
 
 import type { DType } from '../../src/ir/dtype.js';
 import { isFloat } from '../../src/ir/dtype.js';
 import type { BinaryOp, CmpOp } from '../../src/ir/expr.js';
-import { and, binary, cast, cmp, not, or } from '../../src/ir/expr.js';
+import { and, binary, cast, cmp, intImm, not, or } from '../../src/ir/expr.js';
 import type { Case } from './harness.js';
 import { elementwise, hostArray, runOnTargets } from './harness.js';
 
@@ -85,8 +86,9 @@ function binaryCase(op: BinaryOp, t: Exclude<DType, 'bool'>): Case {
   const pairs = PAIRS[t];
   const as = pairs.map((p) => p[0]);
   const bs = pairs.map((p) => p[1]);
+  const asFloat = t === 'float32' ? Math.fround : (x: number): number => x;
   const expected = pairs.map(([a, b]) => {
-    if (isFloat(t)) return refFloat(op, t, isFloat(t) && t === 'float32' ? Math.fround(a) : a, t === 'float32' ? Math.fround(b) : b);
+    if (isFloat(t)) return refFloat(op, t, asFloat(a), asFloat(b));
     const v = refInt(op, t, BigInt(a), BigInt(b));
     return t === 'int64' ? v : Number(v);
   });
@@ -94,6 +96,24 @@ function binaryCase(op: BinaryOp, t: Exclude<DType, 'bool'>): Case {
     func: elementwise(`${op}_${t}`, [t, t], t, pairs.length, (x, y) => binary(op, x, y)),
     args: () => [hostArray(t, as), hostArray(t, bs), hostArray(t, as.map(() => 0))],
     expect: [{ arg: 2, values: expected }],
+  };
+}
+
+const DIVIDENDS: Record<'int8' | 'uint8' | 'int32' | 'int64', number[]> = {
+  int8: [-128, -17, -16, -1, 0, 1, 15, 16, 17, 127],
+  uint8: [0, 1, 15, 16, 17, 255],
+  int32: [-2147483648, -17, -16, -1, 0, 1, 15, 16, 17, 2147483647],
+  int64: [-(2 ** 50) - 3, -17, -16, -1, 0, 1, 17, 2 ** 50 + 5],
+};
+
+/** Division by a constant (the c target specializes it: shifts, masks, unguarded division). */
+function constantDivisorCase(op: BinaryOp, t: keyof typeof DIVIDENDS, c: number): Case {
+  const xs = DIVIDENDS[t];
+  const want = xs.map((x) => refInt(op, t, BigInt(x), BigInt(c)));
+  return {
+    func: elementwise(`${op}_${t}_by_${c}`, [t], t, xs.length, (x) => binary(op, x, intImm(c, t))),
+    args: () => [hostArray(t, xs), hostArray(t, xs.map(() => 0))],
+    expect: [{ arg: 1, values: t === 'int64' ? want : want.map(Number) }],
   };
 }
 
@@ -170,6 +190,9 @@ const cases: Case[] = [
   ...NUMERIC.flatMap((t) => BINARY_OPS.map((op) => binaryCase(op, t as Exclude<DType, 'bool'>))),
   ...ALL.flatMap((t) => CMP_OPS.map((op) => cmpCase(op, t))),
   ...logicCases,
+  ...(['int8', 'uint8', 'int32', 'int64'] as const).flatMap((t) =>
+    (['div', 'mod', 'floordiv', 'floormod'] as const).flatMap((op) => [1, 4, 7].map((c) => constantDivisorCase(op, t, c))),
+  ),
   ...ALL.flatMap((from) => ALL.filter((to) => to !== from).map((to) => castCase(from, to))),
 ];
 

@@ -149,6 +149,18 @@ const cases: Case[] = [
       expect: { 2: a.map((x, k) => ref(x, b[k])) },
     });
   }),
+  ...([['int32', 8, 4], ['int32', 8, 6], ['int8', 16, 3], ['int64', 4, 8]] as const).flatMap(([t, L, c]) =>
+    (['floordiv', 'floormod', 'div', 'mod'] as const).map((op) => {
+      const a = range(L).map((k) => (k - L / 2) * 5 + (k % 3));
+      const ref = { div: (x: number) => Math.trunc(x / c) + 0, mod: (x: number) => x % c + 0, floordiv: (x: number) => Math.floor(x / c), floormod: (x: number) => x - c * Math.floor(x / c) }[op];
+      return vcase({
+        name: `vector_${op}_${t}x${L}_by_${c}`, lanes: L, iters: 1,
+        bufs: [['a', t, a], ['out', t, zeros(L)]],
+        body: (i, [A, O]) => store(O, [row(i, L)], binary(op, load(A, [row(i, L)]), broadcast(intImm(c, t), L))),
+        expect: { 1: a.map((x) => (t === 'int64' ? BigInt(ref(x)) : ref(x))) },
+      });
+    }),
+  ),
   ...(['exp', 'sqrt', 'floor', 'round', 'erf', 'sigmoid'] as const).map((fn) => {
     const a = range(8).map((k) => k * 0.75 - 1.5);
     const want = {

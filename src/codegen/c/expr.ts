@@ -42,10 +42,51 @@ function scalarBinary(op: Binary['op'], t: DType, a: string, b: string): string 
   }
 }
 
+/** The value of a positive integer constant, scalar or broadcast. */
+function positiveConstant(e: Expr): number | undefined {
+  const c = e.kind === 'broadcast' ? e.value : e;
+  return c.kind === 'int' && c.value > 0 ? c.value : undefined;
+}
+
+/**
+ * Integer division by a positive constant, the common case in index arithmetic: plain C division
+ * (no zero or -1 divisor to guard), and for powers of two an arithmetic shift or a mask, which
+ * round toward negative infinity exactly as floordiv/floormod do.
+ */
+function byPositiveConstant(e: Binary, a: string, c: number, cx: CExprContext): string | undefined {
+  const t = e.dtype;
+  const vec = e.lanes > 1;
+  const k = Math.log2(c);
+  const pow2 = Number.isInteger(k);
+  const lit = vec ? String(c) : cIntLiteral(c, t);
+  const narrow = (x: string): string => (!vec && (t === 'int8' || t === 'uint8') ? `((${scalarType(t)})${x})` : x);
+  const helper = (op: 'floordivp' | 'floormodp'): string => {
+    const call = (x: string): string => `kiln_${op}_${SUFFIX[t]}(${x}, ${lit})`;
+    return vec ? `${cx.lib.lanewise(`${op}${c}`, t, e.lanes, 1, ([x = '']) => call(x))}(${a})` : call(a);
+  };
+  switch (e.op) {
+    case 'div':
+      return narrow(`(${a} / ${lit})`);
+    case 'mod':
+      return narrow(`(${a} % ${lit})`);
+    case 'floordiv':
+      if (pow2) return narrow(`(${a} >> ${k})`);
+      return t === 'uint8' ? narrow(`(${a} / ${lit})`) : helper('floordivp');
+    case 'floormod':
+      if (pow2) return narrow(`(${a} & ${vec ? String(c - 1) : cIntLiteral(c - 1, t)})`);
+      return t === 'uint8' ? narrow(`(${a} % ${lit})`) : helper('floormodp');
+    default:
+      return undefined;
+  }
+}
+
 function binary(e: Binary, cx: CExprContext): string {
   const t = e.dtype;
   if (t === 'bool') cx.error(`arithmetic '${e.op}' on bool`);
   const a = cExpr(e.a, cx);
+  const c = isInt(t) ? positiveConstant(e.b) : undefined;
+  const fast = c === undefined ? undefined : byPositiveConstant(e, a, c, cx);
+  if (fast !== undefined) return fast;
   const b = cExpr(e.b, cx);
   if (e.lanes === 1) return scalarBinary(e.op, t, a, b);
   if (e.op === 'add' || e.op === 'sub' || e.op === 'mul' || (e.op === 'div' && isFloat(t))) {

@@ -4,7 +4,8 @@
  * rules in JavaScript):
  *   - integer div/mod truncate; dividing by 0 gives 0 (x86 would kill the process), and
  *     MIN / -1 wraps (built with -fwrapv, so negation wraps);
- *   - floordiv/floormod round toward negative infinity; floormod has the divisor's sign;
+ *   - floordiv/floormod round toward negative infinity; floormod has the divisor's sign
+ *     (the `p` variants assume a positive divisor, used when it is a constant);
  *   - min(a, b) = b < a ? b : a and max(a, b) = a < b ? b : a, one instruction on x86;
  *   - rsqrt and sigmoid are written out so JavaScript can round at the same steps.
  * The text is the same for every kernel, so it never changes a cache key by itself.
@@ -37,6 +38,9 @@ function intHelpers(t: DType): string[] {
     fn('floordiv', `if (b == 0) return 0; if (b == -1) return (${T})(-a); ${T} q = (${T})(a / b), r = (${T})(a % b); return ${flip} ? (${T})(q - 1) : q;`),
     fn('floormod', `if (b == 0 || b == -1) return 0; ${T} r = (${T})(a % b); return ${flip} ? (${T})(r + b) : r;`),
     `static inline ${T} kiln_abs_${s}(${T} a) { return a < 0 ? (${T})(-a) : a; }`,
+    // divisor known to be positive (a constant): no guards, one correction step
+    fn('floordivp', `${T} q = (${T})(a / b), r = (${T})(a % b); return (${T})(q - (r < 0));`),
+    fn('floormodp', `${T} r = (${T})(a % b); return r < 0 ? (${T})(r + b) : r;`),
   ];
 }
 

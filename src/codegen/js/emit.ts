@@ -37,7 +37,7 @@ const ARRAY: Record<DType, string> = {
 class JsPrinter extends CStylePrinter {
   private readonly arrays = new Set<number>();
   private readonly cx: JsExprContext = {
-    ident: (v) => this.ident(v as Var),
+    ident: (x) => this.ident(x),
     isArray: (v) => this.arrays.has(v.id),
     error: (what) => this.error(what),
   };

@@ -12,11 +12,11 @@
 
 import type { DType } from '../../ir/dtype.js';
 import { isFloat } from '../../ir/dtype.js';
-import type { Binary, Call, Cast, Expr, Var } from '../../ir/expr.js';
+import type { Binary, Buffer, Call, Cast, Expr, Var } from '../../ir/expr.js';
 
 /** What the expression printer needs from the statement printer around it. */
 export interface JsExprContext {
-  ident(v: Var | { readonly name: string; readonly id: number }): string;
+  ident(x: Var | Buffer): string;
   /** true for vector variables bound as arrays (one element per lane) */
   isArray(v: Var): boolean;
   error(what: string): never;
