@@ -110,7 +110,9 @@ function contains(iv: Interval, v: number): boolean {
 /** Loop-like ranges: starting at 0 to 2. */
 const loopRangesArb = fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 16 })), { minLength: 3, maxLength: 3 });
 
-const RUNS = { seed: 20240601, numRuns: 1500 };
+const RUNS = { seed: 20240601, numRuns: 1000 };
+/** Vector cases are 4 lanes of larger expressions: fewer runs cover as much. */
+const VECTOR_RUNS = { seed: 20240601, numRuns: 300 };
 
 describe('arith properties', () => {
   it('simplify preserves values, evalInterval contains them', () => {
@@ -161,7 +163,7 @@ describe('arith properties', () => {
           }
         }
       }),
-      RUNS,
+      VECTOR_RUNS,
     );
   });
 
