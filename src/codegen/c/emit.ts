@@ -136,6 +136,7 @@ class CPrinter extends CStylePrinter {
   }
 
   protected allocate(s: Allocate): void {
+    this.refuseShared(s);
     const b = s.buffer;
     const name = this.ident(b);
     const T = scalarType(b.dtype);

@@ -9,7 +9,7 @@
 import type { DType } from '../../ir/dtype.js';
 import { isFloat, isInt } from '../../ir/dtype.js';
 import type { Binary, Buffer, Call, Cast, Expr, Load, Var } from '../../ir/expr.js';
-import { VectorLib } from './vectors.js';
+import type { VectorLib } from './vectors.js';
 import { SUFFIX, cFloatLiteral, cIntLiteral, laneBytes, physLanes, scalarType } from './types.js';
 
 export interface CExprContext {

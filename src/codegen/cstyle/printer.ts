@@ -84,7 +84,6 @@ export abstract class CStylePrinter {
       case 'store':
         return this.store(s);
       case 'allocate':
-        if (s.buffer.scope === 'shared') this.error(`buffer ${this.ident(s.buffer)}: 'shared' scope needs a GPU target`);
         return this.allocate(s);
       case 'if':
         this.open(`if (${this.scalar(s.cond, 'if condition')})`);
@@ -111,6 +110,7 @@ export abstract class CStylePrinter {
     }
   }
 
+  /** CPU loops; a GPU target overrides this to map thread-bound loops to thread indices. */
   protected forLoop(s: For): void {
     if (s.forKind === 'thread') this.error(`loop ${this.ident(s.loopVar)} is bound to ${s.threadTag ?? 'a thread'}; CPU targets have no GPU threads`);
     const head = this.loopHead(s);
@@ -118,6 +118,11 @@ export abstract class CStylePrinter {
     this.open(head[head.length - 1]);
     this.stmt(s.body);
     this.close();
+  }
+
+  /** CPU targets have no block-shared memory. */
+  protected refuseShared(s: Allocate): void {
+    if (s.buffer.scope === 'shared') this.error(`buffer ${this.ident(s.buffer)}: 'shared' scope needs a GPU target`);
   }
 
   private letStmt(s: LetStmt): void {

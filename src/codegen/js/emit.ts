@@ -93,6 +93,7 @@ class JsPrinter extends CStylePrinter {
   }
 
   protected allocate(s: Allocate): void {
+    this.refuseShared(s);
     this.open('');
     this.line(`const ${this.ident(s.buffer)} = new ${ARRAY[s.buffer.dtype]}(${bufferElems(s.buffer)});`);
     this.stmt(s.body);
