@@ -249,6 +249,22 @@ export class Code {
     return this;
   }
 
+  /** memory.init (dst, src, n) from passive data segment `segment`. */
+  memoryInit(segment: number): this {
+    this.sink.byte(PREFIX_MISC);
+    this.sink.u32(BULK['memory.init']);
+    this.sink.u32(segment);
+    this.sink.byte(0);
+    return this;
+  }
+
+  dataDrop(segment: number): this {
+    this.sink.byte(PREFIX_MISC);
+    this.sink.u32(BULK['data.drop']);
+    this.sink.u32(segment);
+    return this;
+  }
+
   call(fn: FuncRef): this {
     this.sink.byte(CONTROL.call);
     this.sink.u32(fn.index);

@@ -158,4 +158,4 @@ export const CONTROL = {
 } as const;
 
 /** 0xFC-prefixed bulk memory instructions. */
-export const BULK = { 'memory.copy': 10, 'memory.fill': 11 } as const;
+export const BULK = { 'memory.init': 8, 'data.drop': 9, 'memory.copy': 10, 'memory.fill': 11 } as const;

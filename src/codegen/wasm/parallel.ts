@@ -8,6 +8,9 @@
  * finished. A worker (`kiln_worker`, called once per worker thread from JS) sleeps on `gen`,
  * takes chunks until none are left, and counts itself into `finished`. A job ends only when all
  * workers have left it, so the counters can be reset for the next one without races.
+ *
+ * memory.atomic.wait32 is only issued on an otherwise empty operand stack and its result is
+ * dropped at once: the baseline compiler of Node 20's V8 corrupts stack values around it.
  */
 
 import type { FunctionBuilder, ModuleBuilder } from './builder.js';

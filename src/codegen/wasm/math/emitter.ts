@@ -223,9 +223,10 @@ export class MathEmitter {
     return p;
   }
 
-  /** |a| with the sign of `s` (a must be non-negative or NaN). */
-  withSignOf(a: Num, s: Num): Num {
-    return this.select(this.cmp('lt', s, this.k(0)), this.neg(a), a);
+  /** The magnitude of `a` with the sign bit of `s` (so −0 keeps its sign). */
+  copysign(a: Num, s: Num): Num {
+    if (this.flavor !== 'f32x4') return this.out('num', this.isa.num, (c) => (this.get(a, s), c.op(this.flavor === 'f32' ? 'f32.copysign' : 'f64.copysign')));
+    return this.out('num', 'v128', (c) => (this.get(s, a), c.i32x4Const([-0x80000000, -0x80000000, -0x80000000, -0x80000000]).simd('v128.bitselect')));
   }
 
   /** Leaves `a` on the stack (to return it). */
