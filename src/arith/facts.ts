@@ -39,7 +39,7 @@ function solve(c: number, e: Interval, upper: boolean): Interval {
   const rhs = upper ? -e.min : -e.max;
   const q = rhs / c;
   if (Number.isNaN(q)) return I.UNBOUNDED;
-  return upper === c > 0 ? { min: -Infinity, max: Math.floor(q) } : { min: Math.ceil(q), max: Infinity };
+  return upper === c > 0 ? I.interval(-Infinity, Math.floor(q)) : I.interval(Math.ceil(q), Infinity);
 }
 
 /** Facts from `d ≤ 0` (upper) or `d ≥ 0` (lower) about each variable term of d. */

@@ -13,7 +13,7 @@ import { floatImm, intImm } from '../ir/expr.js';
 
 export type Const = IntImm | FloatImm;
 
-export const TRUE: IntImm = intImm(1, 'bool');
+const TRUE: IntImm = intImm(1, 'bool');
 export const FALSE: IntImm = intImm(0, 'bool');
 
 export function boolImm(v: boolean): IntImm {
@@ -148,11 +148,10 @@ export function foldCast(c: Const, dtype: DType): Expr | undefined {
   }
   const t = Math.trunc(v);
   if (!Number.isFinite(t)) return undefined;
-  if (dtype === 'int8' || dtype === 'uint8') {
-    // Narrow targets convert through int, then wrap.
-    return fitsInt(t, 'int32') ? intConst(wrapInt(t, dtype) ?? 0, dtype) : undefined;
-  }
-  return intConst(t, dtype);
+  // Narrow targets convert through int32, then wrap.
+  const narrow = dtype === 'int8' || dtype === 'uint8';
+  const w = narrow && fitsInt(t, 'int32') ? wrapInt(t, dtype) : t;
+  return w === undefined ? undefined : intConst(w, dtype);
 }
 
 /** Round half to even (ONNX Round). */

@@ -39,14 +39,14 @@ export function contains(a: Interval, v: number): boolean {
 }
 
 export function union(a: Interval, b: Interval): Interval {
-  return { min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
+  return interval(Math.min(a.min, b.min), Math.max(a.max, b.max));
 }
 
 /** The tighter of two sound bounds of one value. Disjoint inputs (unreachable code) give `a`. */
 export function intersect(a: Interval, b: Interval): Interval {
   const lo = Math.max(a.min, b.min);
   const hi = Math.min(a.max, b.max);
-  return lo <= hi ? { min: lo, max: hi } : a;
+  return lo <= hi ? interval(lo, hi) : a;
 }
 
 /**
@@ -158,11 +158,11 @@ export function truncMod(a: Interval, b: Interval): Interval {
 }
 
 export function min(a: Interval, b: Interval): Interval {
-  return { min: Math.min(a.min, b.min), max: Math.min(a.max, b.max) };
+  return interval(Math.min(a.min, b.min), Math.min(a.max, b.max));
 }
 
 export function max(a: Interval, b: Interval): Interval {
-  return { min: Math.max(a.min, b.min), max: Math.max(a.max, b.max) };
+  return interval(Math.max(a.min, b.min), Math.max(a.max, b.max));
 }
 
 export function abs(a: Interval): Interval {

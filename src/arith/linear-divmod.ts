@@ -30,7 +30,7 @@ export type Companion = (term: Expr, parts: DivModParts) => Expr;
 const rawCompanions = new WeakMap<Expr, Expr>();
 
 /** The companion as a plain node, built once per term. */
-export const rawCompanion: Companion = (term, { op, x, c }) => {
+const rawCompanion: Companion = (term, { op, x, c }) => {
   let out = rawCompanions.get(term);
   if (!out) {
     out = op === 'floordiv' ? floormod(x, c) : floordiv(x, c);
@@ -60,7 +60,7 @@ export function replaceTerm(l: Linear, t: Term, by: Linear): Linear | undefined 
 const varMemo = new WeakMap<Expr, ReadonlySet<number>>();
 
 /** Ids of the variables in `e` (memoized per node). */
-export function varsOf(e: Expr): ReadonlySet<number> {
+function varsOf(e: Expr): ReadonlySet<number> {
   const hit = varMemo.get(e);
   if (hit) return hit;
   const out = new Set<number>();

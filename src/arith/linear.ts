@@ -52,7 +52,7 @@ export function atom(e: Expr): Linear {
   return { terms: [{ term: e, coeff: 1, key: exprKey(e) }], constant: 0, dtype: e.dtype };
 }
 
-export function constLinear(c: number, dtype: DType): Linear {
+function constLinear(c: number, dtype: DType): Linear {
   return { terms: [], constant: c, dtype };
 }
 

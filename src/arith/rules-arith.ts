@@ -22,7 +22,7 @@ function isValue(e: Expr, v: number): boolean {
  * Uses x = c·floordiv(x, c) + floormod(x, c) on a div/mod term whenever that leaves fewer terms.
  * Each accepted step shrinks the sum, so this ends.
  */
-export function mergeDivMod(l: Linear, ctx: RuleContext): Linear {
+function mergeDivMod(l: Linear, ctx: RuleContext): Linear {
   let cur = l;
   for (let changed = true; changed; ) {
     changed = false;
@@ -62,7 +62,7 @@ function intoMinMax(l: Linear, ctx: RuleContext): Expr | undefined {
 }
 
 /** The canonical form of an index sum; `e` itself when already canonical. */
-export function canonicalSum(e: Expr, ctx: RuleContext): Expr {
+function canonicalSum(e: Expr, ctx: RuleContext): Expr {
   const l = linearOf(e);
   const merged = l.terms.length > 1 ? mergeDivMod(l, ctx) : l;
   const pushed = intoMinMax(merged, ctx);

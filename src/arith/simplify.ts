@@ -34,7 +34,7 @@ function allConst(es: readonly Expr[]): es is readonly Const[] {
   return es.every(isConst);
 }
 
-export class Simplifier implements RuleContext {
+class Simplifier implements RuleContext {
   private readonly memo = new Map<Expr, Expr>();
   private readonly companions = new Map<Expr, Expr>();
   private readonly bounds: Bounds;

@@ -90,6 +90,7 @@ describe('constant folding', () => {
     expect(s(cast(int(300), 'uint8'))).toBe('44:uint8');
     expect(s(cast(int(-1), 'uint8'))).toBe('255:uint8');
     expect(s(cast(int(200), 'int8'))).toBe('-56:int8');
+    expect(s(cast(f32(300.7), 'uint8'))).toBe('44:uint8');
   });
   it('casts: int → float32 rounds', () => expect(s(cast(int(16777217), 'float32'))).toBe('16777216.0f'));
   it('math calls on constants', () => {
