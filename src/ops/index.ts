@@ -16,6 +16,10 @@ import './reduce.js';
 import './softmax.js';
 import './matmul.js';
 import './einsum.js';
+import './pool.js';
+import './norm.js';
+import './layernorm.js';
+import './resize.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';
