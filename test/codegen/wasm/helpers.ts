@@ -21,7 +21,7 @@ function readU32(bytes: Uint8Array, at: { pos: number }): number {
   let result = 0;
   let shift = 0;
   for (;;) {
-    const b = bytes[at.pos++]!;
+    const b = bytes[at.pos++];
     result += (b & 0x7f) * 2 ** shift;
     if ((b & 0x80) === 0) return result;
     shift += 7;
@@ -44,7 +44,7 @@ export function debugNames(code: Uint8Array): string[] {
   const at = { pos: 0 };
   const names: string[] = [];
   while (at.pos < bytes.length) {
-    const id = bytes[at.pos++]!;
+    const id = bytes[at.pos++];
     const end = readU32(bytes, at) + at.pos;
     if (id === 0) names.push(readName(bytes, at));
     const indexedNames = (): void => {

@@ -22,7 +22,7 @@ function mapFunc(fn: MathFn, n: number, dtype: DType, lanes: number): PrimFunc {
 }
 
 async function evaluate(fn: MathFn, inputs: readonly Float32Array[]): Promise<{ scalar: Float32Array; vector: Float32Array }> {
-  const n = inputs[0]!.length;
+  const n = inputs[0].length;
   const exe: Executable = await wasmBackend.load(wasmBackend.emit([mapFunc(fn, n, 'float32', 1), mapFunc(fn, n, 'float32', 4)], { threads: 1 }));
   const scalar = new Float32Array(n);
   const vector = new Float32Array(n);
@@ -62,7 +62,7 @@ function inputsFor(lo: number, hi: number, seed: number): Float32Array {
 function worstUlp(xs: Float32Array, got: Float32Array, ref: (x: number) => number): { ulp: number; x: number } {
   let worst = { ulp: 0, x: 0 };
   xs.forEach((x, i) => {
-    const e = ulpError(got[i]!, ref(x));
+    const e = ulpError(got[i], ref(x));
     if (e > worst.ulp) worst = { ulp: e, x };
   });
   return worst;
@@ -70,7 +70,7 @@ function worstUlp(xs: Float32Array, got: Float32Array, ref: (x: number) => numbe
 
 /** Same value, NaN for NaN: vector lanes must match the scalar code bit for bit otherwise. */
 function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return a.every((x, i) => (Number.isNaN(x) ? Number.isNaN(b[i]!) : Object.is(x, b[i])));
+  return a.every((x, i) => (Number.isNaN(x) ? Number.isNaN(b[i]) : Object.is(x, b[i])));
 }
 
 // stated bound (ulp) and the range of the dense grid
@@ -123,7 +123,7 @@ describe('float32 math kernels', () => {
     const { scalar, vector } = await evaluate('pow', [x, y]);
     let max = 0;
     x.forEach((xi, i) => {
-      max = Math.max(max, ulpError(scalar[i]!, Math.pow(xi, y[i]!)));
+      max = Math.max(max, ulpError(scalar[i], Math.pow(xi, y[i])));
     });
     expect(max).toBeLessThanOrEqual(0.51);
     expect(sameBits(scalar, vector)).toBe(true);
@@ -150,9 +150,9 @@ describe('float64 math', () => {
     };
     for (const fn of ['exp', 'log', 'tanh', 'sin', 'cos'] as const) expect([...out(fn)]).toEqual([...xs].map((x) => Math[fn](x)));
     const sig = out('sigmoid');
-    xs.forEach((x, i) => expect(Math.abs(sig[i]! - 1 / (1 + Math.exp(-x)))).toBeLessThanOrEqual(4e-16 * (1 / (1 + Math.exp(-x)))));
+    xs.forEach((x, i) => expect(Math.abs(sig[i] - 1 / (1 + Math.exp(-x)))).toBeLessThanOrEqual(4e-16 * (1 / (1 + Math.exp(-x)))));
     const erf = out('erf');
-    xs.forEach((x, i) => expect(Math.abs(erf[i]! - erfReference(x))).toBeLessThanOrEqual(2e-15 * Math.abs(erfReference(x))));
+    xs.forEach((x, i) => expect(Math.abs(erf[i] - erfReference(x))).toBeLessThanOrEqual(2e-15 * Math.abs(erfReference(x))));
     exe.dispose();
   });
 
@@ -165,7 +165,7 @@ describe('float64 math', () => {
     const exe = await wasmBackend.load(wasmBackend.emit([mapFunc('erf', table.length, 'float64', 1)], { threads: 1 }));
     const got = new Float64Array(table.length);
     exe.run('erf_x1', [Float64Array.from(table.map((t) => t[0])), got]);
-    table.forEach(([, want], i) => expect(Math.abs(got[i]! - want)).toBeLessThanOrEqual(2e-15 * Math.abs(want)));
+    table.forEach(([, want], i) => expect(Math.abs(got[i] - want)).toBeLessThanOrEqual(2e-15 * Math.abs(want)));
     exe.dispose();
   });
 });
