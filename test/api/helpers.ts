@@ -55,3 +55,9 @@ export function maxAbsDiff(a: Tensor, b: Tensor): number {
   for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
   return m;
 }
+
+/** A tensor's elements as numbers. */
+export function numbers(t: Tensor | undefined): number[] {
+  if (t === undefined) return [];
+  return t.type === 'int64' ? Array.from(t.data as BigInt64Array, Number) : Array.from(t.data as Float32Array);
+}

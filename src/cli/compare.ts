@@ -1,0 +1,90 @@
+/**
+ * @file `kiln compare MODEL --input … [--target T] [--threads N] [--repeat N] [--json]`: kiln
+ * against onnxruntime-node on the same inputs. Both run once untimed (kiln compiles then), then
+ * `repeat` times alternating, so machine noise hits both alike; latencies are medians. Each
+ * output passes when max_abs ≤ 1e-4·max|reference| + 1e-5; any other result exits 1.
+ *
+ * With --json the report is one object:
+ *   {"model":…,"target":…,"threads":…,"outputs":[{"name":…,"max_abs":…,"max_rel":…}],
+ *    "kiln_ms":…,"peer_ms":…,"ratio":…,"ok":true}
+ */
+
+import { InferenceSession } from '../api/session.js';
+import type { Tensor } from '../api/tensor.js';
+import { quote } from '../graph/text.js';
+import { feedRecord } from './inputs.js';
+import type { CommonOptions } from './options.js';
+import { COMMON_OPTIONS, parseCommon, prepareFeeds, say } from './options.js';
+import type { Peer } from './peer.js';
+import { createPeer } from './peer.js';
+import type { OutputError } from './report.js';
+import { fmt, median, ms, outputError } from './report.js';
+
+interface Timed {
+  readonly kilnMs: number;
+  readonly peerMs: number;
+}
+
+export async function compareCommand(args: readonly string[]): Promise<number> {
+  const opts = parseCommon(args, { ...COMMON_OPTIONS, json: { type: 'boolean', default: false } });
+  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads });
+  let peer: Peer | null = null;
+  try {
+    peer = await createPeer(opts.model, opts.threadsShown);
+    const feeds = feedRecord(prepareFeeds(session, opts));
+    const [ours, ref] = [await session.run(feeds), await peer.run(feeds)];
+    const errors = session.outputNames.map((name) => ({ name, ...outputError(ours[name], ref[name] ?? missing(name)) }));
+    const timed = await alternate(session, peer, feeds, opts.repeat);
+    const ok = errors.every((e) => e.ok);
+    if (opts.flags.json) say(JSON.stringify(jsonReport(opts, session.target, errors, timed, ok)));
+    else printReport(errors, timed, ok);
+    return ok ? 0 : 1;
+  } finally {
+    await session.release();
+    await peer?.release();
+  }
+}
+
+function missing(name: string): never {
+  throw new Error(`onnxruntime gave no output ${quote(name)}`);
+}
+
+async function alternate(session: InferenceSession, peer: Peer, feeds: Readonly<Record<string, Tensor>>, repeat: number): Promise<Timed> {
+  const [kiln, other]: number[][] = [[], []];
+  for (let r = 0; r < repeat; r++) {
+    let t = performance.now();
+    await session.run(feeds);
+    kiln.push(performance.now() - t);
+    t = performance.now();
+    await peer.run(feeds);
+    other.push(performance.now() - t);
+  }
+  return { kilnMs: median(kiln), peerMs: median(other) };
+}
+
+type NamedError = OutputError & { readonly name: string };
+
+/** JSON has no Infinity: an incomparable output reports null errors. */
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function jsonReport(opts: CommonOptions, target: string, errors: readonly NamedError[], t: Timed, ok: boolean): object {
+  return {
+    model: opts.model,
+    target,
+    threads: opts.threadsShown,
+    outputs: errors.map((e) => ({ name: e.name, max_abs: finite(e.maxAbs), max_rel: finite(e.maxRel) })),
+    kiln_ms: t.kilnMs,
+    peer_ms: t.peerMs,
+    ratio: t.kilnMs / t.peerMs,
+    ok,
+  };
+}
+
+function printReport(errors: readonly NamedError[], t: Timed, ok: boolean): void {
+  for (const e of errors) {
+    const detail = e.mismatch ?? `max_abs ${fmt(e.maxAbs)}  max_rel ${fmt(e.maxRel)}`;
+    say(`output ${quote(e.name)}: ${detail}  ${e.ok ? 'ok' : 'OUT OF TOLERANCE'}`);
+  }
+  say(`kiln ${ms(t.kilnMs)}  onnxruntime ${ms(t.peerMs)}  ratio kiln/onnxruntime ${fmt(t.kilnMs / t.peerMs)}`);
+  say(ok ? 'ok' : 'FAILED: outputs differ beyond 1e-4·max|ref| + 1e-5');
+}

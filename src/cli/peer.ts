@@ -1,0 +1,47 @@
+/**
+ * @file onnxruntime-node as the reference `kiln compare` measures against. It is loaded only
+ * when needed (it is a development dependency), with the same thread count kiln gets, and its
+ * outputs come back as kiln Tensors.
+ */
+
+import { Tensor } from '../api/tensor.js';
+import { isDType } from '../graph/tensor.js';
+import { quote } from '../graph/text.js';
+import { UsageError } from './usage.js';
+
+type Ort = typeof import('onnxruntime-node');
+
+export interface Peer {
+  run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+async function loadOrt(): Promise<Ort> {
+  try {
+    return await import('onnxruntime-node');
+  } catch {
+    throw new UsageError('kiln compare needs onnxruntime-node: npm install onnxruntime-node');
+  }
+}
+
+export async function createPeer(model: string, threads: number): Promise<Peer> {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  return {
+    async run(feeds) {
+      const ortFeeds: Record<string, InstanceType<Ort['Tensor']>> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        Object.defineProperty(ortFeeds, name, { value: new ort.Tensor(t.type, t.data, [...t.dims]), enumerable: true });
+      }
+      const out = await session.run(ortFeeds);
+      const result: Record<string, Tensor> = {};
+      for (const name of session.outputNames) {
+        const t = Object.getOwnPropertyDescriptor(out, name)?.value as InstanceType<Ort['Tensor']> | undefined;
+        if (t === undefined || !isDType(t.type)) throw new Error(`onnxruntime output ${quote(name)} is missing or of a type kiln does not compare`);
+        Object.defineProperty(result, name, { value: new Tensor(t.type, t.data as Tensor['data'], t.dims), enumerable: true });
+      }
+      return result;
+    },
+    release: () => session.release(),
+  };
+}

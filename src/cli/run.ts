@@ -1,0 +1,60 @@
+/**
+ * @file `kiln run MODEL --input NAME=DIMS … [--target T] [--threads N] [--repeat N] [--profile]`:
+ * compiles the model for the given shapes, runs it once (compile time reported apart), then
+ * `repeat` timed runs; prints each output's summary and the median latency, and with --profile
+ * the median time of every kernel, slowest first.
+ */
+
+import { InferenceSession } from '../api/session.js';
+import type { KernelTime } from '../runtime/executor.js';
+import { quote } from '../graph/text.js';
+import type { Feed } from './inputs.js';
+import { feedRecord } from './inputs.js';
+import { median, ms, summarize } from './report.js';
+import type { CommonOptions } from './options.js';
+import { COMMON_OPTIONS, parseCommon, prepareFeeds, say } from './options.js';
+
+export async function runCommand(args: readonly string[]): Promise<number> {
+  const opts = parseCommon(args, { ...COMMON_OPTIONS, profile: { type: 'boolean', default: false } });
+  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads });
+  try {
+    const feeds = prepareFeeds(session, opts);
+    header(opts, feeds);
+    const record = feedRecord(feeds);
+    const t0 = performance.now();
+    const first = await session.run(record);
+    say(`compile + first run: ${ms(performance.now() - t0)}`);
+    for (const name of session.outputNames) say(`output ${quote(name)}: ${summarize(first[name])}`);
+    const times: number[] = [];
+    const kernels: KernelTime[][] = [];
+    for (let r = 0; r < opts.repeat; r++) {
+      const t = performance.now();
+      if (opts.flags.profile) kernels.push([...(await session.runWithProfile(record)).kernels]);
+      else await session.run(record);
+      times.push(performance.now() - t);
+    }
+    say(`latency: median ${ms(median(times))} over ${opts.repeat} runs (target ${session.target}, ${opts.threadsShown} threads)`);
+    if (opts.flags.profile) printProfile(kernels);
+    return 0;
+  } finally {
+    await session.release();
+  }
+}
+
+function header(opts: CommonOptions, feeds: ReadonlyMap<string, Feed>): void {
+  say(`model: ${quote(opts.model)}`);
+  for (const [name, f] of feeds) say(`input ${quote(name)}: ${f.tensor.type}[${f.tensor.dims.join(', ')}] (${f.origin})`);
+}
+
+/** Median per kernel over the profiled runs, slowest first, with its share of the total. */
+function printProfile(runs: readonly (readonly KernelTime[])[]): void {
+  const first = runs[0] ?? [];
+  const rows = first.map((k, i) => ({ ...k, ms: median(runs.map((r) => r[i].ms)) }));
+  const total = rows.reduce((a, r) => a + r.ms, 0);
+  say(`\nper-kernel median times (${rows.length} kernels, sum ${ms(total)}):`);
+  say('kernel  op                    ms        share  node');
+  for (const r of [...rows].sort((a, b) => b.ms - a.ms)) {
+    const share = total > 0 ? ((100 * r.ms) / total).toFixed(1) : '0.0';
+    say(`${r.entry.padEnd(7)} ${r.op.slice(0, 20).padEnd(20)} ${r.ms.toFixed(3).padStart(9)} ${share.padStart(6)}%  ${r.label}`);
+  }
+}

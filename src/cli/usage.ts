@@ -1,0 +1,39 @@
+/**
+ * @file The CLI's help text and its usage error: a command line that cannot be understood exits
+ * with status 2 and the help, as opposed to a model that fails (status 1).
+ */
+
+export const USAGE = `usage: kiln <command> [options]
+
+commands:
+  inspect MODEL [--input NAME=DIMS]...
+      inputs, outputs, op histogram, the graph after passes and its fused groups
+  run MODEL [--input NAME=DIMS|NAME=FILE.pb]... [--target T] [--threads N] [--repeat N] [--profile] [--seed S]
+      runs the model on seeded random (or given) inputs: output summaries and the median latency;
+      --profile adds per-kernel times
+  compare MODEL [--input ...]... [--target T] [--threads N] [--repeat N] [--seed S] [--json]
+      runs kiln and onnxruntime-node on the same inputs, alternating: per-output errors, both median
+      latencies and their ratio; exits 1 when an output differs by more than 1e-4·max|ref| + 1e-5
+  conformance DIR [--target T] [--json] [--filter TEXT] [--timeout SECONDS] [--jobs N]
+      runs ONNX backend test cases (DIR holds case folders, or is one), each in a child process
+
+options:
+  --input NAME=DIMS    a seeded random input of shape DIMS (like 1x3x640x640); NAME=FILE.pb reads a TensorProto
+  --target T           js, c or wasm (default: wasm when available, else js)
+  --threads N          threads for parallel loops (default: all cores)
+  --repeat N           timed runs after the first (default 10)
+  --seed S             seed of the random inputs (default 1)
+`;
+
+/** A command line that cannot be understood. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A positive integer option, or its default. */
+export function intOption(name: string, text: string | undefined, fallback: number, max = 1_000_000): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}, got ${JSON.stringify(text)}`);
+  return n;
+}
