@@ -2,7 +2,7 @@
 // semantics (C-like wrap and truncation, floor division), casts, comparisons and selects.
 import { describe, expect, it } from 'vitest';
 import type { HostArray } from '../../../src/codegen/target.js';
-import { WasmRuntimeError, wasmBackend } from '../../../src/codegen/wasm/index.js';
+import { WasmRuntimeError } from '../../../src/codegen/wasm/index.js';
 import type { DType } from '../../../src/ir/dtype.js';
 import type { BinaryOp, CmpOp, Expr } from '../../../src/ir/expr.js';
 import { binary, buffer, cast, cmp, constant, intImm, load, not, or, and, select, variable } from '../../../src/ir/expr.js';
