@@ -10,7 +10,8 @@
  *     for (k, 0, 16) { for (i.inner, 0, 8) { C[i.outer*8 + i.inner] = C[..] + A[..] } }
  *
  * A store is guarded only by conditions that are not provably true: splits that do not divide,
- * regions that overhang the domain, and the reduction's `where`. A stage computed at loop L is
+ * regions that overhang the domain, and the reduction's `where`; each guard sits just inside the
+ * innermost loop it depends on. A stage computed at loop L is
  * emitted at the top of L's body, inside an `allocate` of its buffer that also covers the rest of
  * the body, where its readers are.
  */
@@ -18,7 +19,7 @@
 import type { Expr, IterVar, ReduceOp } from '../ir/expr.js';
 import { add, and, ge, intImm, load, lt, max, min, mul, sub, variable } from '../ir/expr.js';
 import { exprKey } from '../ir/equal.js';
-import { substitute, transform } from '../ir/visit.js';
+import { freeVars, substitute, transform } from '../ir/visit.js';
 import { canProve, simplify, type Interval } from '../arith/index.js';
 import type { Stage } from '../schedule/index.js';
 import { reduceIdentity } from '../te/compute.js';
@@ -50,16 +51,19 @@ export function stageNest(st: Stage, ctx: NestContext): Stmt {
   const index = st.axis.map((a) => simplify(out.origin ? b.offsets.get(a.var.id)! : b.values.get(a.var.id)!, ranges));
   const value = (e: Expr): Expr => lowerReads(substitute(e, b.values), ctx, ranges);
   const body = ctx.bodies.get(st)!;
-  const spatial = guards(st, b, false, ranges);
-  if (body.kind !== 'reduce') return wrap(st, b.loops, guarded(spatial, storeTo(out, index, value(body))), ctx);
+  const spatial = guards(st, b, 'spatial', ranges);
+  if (body.kind !== 'reduce') return wrap(st, b.loops, storeTo(out, index, value(body)), spatial, ctx);
 
+  // Spatial guards on the loops above the first reduce loop cover init and update together.
   const first = b.loops.findIndex((l) => l.iv.iterType === 'reduce');
-  const conds = guards(st, b, true, ranges);
+  const below = new Set(b.loops.slice(first).map((l) => l.v.id));
+  const isDeep = (c: Expr): boolean => [...freeVars(c).keys()].some((id) => below.has(id));
+  const conds = [...spatial.filter(isDeep), ...guards(st, b, 'reduce', ranges)];
   if (body.where) conds.push(value(body.where));
   const acc = load(out.buffer, index);
-  const update = wrap(st, b.loops.slice(first), guarded(conds, storeTo(out, index, COMBINE[body.op](acc, value(body.source)))), ctx);
-  const init = initNest(st, b.loops.slice(first + 1), guarded(spatial, storeTo(out, index, reduceIdentity(body.op, body.dtype))));
-  return wrap(st, b.loops.slice(0, first), seq(init, update), ctx);
+  const update = wrap(st, b.loops.slice(first), storeTo(out, index, COMBINE[body.op](acc, value(body.source))), conds, ctx);
+  const init = initNest(st, b.loops.slice(first + 1), storeTo(out, index, reduceIdentity(body.op, body.dtype)), spatial.filter(isDeep));
+  return wrap(st, b.loops.slice(0, first), seq(init, update), spatial.filter((c) => !isDeep(c)), ctx);
 }
 
 function storeTo(s: Storage, index: readonly Expr[], value: Expr): Stmt {
@@ -85,20 +89,20 @@ function lowerReads(e: Expr, ctx: NestContext, ranges: ReadonlyMap<number, Inter
 /**
  * Conditions (not provably true) that drop the points a nest visits but must not compute: where a
  * split that does not divide its axis overshoots (`i.outer*8 + i.inner < 30`), and, for a stage
- * computed inside another, where its region overhangs its domain. `reduce` includes the splits of
- * reduce axes (the update needs them, the init does not).
+ * computed inside another, where its region overhangs its domain. `kind` picks the guards on
+ * spatial axes (init and update need them) or those on reduce axes (only the update does).
  */
-function guards(st: Stage, b: StageBound, reduce: boolean, ranges: ReadonlyMap<number, Interval>): Expr[] {
+function guards(st: Stage, b: StageBound, kind: IterVar['iterType'], ranges: ReadonlyMap<number, Interval>): Expr[] {
   const out = new Map<string, Expr>();
   const need = (c: Expr): void => {
     if (!canProve(c, ranges)) out.set(exprKey(c), c);
   };
   const ext = (iv: IterVar): number => b.extents.get(iv.var.id)!;
   for (const r of st.relations) {
-    if (r.kind !== 'split' || (r.parent.iterType === 'reduce' && !reduce)) continue;
+    if (r.kind !== 'split' || r.parent.iterType !== kind) continue;
     if (ext(r.outer) * ext(r.inner) > ext(r.parent)) need(lt(simplify(b.offsets.get(r.parent.var.id)!, ranges), ext(r.parent)));
   }
-  if (st.attach.kind !== 'at') return [...out.values()];
+  if (kind === 'reduce' || st.attach.kind !== 'at') return [...out.values()];
   for (const a of st.axis) {
     const value = b.values.get(a.var.id)!;
     need(ge(value, a.min));
@@ -123,31 +127,47 @@ function kindOf(st: Stage, iv: IterVar): [ForKind, ThreadTag | null] {
   }
 }
 
-/** Wraps `body` in `loops` (innermost last), placing attached stages at the top of each loop. */
-function wrap(st: Stage, loops: readonly Loop[], body: Stmt, ctx: NestContext): Stmt {
+/**
+ * Wraps `body` in `loops` (innermost last), placing attached stages at the top of each loop. Each
+ * guard goes just inside the innermost loop it depends on, so a condition on outer loops skips
+ * whole inner loops instead of being tested in every iteration.
+ */
+function wrap(st: Stage, loops: readonly Loop[], body: Stmt, conds: readonly Expr[], ctx: NestContext): Stmt {
+  const level = guardLevels(loops, conds);
   let inner = body;
   for (let k = loops.length - 1; k >= 0; k--) {
     const l = loops[k];
-    inner = placeAttached(ctx.attached.get(l.iv.var.id) ?? [], inner, ctx);
+    inner = placeAttached(ctx.attached.get(l.iv.var.id) ?? [], guarded(level(k), inner), ctx);
     if (!l.elided) {
       const [kind, tag] = kindOf(st, l.iv);
       inner = forLoop(l.v, intImm(0), intImm(l.extent), inner, kind, tag);
     }
   }
-  return inner;
+  return guarded(level(-1), inner);
+}
+
+/** `level(k)`: the guards whose innermost loop variable is that of `loops[k]` (-1: none of them). */
+function guardLevels(loops: readonly Loop[], conds: readonly Expr[]): (k: number) => Expr[] {
+  const depth = conds.map((c) => {
+    const vars = freeVars(c);
+    return loops.reduce((d, l, k) => (vars.has(l.v.id) ? k : d), -1);
+  });
+  return (k) => conds.filter((_, i) => depth[i] === k);
 }
 
 /** The init copy of the spatial loops below the first reduce loop, with fresh variables. */
-function initNest(st: Stage, below: readonly Loop[], initStore: Stmt): Stmt {
+function initNest(st: Stage, below: readonly Loop[], initStore: Stmt, conds: readonly Expr[]): Stmt {
   const loops = below.filter((l) => l.iv.iterType === 'spatial' && !l.elided);
-  const fresh = loops.map((l) => variable(`${l.v.name}.init`));
-  const map = new Map(loops.map((l, k): [number, Expr] => [l.v.id, fresh[k]]));
-  let inner = mutateStmt(initStore, { expr: (e) => substitute(e, map) });
-  for (let k = loops.length - 1; k >= 0; k--) {
-    const [kind, tag] = kindOf(st, loops[k].iv);
-    inner = forLoop(fresh[k], intImm(0), intImm(loops[k].extent), inner, kind, tag);
+  const fresh = loops.map((l): Loop => ({ ...l, v: variable(`${l.v.name}.init`) }));
+  const map = new Map(loops.map((l, k): [number, Expr] => [l.v.id, fresh[k].v]));
+  const rename = (e: Expr): Expr => substitute(e, map);
+  const level = guardLevels(fresh, conds.map(rename));
+  let inner = mutateStmt(initStore, { expr: rename });
+  for (let k = fresh.length - 1; k >= 0; k--) {
+    const [kind, tag] = kindOf(st, fresh[k].iv);
+    inner = forLoop(fresh[k].v, intImm(0), intImm(fresh[k].extent), guarded(level(k), inner), kind, tag);
   }
-  return inner;
+  return guarded(level(-1), inner);
 }
 
 /** `stages` computed before `body`, each inside its allocation, which also covers `body`. */
