@@ -1,0 +1,116 @@
+/**
+ * @file `graph.fuseOps`: operator fusion by pattern, as TVM's FuseOps does it. Walking the graph
+ * from its outputs back, a node joins the group its outputs flow into when
+ *
+ * - every reader of every one of its outputs is in that group, and none is a graph output (so a
+ *   group has one sink, whose outputs are the group's only external outputs, and joining can
+ *   never make a cycle between groups), and
+ * - the patterns combine: an elementwise, broadcast or injective node joins a group of such nodes
+ *   or a reduction (an injective prologue); a heavy node (`outEwiseFusable`: Conv, MatMul, Gemm)
+ *   or a reduction joins a group of only elementwise or broadcast nodes (its epilogue). Opaque
+ *   nodes, unknown ops, other domains and nodes with subgraphs fuse with nothing.
+ *
+ * Each group of two or more nodes becomes one `kiln::Fused` node (see fused.ts), placed where
+ * its sink was; constants that only the group reads move into its body.
+ *
+ *   before:  %c = Conv(%x, %w)
+ *            %a = Add(%c, %b)
+ *            %r = Relu(%a)
+ *            %t = Transpose(%r)
+ *   after:   %r = kiln::Fused(%x, %b) {pattern="outEwiseFusable"}
+ *              body: %c1 = Conv(%x1, %w1); %a1 = Add(%c1, %b1); %r1 = Relu(%a1); return %r1
+ *            %t = Transpose(%r)
+ */
+
+import { GraphBuilder } from '../../graph/builder.js';
+import type { Graph, Node, Value } from '../../graph/graph.js';
+import type { HostTensor } from '../../graph/tensor.js';
+import { indexGraph } from '../../graph/uses.js';
+import type { GraphIndex } from '../../graph/uses.js';
+import type { FusionPattern } from '../../ops/index.js';
+import { patternOf } from '../../ops/index.js';
+import { definePass } from '../pass.js';
+import type { Pass } from '../pass.js';
+import { isPlainOp } from './common.js';
+import { removeDead } from './eliminateDeadCode.js';
+import type { Group } from './fused.js';
+import { makeFused, withKilnOpset } from './fused.js';
+
+export { fusedBody, isFused } from './fused.js';
+
+/** A group stops growing here, so one kernel stays a size a schedule can handle. */
+const MAX_GROUP_NODES = 64;
+
+const LIGHT: ReadonlySet<FusionPattern> = new Set(['elementwise', 'broadcast', 'injective']);
+const EPILOGUE: ReadonlySet<FusionPattern> = new Set(['elementwise', 'broadcast']);
+const RANK: Readonly<Record<FusionPattern, number>> = { elementwise: 0, broadcast: 1, injective: 2, reduction: 3, outEwiseFusable: 4, opaque: 5 };
+
+/** The group's pattern once a `joining` node joins a group of pattern `group`, or null when it may not. */
+export function combinePatterns(group: FusionPattern, joining: FusionPattern): FusionPattern | null {
+  if (LIGHT.has(joining) && (LIGHT.has(group) || group === 'reduction')) return RANK[joining] > RANK[group] ? joining : group;
+  if ((joining === 'outEwiseFusable' || joining === 'reduction') && EPILOGUE.has(group)) return joining;
+  return null;
+}
+
+interface Forming {
+  /** members, sink first (the reverse of graph order) */
+  readonly members: Node[];
+  pattern: FusionPattern;
+}
+
+/** The group holding every reader of `n`'s outputs, when there is exactly one such group. */
+function readerGroup(n: Node, index: GraphIndex, groupOf: ReadonlyMap<number, Forming>): Forming | null {
+  let found: Forming | null = null;
+  for (const v of n.outputs) {
+    if (index.isOutput(v)) return null;
+    for (const c of index.consumers(v)) {
+      const g = groupOf.get(c.id);
+      if (g === undefined || (found !== null && g !== found)) return null;
+      found = g;
+    }
+  }
+  return found;
+}
+
+/** Node id → its group, formed from the sinks backwards. */
+function formGroups(g: Graph, index: GraphIndex): Map<number, Forming> {
+  const groupOf = new Map<number, Forming>();
+  for (let k = g.nodes.length - 1; k >= 0; k--) {
+    const n = g.nodes[k];
+    const pattern: FusionPattern = isPlainOp(n) ? patternOf(n) : 'opaque';
+    const target = pattern === 'opaque' ? null : readerGroup(n, index, groupOf);
+    const combined = target && target.members.length < MAX_GROUP_NODES ? combinePatterns(target.pattern, pattern) : null;
+    if (target && combined) {
+      target.members.push(n);
+      target.pattern = combined;
+      groupOf.set(n.id, target);
+    } else groupOf.set(n.id, { members: [n], pattern });
+  }
+  return groupOf;
+}
+
+function fuse(g: Graph): Graph {
+  const index = indexGraph(g);
+  const groupOf = formGroups(g, index);
+  if (![...groupOf.values()].some((grp) => grp.members.length > 1)) return g;
+  const b = GraphBuilder.from({ ...g, opsets: withKilnOpset(g.opsets) });
+  for (const n of g.nodes) {
+    const grp = groupOf.get(n.id)!;
+    if (grp.members.length === 1) b.copy(n);
+    else if (grp.members[0] === n) b.copy(makeFusedOf(grp, g, index));
+  }
+  // the constants that moved into bodies are read by no one outside any more
+  return removeDead(b.build(g.outputs));
+}
+
+function makeFusedOf(grp: Forming, g: Graph, index: GraphIndex): Node {
+  const members = new Set(grp.members.map((m) => m.id));
+  const internal = (v: Value): HostTensor | undefined => {
+    const t = index.constant(v);
+    return t !== undefined && !index.isOutput(v) && index.consumers(v).every((c) => members.has(c.id)) ? t : undefined;
+  };
+  const group: Group = { members: [...grp.members].reverse(), pattern: grp.pattern };
+  return makeFused(group, g.opsets, internal);
+}
+
+export const fuseOps: Pass<Graph> = definePass({ name: 'graph.fuseOps', run: (g) => fuse(g) });
