@@ -1,0 +1,143 @@
+// Vector TIR (ramps, broadcasts, lanes > 1) must compute exactly what the same expression does one
+// element at a time: random expression trees are run scalar and with 3, 4, 8 and 16 lanes.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { wasmBackend } from '../../../src/codegen/wasm/index.js';
+import type { DType } from '../../../src/ir/dtype.js';
+import type { Buffer, Expr } from '../../../src/ir/expr.js';
+import { add, binary, broadcast, buffer, call, cast, cmp, constant, floordiv, intImm, letExpr, load, mul, ramp, select, sub, variable } from '../../../src/ir/expr.js';
+import type { Stmt } from '../../../src/tir/stmt.js';
+import { forLoop, letStmt, primFunc, store } from '../../../src/tir/stmt.js';
+import { runFunc } from './helpers.js';
+
+const N = 48;
+
+type Leaf = (idx: Expr, lanes: number) => Expr;
+
+/** A random expression shape over float32 and int32, instantiated for any lane count. */
+type Shape = (a: Leaf, b: Leaf, idx: Expr, lanes: number) => Expr;
+
+const konst = (v: number, dtype: DType, lanes: number): Expr => broadcast(constant(v, dtype), lanes);
+
+function shapeArb(depth: number): fc.Arbitrary<Shape> {
+  const leaf = fc.constantFrom<Shape>(
+    (a, _b, idx, l) => a(idx, l),
+    (_a, b, idx, l) => b(idx, l),
+    (_a, _b, _i, l) => konst(1.5, 'float32', l),
+  );
+  if (depth === 0) return leaf;
+  const sub = shapeArb(depth - 1);
+  return fc.oneof(
+    leaf,
+    fc.tuple(fc.constantFrom('add', 'sub', 'mul', 'min', 'max', 'div', 'floordiv', 'floormod') as fc.Arbitrary<'add'>, sub, sub).map(
+      ([op, x, y]): Shape => (a, b, i, l) => binary(op, x(a, b, i, l), y(a, b, i, l)),
+    ),
+    fc.tuple(fc.constantFrom('lt', 'ge', 'eq') as fc.Arbitrary<'lt'>, sub, sub, sub, sub).map(
+      ([op, c1, c2, t, f]): Shape => (a, b, i, l) => select(cmp(op, c1(a, b, i, l), c2(a, b, i, l)), t(a, b, i, l), f(a, b, i, l)),
+    ),
+    // through int32 and back: truncation, int arithmetic with wrap, and conversion
+    fc.tuple(sub, fc.constantFrom('add', 'mul', 'max', 'floordiv', 'floormod') as fc.Arbitrary<'add'>).map(
+      ([x, op]): Shape => (a, b, i, l) => cast(binary(op, cast(x(a, b, i, l), 'int32'), konst(3, 'int32', l)), 'float32'),
+    ),
+    fc.tuple(sub, fc.constantFrom('exp', 'tanh', 'sqrt', 'abs', 'floor', 'round', 'sigmoid') as fc.Arbitrary<'exp'>).map(
+      ([x, fn]): Shape => (a, b, i, l) => call(fn, x(a, b, i, l)),
+    ),
+    sub.map((x): Shape => (a, b, i, l) => {
+      const v = { ...variable('t', 'float32'), lanes: l };
+      return letExpr(v, x(a, b, i, l), add(v, v));
+    }),
+  );
+}
+
+/** out[k] = shape(A[k], B[k]) with the k loop run `lanes` elements at a time. */
+function vectorFunc(shape: Shape, lanes: number, A: Buffer, B: Buffer, C: Buffer): Stmt {
+  const i = variable('i');
+  const idx = lanes === 1 ? i : ramp(mul(i, lanes), 1, lanes);
+  const leafA: Leaf = (x) => load(A, [x]);
+  const leafB: Leaf = (x) => load(B, [x]);
+  return forLoop(i, intImm(0), intImm(N / lanes), store(C, [idx], shape(leafA, leafB, idx, lanes)));
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return a.every((x, i) => (Number.isNaN(x) ? Number.isNaN(b[i]) : Object.is(x, b[i])));
+}
+
+describe('vector code', () => {
+  it('computes random float32/int32 expressions identically at 1, 3, 4, 8 and 16 lanes', async () => {
+    const a = Float32Array.from({ length: N }, (_, k) => (k - 20) * 0.37);
+    const b = Float32Array.from({ length: N }, (_, k) => ((k * 7) % 11) - 5.5);
+    await fc.assert(
+      fc.asyncProperty(shapeArb(3), async (shape) => {
+        const [A, B, C] = [buffer('A', 'float32', [N]), buffer('B', 'float32', [N]), buffer('C', 'float32', [N])];
+        const funcs = [1, 3, 4, 8, 16].map((l) => primFunc(`x${l}`, [A, B, C], vectorFunc(shape, l, A, B, C)));
+        const exe = await wasmBackend.load(wasmBackend.emit(funcs, { threads: 1 }));
+        const outs = funcs.map((f) => {
+          const c = new Float32Array(N);
+          exe.run(f.name, [a, b, c]);
+          return c;
+        });
+        exe.dispose();
+        for (const o of outs.slice(1)) expect(sameBits(o, outs[0])).toBe(true);
+      }),
+      { numRuns: 60, seed: 42 },
+    );
+  });
+
+  it('gathers and scatters with strided ramps and computed vector indices', async () => {
+    const [A, C] = [buffer('A', 'int32', [64]), buffer('C', 'int32', [64])];
+    const i = variable('i');
+    // C[8i + 2k] = A[floordiv(4i + k, 2)] + A[8i + 2k + 1]  for k in 0..3 (lanes 4)
+    const even = ramp(mul(i, 8), 2, 4);
+    const half = floordiv(ramp(mul(i, 4), 1, 4), broadcast(intImm(2), 4));
+    const body = store(C, [even], add(load(A, [half]), load(A, [add(even, broadcast(intImm(1), 4))])));
+    const f = primFunc('g', [A, C], forLoop(i, intImm(0), intImm(8), body));
+    const a = Int32Array.from({ length: 64 }, (_, k) => k * k);
+    const c = new Int32Array(64);
+    await runFunc(f, [a, c]);
+    const want = new Int32Array(64);
+    for (let ii = 0; ii < 8; ii++) for (let k = 0; k < 4; k++) want[8 * ii + 2 * k] = a[Math.floor((4 * ii + k) / 2)] + a[8 * ii + 2 * k + 1];
+    expect([...c]).toEqual([...want]);
+  });
+
+  it('handles narrow types, int64 and float64 vectors one lane at a time', async () => {
+    for (const dtype of ['uint8', 'int8', 'int64', 'float64'] as const) {
+      const [A, C] = [buffer('A', dtype, [32]), buffer('C', dtype, [32])];
+      const i = variable('i');
+      const idx = ramp(mul(i, 16), 1, 16);
+      const f = primFunc('n', [A, C], forLoop(i, intImm(0), intImm(2), store(C, [idx], mul(load(A, [idx]), konst(3, dtype, 16)))));
+      const src = Array.from({ length: 32 }, (_, k) => k * 9 - 100);
+      const [a, c] = dtype === 'int64' ? [BigInt64Array.from(src, BigInt), new BigInt64Array(32)] : dtype === 'float64' ? [Float64Array.from(src), new Float64Array(32)] : dtype === 'int8' ? [Int8Array.from(src), new Int8Array(32)] : [Uint8Array.from(src), new Uint8Array(32)];
+      await runFunc(f, [a, c]);
+      const wrap = dtype === 'uint8' ? (v: number): number => v & 255 : dtype === 'int8' ? (v: number): number => (v << 24) >> 24 : (v: number): number => v;
+      expect(Array.from(c as ArrayLike<number | bigint>, Number), dtype).toEqual(Array.from(a as ArrayLike<number | bigint>, (v) => wrap(Number(v) * 3)));
+    }
+  });
+
+  it('keeps guarded loads lazy, per lane and in scalar code', async () => {
+    const [A, C] = [buffer('A', 'float32', [16]), buffer('C', 'float32', [16])];
+    for (const lanes of [1, 4]) {
+      const i = variable('i');
+      const idx = lanes === 1 ? i : ramp(mul(i, lanes), 1, lanes);
+      // for the first 5 elements the index is negative: evaluated eagerly it would trap
+      const guarded = select(cmp('ge', idx, broadcast(intImm(5), lanes)), load(A, [sub(idx, broadcast(intImm(5), lanes))]), konst(-1, 'float32', lanes));
+      const f = primFunc('p', [A, C], forLoop(i, intImm(0), intImm(16 / lanes), store(C, [idx], guarded)));
+      const a = Float32Array.from({ length: 16 }, (_, k) => k + 0.5);
+      const c = new Float32Array(16);
+      await runFunc(f, [a, c]);
+      expect([...c], `lanes ${lanes}`).toEqual(Array.from({ length: 16 }, (_, k) => (k >= 5 ? k - 5 + 0.5 : -1)));
+    }
+  });
+
+  it('binds vector lets in statements and selects with a scalar condition', async () => {
+    const [A, C] = [buffer('A', 'float32', [8]), buffer('C', 'float32', [8])];
+    const i = variable('i');
+    const v = { ...variable('v', 'float32'), lanes: 8 };
+    const idx = ramp(mul(i, 8), 1, 8);
+    const body = letStmt(v, load(A, [idx]), store(C, [idx], select(cmp('eq', i, intImm(0)), mul(v, v), v)));
+    const f = primFunc('l', [A, C], forLoop(i, intImm(0), intImm(1), body));
+    const a = Float32Array.from({ length: 8 }, (_, k) => k - 3);
+    const c = new Float32Array(8);
+    await runFunc(f, [a, c]);
+    expect([...c]).toEqual([...a].map((x) => x * x));
+  });
+});
