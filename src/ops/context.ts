@@ -181,14 +181,16 @@ class ComputeCtx extends BaseContext implements ComputeContext {
 
 const noConstants: ConstantLookup = () => null;
 
+const plural = (n: number, word: string): string => (n === 1 ? word : `${word}s`);
+
 function checkArity(node: Node): void {
   const def = getOp(node);
   const [lo, hi] = def.inputs;
   const given = node.inputs.length;
-  if (given < lo || given > hi) throw new OpError(nodeLabel(node), `expects ${range(lo, hi)} inputs, got ${given}`);
+  if (given < lo || given > hi) throw new OpError(nodeLabel(node), `expects ${range(lo, hi)} ${plural(hi === Infinity ? lo : hi, 'input')}, got ${given}`);
   const [olo, ohi] = def.outputs;
   const outs = node.outputs.length;
-  if (outs < olo || outs > ohi) throw new OpError(nodeLabel(node), `expects ${range(olo, ohi)} outputs, got ${outs}`);
+  if (outs < olo || outs > ohi) throw new OpError(nodeLabel(node), `expects ${range(olo, ohi)} ${plural(ohi === Infinity ? olo : ohi, 'output')}, got ${outs}`);
 }
 
 function range(lo: number, hi: number): string {

@@ -33,11 +33,13 @@ function known(d: number | null): Dim {
   return d === null ? unknownDim() : d;
 }
 
-/** The product of `dims`: concrete when all are (or any is 0), else unknown. */
+/** The product of `dims`: concrete when all are (or any is 0), the one symbol among 1s, else unknown. */
 export function dimProduct(dims: readonly Dim[]): Dim {
   if (dims.some((d) => d === 0)) return 0;
+  const rest = dims.filter((d) => d !== 1);
+  if (rest.length === 1) return rest[0];
   let p = 1;
-  for (const d of dims) {
+  for (const d of rest) {
     if (typeof d !== 'number') return unknownDim();
     p *= d;
   }
