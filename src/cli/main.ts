@@ -6,19 +6,17 @@
  * printed with its stack.
  */
 
-import { compareCommand } from './compare.js';
-import { conformanceCommand } from './conformance.js';
-import { inspectCommand } from './inspect.js';
-import { runCommand } from './run.js';
 import { USAGE, UsageError } from './usage.js';
-import { workerCommand } from './worker.js';
 
-const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
-  inspect: inspectCommand,
-  run: runCommand,
-  compare: compareCommand,
-  conformance: conformanceCommand,
-  'conformance-worker': workerCommand,
+type Command = (args: readonly string[]) => Promise<number>;
+
+/** Each command loads on use, so `--help` and usage errors do not load the compiler. */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  inspect: async () => (await import('./inspect.js')).inspectCommand,
+  run: async () => (await import('./run.js')).runCommand,
+  compare: async () => (await import('./compare.js')).compareCommand,
+  conformance: async () => (await import('./conformance.js')).conformanceCommand,
+  'conformance-worker': async () => (await import('./worker.js')).workerCommand,
 };
 
 /** Errors that describe a bad model, input or environment rather than a bug in kiln. */
@@ -35,7 +33,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    return await COMMANDS[command](args);
+    const run = await COMMANDS[command]();
+    return await run(args);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`kiln ${command}: ${e.message}\n\n${USAGE}`);

@@ -15,6 +15,8 @@ import type { CaseRequest, WorkerMessage } from './worker.js';
 /** The launcher: workers run the same CLI (its internal `conformance-worker` command). */
 const LAUNCHER = fileURLToPath(new URL('../../bin/kiln.js', import.meta.url));
 const STDERR_KEPT = 400;
+/** Time a worker may take to start (load Node, tsx and kiln) on a busy machine. */
+const STARTUP_MS = 60_000;
 
 class Worker {
   private readonly child: ChildProcess;
@@ -42,19 +44,27 @@ class Worker {
     });
   }
 
-  /** Runs one case; resolves with its outcome, an ERROR when the worker dies or time runs out. */
+  /**
+   * Runs one case; resolves with its outcome, or an ERROR when the worker dies or the case runs
+   * past `timeoutMs` (counted from when the worker is ready; starting one may take longer).
+   */
   run(req: CaseRequest, timeoutMs: number): Promise<CaseOutcome> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.finish({ status: 'ERROR', reason: `timed out after ${timeoutMs / 1000} s` });
-        this.kill();
-      }, timeoutMs);
+      const limit = (ms: number, what: string): NodeJS.Timeout =>
+        setTimeout(() => {
+          this.finish({ status: 'ERROR', reason: `${what} after ${ms / 1000} s` });
+          this.kill();
+        }, ms);
+      let timer = limit(STARTUP_MS + timeoutMs, 'the worker did not start');
       this.settle = (o) => {
         clearTimeout(timer);
         resolve(o);
       };
       void this.ready.then((ok) => {
-        if (ok && !this.dead) this.child.send(req);
+        if (!ok || this.dead || this.settle === null) return;
+        clearTimeout(timer);
+        timer = limit(timeoutMs, 'timed out');
+        this.child.send(req);
       });
     });
   }
