@@ -53,9 +53,23 @@ export function combinePatterns(group: FusionPattern, joining: FusionPattern): F
 }
 
 interface Forming {
-  /** members, sink first (the reverse of graph order) */
   readonly members: Node[];
+  /** the member whose outputs leave the group: the last one in graph order */
+  sink: Node;
   pattern: FusionPattern;
+}
+
+/** The one node reading `n`'s outputs, when there is exactly one and none is a graph output. */
+function soleReader(n: Node, index: GraphIndex): Node | null {
+  let reader: Node | null = null;
+  for (const v of n.outputs) {
+    if (index.isOutput(v)) return null;
+    for (const c of index.consumers(v)) {
+      if (reader !== null && c !== reader) return null;
+      reader = c;
+    }
+  }
+  return reader;
 }
 
 /** The group holding every reader of `n`'s outputs, when there is exactly one such group. */
@@ -72,44 +86,68 @@ function readerGroup(n: Node, index: GraphIndex, groupOf: ReadonlyMap<number, Fo
   return found;
 }
 
-/** Node id → its group, formed from the sinks backwards. */
-function formGroups(g: Graph, index: GraphIndex): Map<number, Forming> {
-  const groupOf = new Map<number, Forming>();
+const lightPattern = (n: Node): FusionPattern => (isPlainOp(n) ? patternOf(n) : 'opaque');
+
+/**
+ * Phase 1: each heavy op or reduction takes the chain of elementwise/broadcast nodes after it,
+ * each the sole reader of the one before — before phase 2 could give them to a later group.
+ */
+function claimEpilogues(g: Graph, index: GraphIndex, groupOf: Map<number, Forming>): void {
+  for (const n of g.nodes) {
+    const pattern = lightPattern(n);
+    if (groupOf.has(n.id) || (pattern !== 'outEwiseFusable' && pattern !== 'reduction')) continue;
+    const grp: Forming = { members: [n], sink: n, pattern };
+    for (let next = soleReader(n, index); next !== null && grp.members.length < MAX_GROUP_NODES; next = soleReader(next, index)) {
+      if (!EPILOGUE.has(lightPattern(next))) break;
+      grp.members.push(next);
+      grp.sink = next;
+    }
+    if (grp.members.length > 1) for (const m of grp.members) groupOf.set(m.id, grp);
+  }
+}
+
+/** Phase 2: from the outputs back, each node joins the group of its readers when it may. */
+function joinProducers(g: Graph, index: GraphIndex, groupOf: Map<number, Forming>): void {
   for (let k = g.nodes.length - 1; k >= 0; k--) {
     const n = g.nodes[k];
-    const pattern: FusionPattern = isPlainOp(n) ? patternOf(n) : 'opaque';
+    if (groupOf.has(n.id)) continue;
+    const pattern = lightPattern(n);
     const target = pattern === 'opaque' ? null : readerGroup(n, index, groupOf);
     const combined = target && target.members.length < MAX_GROUP_NODES ? combinePatterns(target.pattern, pattern) : null;
     if (target && combined) {
       target.members.push(n);
       target.pattern = combined;
       groupOf.set(n.id, target);
-    } else groupOf.set(n.id, { members: [n], pattern });
+    } else groupOf.set(n.id, { members: [n], sink: n, pattern });
   }
-  return groupOf;
 }
 
 function fuse(g: Graph): Graph {
   const index = indexGraph(g);
-  const groupOf = formGroups(g, index);
+  const groupOf = new Map<number, Forming>();
+  claimEpilogues(g, index, groupOf);
+  joinProducers(g, index, groupOf);
   if (![...groupOf.values()].some((grp) => grp.members.length > 1)) return g;
+  const position = new Map(g.nodes.map((n, k) => [n.id, k]));
   const b = GraphBuilder.from({ ...g, opsets: withKilnOpset(g.opsets) });
   for (const n of g.nodes) {
     const grp = groupOf.get(n.id)!;
     if (grp.members.length === 1) b.copy(n);
-    else if (grp.members[0] === n) b.copy(makeFusedOf(grp, g, index));
+    else if (grp.sink === n) {
+      const members = [...grp.members].sort((a, c) => position.get(a.id)! - position.get(c.id)!);
+      b.copy(makeFusedOf({ members, pattern: grp.pattern }, g, index));
+    }
   }
   // the constants that moved into bodies are read by no one outside any more
   return removeDead(b.build(g.outputs));
 }
 
-function makeFusedOf(grp: Forming, g: Graph, index: GraphIndex): Node {
-  const members = new Set(grp.members.map((m) => m.id));
+function makeFusedOf(group: Group, g: Graph, index: GraphIndex): Node {
+  const members = new Set(group.members.map((m) => m.id));
   const internal = (v: Value): HostTensor | undefined => {
     const t = index.constant(v);
     return t !== undefined && !index.isOutput(v) && index.consumers(v).every((c) => members.has(c.id)) ? t : undefined;
   };
-  const group: Group = { members: [...grp.members].reverse(), pattern: grp.pattern };
   return makeFused(group, g.opsets, internal);
 }
 
