@@ -5,7 +5,7 @@ import type { HostArray } from '../../../src/codegen/target.js';
 import { WasmRuntimeError } from '../../../src/codegen/wasm/index.js';
 import type { DType } from '../../../src/ir/dtype.js';
 import type { BinaryOp, CmpOp, Expr } from '../../../src/ir/expr.js';
-import { binary, buffer, cast, cmp, constant, intImm, load, not, or, and, select, variable } from '../../../src/ir/expr.js';
+import { add, and, binary, buffer, call, cast, cmp, constant, intImm, load, not, or, select, variable } from '../../../src/ir/expr.js';
 import { forLoop, primFunc, store } from '../../../src/tir/stmt.js';
 import { runFunc } from './helpers.js';
 
@@ -193,5 +193,36 @@ describe('casts', () => {
   it('folds constants of every dtype', async () => {
     const got = await mapBinary('float64', 'float64', () => binary('add', cast(constant(-3, 'int8'), 'float64'), cast(constant(300, 'uint8'), 'float64')), new Array<number>(N).fill(0), new Array<number>(N).fill(0));
     expect(got[0]).toBe(-3 + (300 & 255));
+  });
+});
+
+/** Rounds to the nearest integer, ties to even, keeping the sign of zero. */
+function halfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  const y = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  return y === 0 && (x < 0 || Object.is(x, -0)) ? -0 : y;
+}
+
+describe('math calls with an instruction', () => {
+  it('computes abs, floor, ceil, round (half to even), sqrt and rsqrt', async () => {
+    const xs = [2.5, -0.5, 3.5, -2.5, 4, 0.25, -7.75, 1e-3];
+    const pad = (v: number[]): number[] => [...v, ...new Array<number>(N - v.length).fill(1)];
+    const fns = { abs: Math.abs, floor: Math.floor, ceil: Math.ceil, round: halfEven, sqrt: Math.sqrt, rsqrt: null };
+    for (const dtype of ['float32', 'float64'] as const) {
+      const r = dtype === 'float32' ? Math.fround : (x: number): number => x;
+      // rsqrt is 1/sqrt in the element type: two roundings
+      const rsqrt = (x: number): number => 1 / r(Math.sqrt(x));
+      for (const [fn, ref] of Object.entries(fns)) {
+        const got = await mapBinary(dtype, dtype, (x) => call(fn as 'abs', x), pad(xs), pad(xs));
+        expect(got.slice(0, 8), `${dtype} ${fn}`).toEqual(xs.map((x) => r((ref ?? rsqrt)(r(x)))));
+      }
+    }
+    expect((await mapBinary('float32', 'float32', (x) => call('round', x), pad([-0.5, 0.5, 1.5, -1.5]), pad([]))).slice(0, 4)).toEqual([-0, 0, 2, -2]);
+  });
+
+  it('computes integer abs with wrap-around and passes integers through floor/ceil/round', async () => {
+    const got = await mapBinary('int8', 'int8', (x) => add(call('abs', x), call('round', x)), [-128, -5, 5, 0, ...new Array<number>(N - 4).fill(0)], new Array<number>(N).fill(0));
+    expect(got.slice(0, 4)).toEqual([0, 0, 10, 0]);
   });
 });

@@ -33,6 +33,17 @@ describe('statements', () => {
     expect([...c]).toEqual([...a].map((_, k) => 2 * (15 - k) + 2));
   });
 
+  it('sizes memory for large parameters and stack buffers', async () => {
+    const n = 300_000;
+    const [A, C] = [buffer('A', 'float32', [n]), buffer('C', 'float32', [n])];
+    const T = buffer('T', 'float32', [n], 'global');
+    const body = allocate(T, seq(loop(n, (i) => store(T, [i], load(A, [i]))), loop(n, (i) => store(C, [i], add(load(T, [i]), floatImm(1))))));
+    const a = Float32Array.from({ length: n }, (_, k) => k);
+    const c = new Float32Array(n);
+    await runFunc(primFunc('big', [A, C], body), [a, c]);
+    expect(c[n - 1]).toBe(n);
+  });
+
   it('runs if/else and scalar lets', async () => {
     const [A, C] = [buffer('A', 'int32', [10]), buffer('C', 'int32', [10])];
     const t = variable('t');
