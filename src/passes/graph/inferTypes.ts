@@ -36,26 +36,34 @@ const PASS = 'graph.inferTypes';
 export function inferGraph(g: Graph): Graph {
   const b = GraphBuilder.from(g);
   const constants = constantsOf(g);
+  let changed = false;
   for (const n of g.nodes) {
     const inputs = n.inputs.map((v) => v && b.resolve(v));
+    let copy: Node;
     if (isFused(n)) {
-      const body = inferBody(n, inputs);
-      b.copy(n, { inputs, outputs: retypeOutputs(n, body.outputs.map((v) => v.type!)), attrs: new Map([...n.attrs, ['body', graphAttr(body)]]) });
-      continue;
+      const old = fusedBody(n);
+      const body = inferBody(old, inputs);
+      const attrs = body === old ? n.attrs : new Map([...n.attrs, ['body', graphAttr(body)]]);
+      copy = b.copy(n, { inputs, outputs: retypeOutputs(n, body.outputs.map((v) => v.type!)), attrs });
+    } else {
+      const lookup = (i: number): HostTensor | null => constants.get(inputs[i]?.id ?? -1) ?? null;
+      const types = inferNode(n, opsetOf(g, n, PASS), inputs.map((v) => v && v.type), lookup);
+      copy = b.copy(n, { inputs, outputs: retypeOutputs(n, types) });
     }
-    const lookup = (i: number): HostTensor | null => constants.get(inputs[i]?.id ?? -1) ?? null;
-    const types = inferNode(n, opsetOf(g, n, PASS), inputs.map((v) => v && v.type), lookup);
-    b.copy(n, { inputs, outputs: retypeOutputs(n, types) });
+    changed ||= copy !== n;
   }
-  return b.build(g.outputs);
+  return changed ? b.build(g.outputs) : g;
 }
 
-/** The body of Fused node `n`, typed for the node's (resolved) inputs. */
-function inferBody(n: Node, inputs: readonly (Value | null)[]): Graph {
-  const body = fusedBody(n);
+/** A Fused node's body, typed for the node's (resolved) inputs. */
+function inferBody(body: Graph, inputs: readonly (Value | null)[]): Graph {
   const retyped = new Map<number, Value>();
-  body.inputs.forEach((v, k) => retyped.set(v.id, withType(v, inputs[k]?.type ?? null)));
-  const fresh = mapUses({ ...body, inputs: body.inputs.map((v) => retyped.get(v.id)!) }, (v) => retyped.get(v.id) ?? v);
+  body.inputs.forEach((v, k) => {
+    const t = inputs[k]?.type ?? null;
+    if (!typesEqual(v.type, t)) retyped.set(v.id, withType(v, t));
+  });
+  if (retyped.size === 0) return inferGraph(body);
+  const fresh = mapUses({ ...body, inputs: body.inputs.map((v) => retyped.get(v.id) ?? v) }, (v) => retyped.get(v.id) ?? v);
   return inferGraph(fresh);
 }
 
