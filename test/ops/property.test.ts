@@ -162,7 +162,7 @@ describe('index maps against direct references', () => {
     fc.assert(
       fc.property(arb, ({ ba, bb, m, k, n, seed }) => {
         const rank = Math.max(ba.length, bb.length);
-        const pad = (s: number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
+        const pad = (s: readonly number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
         const [pa, pb] = [pad(ba), pad(bb)];
         fc.pre(pa.every((d, i) => d === pb[i] || d === 1 || pb[i] === 1));
         const batch = pa.map((d, i) => Math.max(d, pb[i]));
