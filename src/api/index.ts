@@ -11,5 +11,6 @@ export { SessionError } from '../runtime/errors.js';
 export type { KernelTime } from '../runtime/executor.js';
 export { OnnxError } from '../frontend/onnx/index.js';
 export { OpError } from '../ops/index.js';
+export { GraphPassError } from '../passes/graph/index.js';
 export { Kernel, buildKernel, buildKernels } from './build.js';
 export type { KernelOptions, KernelSpec } from './build.js';

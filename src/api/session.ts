@@ -4,8 +4,9 @@
  * run with each new set of input shapes (see src/runtime/executor.ts).
  *
  * Everything a caller can get wrong raises a typed error with a message naming the place: an
- * unreadable model (OnnxError), an unknown op or a bad attribute (OpError, at create), bad
- * options, and feeds that are missing, unknown, or of the wrong dtype or shape (SessionError).
+ * unreadable model (OnnxError), an unknown op or a bad attribute (OpError, at create), a graph
+ * the passes cannot specialize (GraphPassError), bad options, and feeds that are missing,
+ * unknown, or of the wrong dtype or shape (SessionError).
  */
 
 import type { TargetName } from '../codegen/index.js';

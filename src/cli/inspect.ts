@@ -13,7 +13,9 @@ import { quote, word } from '../graph/text.js';
 import type { TensorType } from '../graph/types.js';
 import { printType, staticShape, tensorType } from '../graph/types.js';
 import { readOnnx } from '../frontend/onnx/index.js';
-import { specialize, typeGraph } from '../runtime/specialize.js';
+import { makePassContext } from '../passes/pass.js';
+import { fusedBody, isFused, optimizeGraph } from '../passes/graph/index.js';
+import { specialize } from '../runtime/specialize.js';
 import { parseInputs } from './inputs.js';
 import { COMMON_OPTIONS, parseCommon, say } from './options.js';
 
@@ -35,7 +37,8 @@ export function inspectCommand(args: readonly string[]): Promise<number> {
     return dims && v.type ? tensorType(v.type.dtype, dims) : null;
   });
   const known = shapes.every((t) => t !== null);
-  const after = known ? specialize(graph, shapes.filter((t) => t !== null)) : typeGraph(graph, []);
+  const ctx = makePassContext();
+  const after = known ? specialize(graph, shapes.filter((t) => t !== null), ctx) : optimizeGraph(graph, ctx);
   say(`\ngraph after passes (${known ? 'specialized to the input shapes' : 'symbolic shapes: give --input NAME=DIMS to specialize'}):`);
   say(printGraph(after));
   printGroups(after);
@@ -54,10 +57,7 @@ function histogram(nodes: readonly Node[]): [string, number][] {
 }
 
 function printGroups(g: Graph): void {
-  const groups = g.nodes.flatMap((n) => {
-    const body = n.domain === 'kiln' && n.op === 'Fused' ? findAttr(n, 'body', 'graph') : undefined;
-    return body ? [{ pattern: findAttr(n, 'pattern', 'string') ?? '?', ops: body.nodes.map(opName) }] : [];
-  });
+  const groups = g.nodes.filter(isFused).map((n) => ({ pattern: findAttr(n, 'pattern', 'string') ?? '?', ops: fusedBody(n).nodes.map(opName) }));
   say(`\nfused groups: ${groups.length}${groups.length === 0 ? ' (every node is its own kernel)' : ''}`);
   groups.forEach((grp, k) => say(`  #${k} ${word(grp.pattern)}: ${grp.ops.join(' → ')}`));
 }

@@ -20,7 +20,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
 };
 
 /** Errors that describe a bad model, input or environment rather than a bug in kiln. */
-const EXPECTED = new Set(['OnnxError', 'OpError', 'SessionError', 'GraphError', 'CompilerNotFoundError', 'CompileError']);
+const EXPECTED = new Set(['OnnxError', 'OpError', 'SessionError', 'GraphError', 'GraphPassError', 'CompilerNotFoundError', 'CompileError']);
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;

@@ -51,10 +51,10 @@ function printProfile(runs: readonly (readonly KernelTime[])[]): void {
   const first = runs[0] ?? [];
   const rows = first.map((k, i) => ({ ...k, ms: median(runs.map((r) => r[i].ms)) }));
   const total = rows.reduce((a, r) => a + r.ms, 0);
-  say(`\nper-kernel median times (${rows.length} kernels, sum ${ms(total)}):`);
-  say('kernel  op                    ms        share  node');
+  say(`\nper-kernel median times (${rows.length} kernel${rows.length === 1 ? '' : 's'}, sum ${ms(total)}):`);
+  say('kernel  ops                          ms    share  node');
   for (const r of [...rows].sort((a, b) => b.ms - a.ms)) {
     const share = total > 0 ? ((100 * r.ms) / total).toFixed(1) : '0.0';
-    say(`${r.entry.padEnd(7)} ${r.op.slice(0, 20).padEnd(20)} ${r.ms.toFixed(3).padStart(9)} ${share.padStart(6)}%  ${r.label}`);
+    say(`${r.entry.padEnd(7)} ${r.op.slice(0, 24).padEnd(24)} ${r.ms.toFixed(3).padStart(9)} ${share.padStart(6)}%  ${r.label}`);
   }
 }

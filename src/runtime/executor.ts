@@ -1,7 +1,8 @@
 /**
  * @file The model executor. A graph is typed once with symbolic shapes when the executor is made
  * (so unknown ops and bad attributes fail before any run). The first run with a new list of
- * input shapes specializes the graph to them, builds one kernel per node, compiles all kernels
+ * input shapes specializes the graph to them (the graph pipeline: folding, simplification,
+ * fusion), builds one kernel per node or fused group, compiles all kernels
  * into ONE artifact (one C compiler run per model and shape) and plans the run; the result is
  * cached by shape signature. A run is then a static list of kernel calls over one arena.
  *
@@ -21,6 +22,8 @@ import { hostTensor } from '../graph/tensor.js';
 import { tensorType } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import type { ConcreteType } from '../ops/index.js';
+import type { PassConfig } from '../passes/pass.js';
+import { makePassContext } from '../passes/pass.js';
 import type { PrimFunc } from '../tir/stmt.js';
 import { arrayOf, copyArray, viewOf } from './arrays.js';
 import { SessionError } from './errors.js';
@@ -29,12 +32,14 @@ import type { NodeKernel } from './kernels.js';
 import { nodeKernel } from './kernels.js';
 import type { Plan, Slot } from './plan.js';
 import { planRun } from './plan.js';
-import { specialize, typeGraph } from './specialize.js';
+import { checkGraph, specialize } from './specialize.js';
 
 export interface ExecutorOptions {
   readonly target: TargetName;
   /** threads for parallel loops (default: the target's cores) */
   readonly threads?: number;
+  /** pass configuration for the graph and TIR pipelines (passes to skip, bounds checks, …) */
+  readonly passes?: Partial<PassConfig>;
 }
 
 export interface KernelTime {
@@ -72,7 +77,7 @@ export class Executor {
   /** Types `graph` (throwing an OpError for an unknown op or a bad attribute) and makes an executor. */
   static create(graph: Graph, opts: ExecutorOptions): Executor {
     getBackend(opts.target);
-    return new Executor(typeGraph(graph, []), opts);
+    return new Executor(checkGraph(graph), opts);
   }
 
   get inputs(): readonly Value[] {
@@ -132,11 +137,11 @@ function atNode<T>(node: Node, what: string, f: () => T): T {
 }
 
 async function compile(g: Graph, types: readonly ConcreteType[], opts: ExecutorOptions): Promise<Compiled> {
-  const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)));
+  const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)), makePassContext(opts.passes));
   const index = indexGraph(graph);
   const info = getBackend(opts.target).info;
   const opset = graph.opsets.get('') ?? 1;
-  const kernelOpts: KernelOptions = { target: opts.target, threads: opts.threads };
+  const kernelOpts: KernelOptions = { target: opts.target, threads: opts.threads, passes: opts.passes };
   const kernels: NodeKernel[] = [];
   const funcs: PrimFunc[] = [];
   graph.nodes.forEach((n, k) => {

@@ -11,12 +11,12 @@
 
 import type { KernelSpec } from '../api/build.js';
 import type { TargetInfo } from '../codegen/target.js';
-import { findAttr } from '../graph/attrs.js';
-import type { Graph, Node, Value } from '../graph/graph.js';
+import type { Node, Value } from '../graph/graph.js';
 import { nodeLabel, valueLabel } from '../graph/graph.js';
 import type { HostTensor } from '../graph/tensor.js';
 import { staticShape } from '../graph/types.js';
 import { computeNode } from '../ops/index.js';
+import { fusedBody, isFused } from '../passes/graph/index.js';
 import { compute, placeholder } from '../te/compute.js';
 import type { Tensor } from '../te/tensor.js';
 import { postOrder } from '../te/tensor.js';
@@ -40,21 +40,13 @@ interface Body {
   readonly outputs: readonly Value[];
 }
 
-/** The op of a fused group (see src/passes/graph); its 'body' attribute is the group's graph. */
-function fusedBody(node: Node): Graph | undefined {
-  return node.domain === 'kiln' && node.op === 'Fused' ? findAttr(node, 'body', 'graph') : undefined;
-}
-
 function bodyOf(node: Node): Body {
-  const body = fusedBody(node);
-  if (body === undefined) {
+  if (!isFused(node)) {
     const seen = new Map<number, Value>();
     for (const v of node.inputs) if (v !== null) seen.set(v.id, v);
     return { nodes: [node], inputs: [...seen.values()].map((v) => [v, { kind: 'value', value: v }] as const), outputs: node.outputs };
   }
-  if (body.inputs.length !== node.inputs.length || body.outputs.length !== node.outputs.length) {
-    throw new SessionError(nodeLabel(node), 'its body has a different number of inputs or outputs than the node');
-  }
+  const body = fusedBody(node);
   const inputs = body.inputs.map((v, k): readonly [Value, Binding] => {
     const outer = node.inputs[k];
     if (outer === null) throw new SessionError(nodeLabel(node), `input ${k} of a fused group is absent`);

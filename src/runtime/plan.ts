@@ -3,25 +3,25 @@
  * calls, decided once per shape signature so that a run only binds feeds and calls kernels.
  *
  * A value lives in one of four places: a feed (the caller's array), a constant (an initializer's
- * array), the arena (one buffer for all intermediates, each at a planned offset), or a fresh
+ * array), the arena (one buffer for all intermediates, offsets from `planMemory`, which lets
+ * values whose lifetimes do not overlap share bytes), or a fresh
  * output array made per run (so results a caller holds are never overwritten by a later run).
  * Graph outputs that no kernel writes — an input or a constant returned as is, or one value
  * returned twice — are copied at the end of a run.
  */
 
 import type { Graph, Node, Value } from '../graph/graph.js';
-import { nodeLabel } from '../graph/graph.js';
+import { nodeLabel, valueLabel } from '../graph/graph.js';
 import type { TypedData } from '../graph/tensor.js';
 import { shapeSize } from '../graph/tensor.js';
+import { word } from '../graph/text.js';
 import { staticShape } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import type { DType } from '../ir/dtype.js';
-import { bytesOf } from '../ir/dtype.js';
 import type { ConcreteType } from '../ops/index.js';
+import { fusedBody, isFused, planMemory, valueBytes } from '../passes/graph/index.js';
+import { SessionError } from './errors.js';
 import type { Binding } from './kernels.js';
-
-/** Arena offsets are multiples of this: a cache line, and any vector's alignment. */
-const ALIGN = 64;
 
 export type Slot =
   | { readonly kind: 'feed'; readonly index: number }
@@ -33,6 +33,7 @@ export interface Step {
   readonly entry: string;
   /** the node this kernel computes, as errors and profiles name it */
   readonly label: string;
+  /** its op, or the ops of its fused group joined by `+` */
   readonly op: string;
   readonly args: readonly Slot[];
 }
@@ -54,18 +55,6 @@ function concrete(v: Value): ConcreteType {
   return { dtype: v.type!.dtype, shape: staticShape(v.type!.shape)! };
 }
 
-/** Offsets for arena values: one after another, each aligned (no reuse yet). */
-function layoutArena(values: readonly Value[]): { offsets: Map<number, number>; bytes: number } {
-  const offsets = new Map<number, number>();
-  let bytes = 0;
-  for (const v of values) {
-    const t = concrete(v);
-    offsets.set(v.id, bytes);
-    bytes += Math.ceil((shapeSize(t.shape) * bytesOf(t.dtype)) / ALIGN) * ALIGN;
-  }
-  return { offsets, bytes };
-}
-
 /** The plan for `g` whose node `k` is computed by kernel `k{k}` with parameters `params[k]`. */
 export function planRun(g: Graph, params: readonly (readonly Binding[])[]): Plan {
   const index = indexGraph(g);
@@ -73,8 +62,8 @@ export function planRun(g: Graph, params: readonly (readonly Binding[])[]): Plan
   g.outputs.forEach((v, k) => {
     if (index.producer(v) !== undefined && !written.has(v.id)) written.set(v.id, k);
   });
-  const arenaValues = g.nodes.flatMap((n) => n.outputs.filter((v) => !written.has(v.id)));
-  const arena = layoutArena(arenaValues);
+  // kernels assume their arguments do not alias (`restrict` in C), so no output overwrites an input
+  const arena = planMemory(g, valueBytes, { inPlace: false });
   const slotOf = (v: Value): Slot => {
     const out = written.get(v.id);
     if (out !== undefined) return { kind: 'output', index: out };
@@ -83,19 +72,24 @@ export function planRun(g: Graph, params: readonly (readonly Binding[])[]): Plan
     const def = index.definition(v);
     if (def?.kind === 'input') return { kind: 'feed', index: def.index };
     if (def?.kind === 'initializer') return { kind: 'constant', data: def.tensor.data };
-    throw new Error(`plan: ${v.id} has no definition`);
+    throw new SessionError(valueLabel(v), 'has no definition in the specialized graph');
   };
   const steps = g.nodes.map((n: Node, k): Step => ({
     entry: `k${k}`,
     label: nodeLabel(n),
-    op: n.op,
+    op: opsOf(n),
     args: params[k].map((b) => (b.kind === 'constant' ? { kind: 'constant', data: b.tensor.data } : slotOf(b.value))),
   }));
   const outputs = g.outputs.map((v, k): OutputPlan => ({
     type: concrete(v),
     source: written.get(v.id) === k ? { kind: 'written' } : { kind: 'copy', from: slotOf(v) },
   }));
-  return { steps, outputs, arenaBytes: arena.bytes };
+  return { steps, outputs, arenaBytes: arena.arenaBytes };
+}
+
+/** `Conv`, or the ops of a fused group: `Conv+Sigmoid+Mul`. */
+function opsOf(n: Node): string {
+  return (isFused(n) ? fusedBody(n).nodes : [n]).map((m) => word(m.op)).join('+');
 }
 
 function elemsOf(v: Value): { dtype: DType; elems: number } {

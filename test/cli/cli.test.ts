@@ -86,7 +86,7 @@ describe.concurrent('kiln CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/output "features": float32\[1, 4, 4, 4\] {2}min 0 {2}max [\d.]+ {2}mean [\d.]+\n/);
     expect(r.stdout).toMatch(/latency: median [\d.]+ ms over 2 runs/);
-    expect(r.stdout).toMatch(/k\d +(Conv|Relu|kiln\.Fused) +[\d.]+ +[\d.]+% {2}node/);
+    expect(r.stdout).toMatch(/k0 +Conv\+Relu +[\d.]+ +[\d.]+% {2}node "relu" \(kiln\.Fused\)\n/);
   });
 
   it('compare --json reports errors, both latencies and their ratio', async () => {
