@@ -20,6 +20,7 @@ import './pool.js';
 import './norm.js';
 import './layernorm.js';
 import './resize.js';
+import './loss.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';
