@@ -13,7 +13,7 @@ import { visitStmt } from '../../tir/visit.js';
 import { ModuleBuilder } from './builder.js';
 import type { ModuleContext } from './context.js';
 import { FuncContext } from './context.js';
-import { WasmCodegenError } from './errors.js';
+import { checkEntries, CodegenError } from '../abi.js';
 import type { ParamRegion } from './layout.js';
 import { align, CLOSURE_OFFSET, CLOSURE_SLOT_BYTES, CLOSURE_SLOTS, CONTROL_BYTES, MAX_MEMORY_BYTES, memoryBytes, planParams } from './layout.js';
 import type { HostFn } from './math/library.js';
@@ -27,8 +27,6 @@ export interface EmitOptions {
   /** threads parallel loops may use; 1 emits them as serial loops and needs no shared memory */
   readonly threads: number;
 }
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface Scan {
   readonly parallel: boolean;
@@ -63,14 +61,10 @@ function writtenBuffers(body: Stmt): Set<number> {
   return out;
 }
 
-function checkEntries(funcs: readonly PrimFunc[]): void {
-  const seen = new Set<string>();
+function checkParams(funcs: readonly PrimFunc[]): void {
   for (const f of funcs) {
-    if (!IDENT.test(f.name)) throw new WasmCodegenError(`wasm codegen: function name ${JSON.stringify(f.name)} is not an identifier`);
-    if (seen.has(f.name)) throw new WasmCodegenError(`wasm codegen: two functions are named ${f.name}`);
-    seen.add(f.name);
     const ids = new Set(f.params.map((p) => p.id));
-    if (ids.size !== f.params.length) throw new WasmCodegenError(`wasm codegen: ${f.name}: a buffer is passed twice`);
+    if (ids.size !== f.params.length) throw new CodegenError('wasm', f.name, 'a buffer is passed twice');
   }
 }
 
@@ -86,7 +80,8 @@ function emitEntry(mod: ModuleContext, f: PrimFunc, index: number, regions: read
 
 /** Assembles `funcs` into module bytes. */
 export function emitModule(funcs: readonly PrimFunc[], options: EmitOptions): Uint8Array {
-  checkEntries(funcs);
+  checkEntries('wasm', funcs);
+  checkParams(funcs);
   const needs = scan(funcs);
   const threaded = needs.parallel && options.threads > 1;
   const paramBase = threaded ? CLOSURE_OFFSET + CLOSURE_SLOTS * CLOSURE_SLOT_BYTES : CONTROL_BYTES;
@@ -109,7 +104,7 @@ export function emitModule(funcs: readonly PrimFunc[], options: EmitOptions): Ui
   const entries = funcs.map((f, i) => emitEntry(mod, f, i, plans[i].regions));
   const stackPerThread = align(mod.maxStack, 64);
   if (memoryBytes(stackBase, stackPerThread, 1) > MAX_MEMORY_BYTES) {
-    throw new WasmCodegenError(`wasm codegen: the buffers need ${memoryBytes(stackBase, stackPerThread, 1)} bytes, more than wasm32's 4 GiB`);
+    throw new CodegenError('wasm', funcs.map((f) => f.name).join(', '), `the buffers need ${memoryBytes(stackBase, stackPerThread, 1)} bytes, more than wasm32's 4 GiB`);
   }
   mod.parallel?.finish(stackBase, stackPerThread);
   const meta: WasmMeta = { entries, messages: mod.messages, stackBase, stackPerThread, threaded };

@@ -12,7 +12,7 @@ import type { DType } from '../../ir/dtype.js';
 import type { Buffer } from '../../ir/expr.js';
 import type { FunctionBuilder, ModuleBuilder } from './builder.js';
 import type { Code, Global, Local } from './code.js';
-import { WasmCodegenError } from './errors.js';
+import { CodegenError } from '../abi.js';
 import type { MathLibrary } from './math/library.js';
 import type { ValType } from './opcodes.js';
 import type { ParallelRuntime } from './parallel.js';
@@ -115,8 +115,8 @@ export class FuncContext {
     this.code.globalGet(mod.stackGlobal).localSet(this.stackBase);
   }
 
-  error(message: string): WasmCodegenError {
-    return new WasmCodegenError(`wasm codegen: ${this.where}: ${message}`);
+  error(message: string): CodegenError {
+    return new CodegenError('wasm', this.where, message);
   }
 
   temp(type: ValType): Local {

@@ -14,6 +14,7 @@
 import type { DType } from '../../ir/dtype.js';
 import { bytesOf } from '../../ir/dtype.js';
 import type { Buffer } from '../../ir/expr.js';
+import { bufferElems } from '../abi.js';
 
 /** Byte offsets of the i32 fields of the control block. */
 export const CTRL = {
@@ -45,10 +46,6 @@ export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
 
 export const align = (n: number, to: number): number => Math.ceil(n / to) * to;
 
-export function elementCount(b: Buffer): number {
-  return b.shape.reduce((n, d) => n * d, 1);
-}
-
 export interface ParamRegion {
   readonly dtype: DType;
   readonly offset: number;
@@ -63,7 +60,7 @@ export function planParams(params: readonly Buffer[], written: ReadonlySet<numbe
   let at = base;
   const regions = params.map((b) => {
     const offset = at;
-    const length = elementCount(b);
+    const length = bufferElems(b);
     at = align(at + length * bytesOf(b.dtype), 64);
     return { dtype: b.dtype, offset, length, written: written.has(b.id) };
   });

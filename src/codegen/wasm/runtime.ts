@@ -1,15 +1,17 @@
 /**
  * @file Loading a wasm artifact and running its entries. Memory is sized from the artifact's
- * metadata for the requested thread count; a run checks every argument against its planned
- * region (type and length), copies the arguments in, calls the entry, and copies back the
+ * metadata for the requested thread count; a run checks the arguments like every CPU backend
+ * (../abi.ts), copies them into their planned regions, calls the entry, and copies back the
  * parameters the entry writes. Traps and failed asserts come back as typed errors.
  */
 
-import type { DType } from '../../ir/dtype.js';
 import { bytesOf } from '../../ir/dtype.js';
+import type { EntryInfo, Manifest } from '../abi.js';
+import { checkArgs, findEntry, KernelAssertError } from '../abi.js';
 import type { Artifact, BuildOptions, Executable, HostArray } from '../target.js';
-import { WasmAssertionError, WasmRuntimeError } from './errors.js';
+import { WasmRuntimeError } from './errors.js';
 import { HOST_CORES } from './host.js';
+import type { ParamRegion } from './layout.js';
 import { CTRL, MAX_MEMORY_BYTES, memoryBytes, PAGE_BYTES } from './layout.js';
 import { HOST_FNS, HOST_MODULE } from './math/library.js';
 import type { EntryMeta, WasmMeta } from './meta.js';
@@ -18,24 +20,6 @@ import { WorkerPool } from './pool.js';
 
 /** The most threads a pool may have (the control block counts them in 32 bits, the OS in fewer). */
 const MAX_THREADS = 256;
-
-function arrayMatches(a: HostArray, dtype: DType): boolean {
-  switch (dtype) {
-    case 'float32':
-      return a instanceof Float32Array;
-    case 'float64':
-      return a instanceof Float64Array;
-    case 'int32':
-      return a instanceof Int32Array;
-    case 'int64':
-      return a instanceof BigInt64Array;
-    case 'int8':
-      return a instanceof Int8Array;
-    case 'uint8':
-    case 'bool':
-      return a instanceof Uint8Array;
-  }
-}
 
 /** The import object, checking that the module asks for nothing but memory and Math functions. */
 function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory): { imports: WebAssembly.Imports; hostFns: string[] } {
@@ -56,7 +40,8 @@ function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory): { i
 
 class WasmExecutable implements Executable {
   private disposed = false;
-  private readonly byName: Map<string, EntryMeta>;
+  /** the shared ABI's view of the entries, for argument checks */
+  private readonly manifest: Manifest;
 
   constructor(
     private readonly meta: WasmMeta,
@@ -64,29 +49,28 @@ class WasmExecutable implements Executable {
     private readonly exports: Record<string, unknown>,
     private readonly pool: WorkerPool | null,
   ) {
-    this.byName = new Map(meta.entries.map((e) => [e.name, e]));
+    const entries: EntryInfo[] = meta.entries.map((e) => ({ name: e.name, params: e.params.map((p) => ({ dtype: p.dtype, elems: p.length, written: p.written })) }));
+    this.manifest = { entries, messages: meta.messages };
   }
 
-  private entry(name: string): { meta: EntryMeta; fn: () => void } {
-    const meta = this.byName.get(name);
+  private entry(name: string): { info: EntryInfo; meta: EntryMeta; fn: () => void } {
+    const info = findEntry(this.manifest, name);
+    const meta = this.meta.entries.find((e) => e.name === name);
     const fn = meta ? this.exports[meta.exportName] : undefined;
-    if (!meta || typeof fn !== 'function') {
-      throw new WasmRuntimeError(`wasm: no entry ${JSON.stringify(name)}; the artifact has ${[...this.byName.keys()].join(', ') || 'none'}`);
-    }
-    return { meta, fn: fn as () => void };
+    if (!meta || typeof fn !== 'function') throw new WasmRuntimeError(`wasm artifact: entry ${name} is not exported`);
+    return { info, meta, fn: fn as () => void };
+  }
+
+  /** The bytes of `a` that the region of `p` holds (an argument may be longer than the region). */
+  private static bytes(a: HostArray, p: ParamRegion): Uint8Array {
+    return new Uint8Array(a.buffer, a.byteOffset, p.length * bytesOf(p.dtype));
   }
 
   run(name: string, args: readonly HostArray[]): void {
     if (this.disposed) throw new WasmRuntimeError(`wasm: ${name}: the executable was disposed`);
-    const { meta, fn } = this.entry(name);
-    if (args.length !== meta.params.length) throw new WasmRuntimeError(`wasm: ${name}: expected ${meta.params.length} arguments, got ${args.length}`);
-    meta.params.forEach((p, i) => {
-      const a = args[i];
-      if (!arrayMatches(a, p.dtype) || a.length !== p.length) {
-        throw new WasmRuntimeError(`wasm: ${name}: argument ${i} must be ${p.length} elements of ${p.dtype}, got ${a.constructor.name}(${a.length})`);
-      }
-      new Uint8Array(this.memory.buffer, p.offset, p.length * bytesOf(p.dtype)).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    });
+    const { info, meta, fn } = this.entry(name);
+    checkArgs(info, args);
+    meta.params.forEach((p, i) => new Uint8Array(this.memory.buffer, p.offset).set(WasmExecutable.bytes(args[i], p)));
     const ctrl = new Int32Array(this.memory.buffer, 0, 16);
     Atomics.store(ctrl, CTRL.err >> 2, 0);
     try {
@@ -97,15 +81,13 @@ class WasmExecutable implements Executable {
     }
     if (Atomics.load(ctrl, CTRL.err >> 2) !== 0) throw this.failure(name, ctrl, null);
     meta.params.forEach((p, i) => {
-      if (!p.written) return;
-      const a = args[i];
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(this.memory.buffer, p.offset, a.byteLength));
+      if (p.written) WasmExecutable.bytes(args[i], p).set(new Uint8Array(this.memory.buffer, p.offset, p.length * bytesOf(p.dtype)));
     });
   }
 
   private failure(name: string, ctrl: Int32Array, cause: unknown): Error {
     const code = Atomics.load(ctrl, CTRL.err >> 2);
-    if (code > 0) return new WasmAssertionError(name, this.meta.messages[code - 1] ?? `message #${code - 1}`);
+    if (code > 0) return new KernelAssertError(name, this.meta.messages[code - 1] ?? `message #${code - 1}`);
     if (code < 0) return new WasmRuntimeError(`wasm: ${name}: a parallel task trapped in a worker thread`);
     if (cause instanceof WebAssembly.RuntimeError) return new WasmRuntimeError(`wasm: ${name}: trap: ${cause.message}`);
     return cause instanceof Error ? cause : new WasmRuntimeError(`wasm: ${name}: ${String(cause)}`);

@@ -10,7 +10,8 @@ import { bytesOf } from '../../ir/dtype.js';
 import type { For, Stmt } from '../../tir/stmt.js';
 import type { FuncContext } from './context.js';
 import { wasmType } from './context.js';
-import { align, CTRL, elementCount } from './layout.js';
+import { align, CTRL } from './layout.js';
+import { bufferElems } from '../abi.js';
 import { flatIndex, pushAddress, storeScalar } from './memory.js';
 import type { Op } from './opcodes.js';
 import { emitConst } from './ops.js';
@@ -75,7 +76,7 @@ function emitStore(fc: FuncContext, buf: Buffer, indices: readonly Expr[], value
 function emitAllocate(fc: FuncContext, buf: Buffer, body: Stmt): void {
   if (buf.scope === 'shared') throw fc.error(`buffer #${buf.id} has GPU 'shared' scope, which the wasm target does not have`);
   const offset = fc.stackDepth;
-  fc.stackDepth += align(elementCount(buf) * bytesOf(buf.dtype), 16);
+  fc.stackDepth += align(bufferElems(buf) * bytesOf(buf.dtype), 16);
   fc.mod.maxStack = Math.max(fc.mod.maxStack, fc.stackDepth);
   const base = fc.temp('i32');
   fc.code.localGet(fc.stackBase).i32Const(offset).op('i32.add').localSet(base);

@@ -1,7 +1,8 @@
 // Statements, whole loop nests, the run-time checks of an Executable, and the rule that no text
 // from the IR reaches the binary.
 import { describe, expect, it } from 'vitest';
-import { WasmAssertionError, WasmCodegenError, WasmRuntimeError, wasmBackend } from '../../../src/codegen/wasm/index.js';
+import { CodegenError, KernelArgError, KernelAssertError } from '../../../src/codegen/abi.js';
+import { wasmBackend } from '../../../src/codegen/wasm/index.js';
 import type { Expr } from '../../../src/ir/expr.js';
 import { add, broadcast, buffer, cmp, floatImm, intImm, load, mul, ramp, sub, variable } from '../../../src/ir/expr.js';
 import type { ForKind, Stmt } from '../../../src/tir/stmt.js';
@@ -56,18 +57,18 @@ describe('statements', () => {
     expect([...c]).toEqual([...a].map((x) => (3 * x > 10 ? 3 * x : -3 * x + 0)));
   });
 
-  it('turns a failed assert into a WasmAssertionError with its message, and keeps running after', async () => {
+  it('turns a failed assert into a KernelAssertError with its message, and keeps running after', async () => {
     const [A, C] = [buffer('A', 'int32', [4]), buffer('C', 'int32', [4])];
     const msg = 'index out of bounds: "A" `*/` \n';
     const body = loop(4, (i) => assertStmt(cmp('lt', load(A, [i]), intImm(100)), msg, store(C, [i], load(A, [i]))));
     const f = primFunc('checked', [A, C], body);
     const exe = await wasmBackend.load(wasmBackend.emit([f], { threads: 1 }));
     const c = new Int32Array(4);
-    expect(() => exe.run('checked', [Int32Array.from([1, 2, 300, 4]), c])).toThrow(WasmAssertionError);
+    expect(() => exe.run('checked', [Int32Array.from([1, 2, 300, 4]), c])).toThrow(KernelAssertError);
     try {
       exe.run('checked', [Int32Array.from([1, 2, 300, 4]), c]);
     } catch (e) {
-      expect((e as WasmAssertionError).assertMessage).toBe(msg);
+      expect((e as KernelAssertError).assertMessage).toBe(msg);
     }
     exe.run('checked', [Int32Array.from([1, 2, 3, 4]), c]);
     expect([...c]).toEqual([1, 2, 3, 4]);
@@ -159,11 +160,11 @@ describe('names and errors', () => {
     const A = buffer('A', 'float32', [4]);
     const i = variable('i');
     const threadLoop = forLoop(i, intImm(0), intImm(4), store(A, [i], floatImm(0)), 'thread', 'threadIdx.x');
-    expect(() => wasmBackend.emit([primFunc('t', [A], threadLoop)])).toThrow(WasmCodegenError);
+    expect(() => wasmBackend.emit([primFunc('t', [A], threadLoop)])).toThrow(CodegenError);
     expect(() => wasmBackend.emit([primFunc('t', [A], threadLoop)])).toThrow('threadIdx.x');
     const S = buffer('S', 'float32', [4], 'shared');
     expect(() => wasmBackend.emit([primFunc('s', [A], allocate(S, NOOP))])).toThrow("'shared' scope");
-    expect(() => wasmBackend.emit([{ kind: 'primfunc', name: 'bad name', params: [A], body: NOOP }])).toThrow('not an identifier');
+    expect(() => wasmBackend.emit([{ kind: 'primfunc', name: 'bad name', params: [A], body: NOOP }])).toThrow('not a plain identifier');
     const stranger = buffer('X', 'float32', [4]);
     expect(() => wasmBackend.emit([primFunc('u', [A], store(stranger, [intImm(0)], floatImm(1)))])).toThrow('neither a parameter nor allocated');
   });
@@ -179,10 +180,14 @@ describe('names and errors', () => {
     const b = new Int32Array(2);
     exe.run('fb', [b, a]);
     expect([...b, ...a]).toEqual([9, 9, 2, 3, 4]);
-    expect(() => exe.run('fa', [])).toThrow('expected 1 arguments, got 0');
-    expect(() => exe.run('fa', [new Float64Array(3)])).toThrow('argument 0 must be 3 elements of float32, got Float64Array(3)');
-    expect(() => exe.run('fa', [new Float32Array(4)])).toThrow(WasmRuntimeError);
-    expect(() => exe.run('nope', [a])).toThrow('no entry "nope"; the artifact has fa, fb');
+    expect(() => exe.run('fa', [])).toThrow('expects 1 arguments, got 0');
+    expect(() => exe.run('fa', [new Float64Array(3)])).toThrow('argument 0 (float32) must be a Float32Array, got Float64Array');
+    expect(() => exe.run('fa', [new Float32Array(2)])).toThrow(KernelArgError);
+    expect(() => exe.run('nope', [a])).toThrow('no such entry (artifact has: fa, fb)');
+    // a longer array is fine: the entry reads and writes its first elements only
+    const longer = Float32Array.from([1, 1, 1, 7]);
+    exe.run('fa', [longer]);
+    expect([...longer]).toEqual([2, 2, 2, 7]);
     exe.dispose();
     expect(() => exe.run('fa', [a])).toThrow('disposed');
   });

@@ -2,7 +2,8 @@
 // per-thread stacks, traps and failed asserts in workers, and reuse after an error.
 import { describe, expect, it } from 'vitest';
 import type { Executable } from '../../../src/codegen/target.js';
-import { WasmAssertionError, WasmRuntimeError, wasmBackend } from '../../../src/codegen/wasm/index.js';
+import { KernelAssertError } from '../../../src/codegen/abi.js';
+import { WasmRuntimeError, wasmBackend } from '../../../src/codegen/wasm/index.js';
 import type { Expr } from '../../../src/ir/expr.js';
 import { add, broadcast, buffer, cmp, div, floatImm, intImm, load, mul, ramp, sub, variable } from '../../../src/ir/expr.js';
 import type { ForKind, PrimFunc, Stmt } from '../../../src/tir/stmt.js';
@@ -87,7 +88,7 @@ describe('parallel loops', () => {
     for (const bad of [3, 200]) {
       const a = good.slice();
       a[bad] = -1;
-      expect(() => exe.run('checked', [a, c])).toThrow(WasmAssertionError);
+      expect(() => exe.run('checked', [a, c])).toThrow(KernelAssertError);
       a[bad] = 0;
       expect(() => exe.run('divides', [a, c])).toThrow(WasmRuntimeError);
     }
