@@ -30,7 +30,8 @@ export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo):
   for (const st of s.stages) {
     if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0) st.computeInline();
   }
-  for (const st of s.stages) {
+  // a snapshot: the GEMM schedule adds cache stages to the list
+  for (const st of [...s.stages]) {
     if (st.isPlaceholder || st.attach.kind !== 'root') continue;
     if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target));
     else scheduleLoops(st, target);
@@ -58,10 +59,8 @@ function scheduleLoops(st: Stage, target: TargetInfo): void {
   const vectorLoop = inner.extent >= lanes && lanes > 1 ? st.split(inner, { factor: lanes }) : null;
   const outer: IterVar[] = vectorLoop ? [...spatial, vectorLoop[0]] : spatial;
   const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
-  if (vectorLoop) {
-    st.reorder(...(fused ? [fused] : []), ...st.reduceAxis, vectorLoop[1]);
-    st.vectorize(vectorLoop[1]);
-  }
+  if (vectorLoop && st.reduceAxis.length > 0) st.reorder(...(fused ? [fused] : []), ...st.reduceAxis, vectorLoop[1]);
+  if (vectorLoop) st.vectorize(vectorLoop[1]);
   const elements = st.tensor.shape.reduce((n, d) => n * d, 1);
   if (fused && target.threads && fused.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) st.parallel(fused);
 }

@@ -51,11 +51,31 @@ const RESHAPE: ModelSpec = {
   ],
 };
 
+const MLP: ModelSpec = {
+  inputs: [f32('x', ['batch', 32])],
+  outputs: [f32('y', ['batch', 10]), f32('parts', ['batch', 4])],
+  initializers: [
+    { name: 'w1', tensor: tensorOf('float32', [32, 48], Array.from(randomFloats(32 * 48, 11))) },
+    { name: 'b1', tensor: tensorOf('float32', [48], Array.from(randomFloats(48, 12))) },
+    { name: 'w2', tensor: tensorOf('float32', [10, 48], Array.from(randomFloats(480, 13))) },
+    { name: 'split', tensor: tensorOf('int64', [2], [4, 6]) },
+  ],
+  nodes: [
+    { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h'] },
+    { op: 'Add', inputs: ['h', 'b1'], outputs: ['hb'] },
+    { op: 'Relu', inputs: ['hb'], outputs: ['a'] },
+    { op: 'Gemm', inputs: ['a', 'w2'], outputs: ['logits'], attrs: { transB: { int: 1 }, alpha: { float: 0.5 } } },
+    { op: 'Softmax', inputs: ['logits'], outputs: ['y'], attrs: { axis: { int: 1 } } },
+    { op: 'Split', inputs: ['logits', 'split'], outputs: ['parts', 'rest'], attrs: { axis: { int: 1 } } },
+  ],
+};
+
 describe.each(TARGETS)('InferenceSession on %s', (target) => {
   it.each([
     ['add + relu, symbolic batch', ADD_RELU, { x: [3, 35] }],
     ['conv + swish', CONV, { image: [1, 3, 9, 9] }],
     ['transpose, reshape by a constant, constant node, flatten', RESHAPE, { x: [2, 3, 4] }],
+    ['matmul, gemm, softmax, split with an unused output', MLP, { x: [16, 32] }],
   ] as const)('%s matches onnxruntime', async (_, spec, shapes) => {
     const model = writeModel(spec);
     const feeds = Object.fromEntries(Object.entries(shapes as Readonly<Record<string, readonly number[]>>).map(([name, dims], k) => [name, randomTensor(dims, k + 1)]));

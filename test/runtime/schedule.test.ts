@@ -1,0 +1,109 @@
+/**
+ * @file The default schedule: which primitives it applies (compared as printed steps, each test
+ * stating its rule) and that what it schedules computes the same numbers as the unscheduled
+ * program on every available target.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { buildKernel } from '../../src/api/build.js';
+import type { TargetInfo } from '../../src/codegen/target.js';
+import { defaultSchedule } from '../../src/runtime/schedule.js';
+import { createSchedule, printSchedule } from '../../src/schedule/index.js';
+import type { Tensor } from '../../src/te/index.js';
+import { add, compute, max, mul, placeholder, reduceAxis, sum } from '../../src/te/index.js';
+import { TARGETS, randomFloats } from '../api/helpers.js';
+
+const CPU: TargetInfo = { name: 'test', vectorBits: 256, cores: 4, l1Bytes: 32768, l2Bytes: 1 << 20, l3Bytes: 8 << 20, threads: true, sharedMemory: false };
+
+function program(): { A: Tensor; B: Tensor; C: Tensor; S: Tensor; T: Tensor } {
+  const A = placeholder([64, 128], 'float32', 'A');
+  const B = compute([64, 128], (i, j) => add(A.at(i, j), 1), 'B');
+  const C = compute([64, 128], (i, j) => mul(B.at(i, j), 2), 'C');
+  const r = reduceAxis(128, 'r');
+  const S = compute([64], (i) => sum(B.at(i, r.var), [r]), 'S');
+  const T = compute([64], (i) => max(S.at(i), 0), 'T');
+  return { A, B, C, S, T };
+}
+
+function matmul(n: number): { X: Tensor; W: Tensor; M: Tensor } {
+  const X = placeholder([64, 32], 'float32', 'X');
+  const W = placeholder([32, n], 'float32', 'W');
+  const k = reduceAxis(32, 'k');
+  return { X, W, M: compute([64, n], (i, j) => sum(mul(X.at(i, k.var), W.at(k.var, j)), [k]), 'M', { tag: 'matmul' }) };
+}
+
+describe('defaultSchedule', () => {
+  it('inlines injective intermediates; fuses outer loops in parallel and vectorizes the inner one', () => {
+    const { C } = program();
+    expect(printSchedule(defaultSchedule([C], CPU))).toBe(
+      [
+        'B: computeInline()',
+        'C: split(j, factor=8) -> j.outer, j.inner',
+        'C: fuse(i, j.outer) -> i.j.outer.fused',
+        'C: vectorize(j.inner)',
+        'C: parallel(i.j.outer.fused)',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps reductions at the root with reduce loops outside the vector lanes; small stages stay serial', () => {
+    const { T } = program();
+    expect(printSchedule(defaultSchedule([T], CPU))).toBe(
+      [
+        'B: computeInline()',
+        'S: split(i, factor=8) -> i.outer, i.inner',
+        'S: reorder(i.outer, r, i.inner)',
+        'S: vectorize(i.inner)',
+        'T: split(i, factor=8) -> i.outer, i.inner',
+        'T: vectorize(i.inner)',
+      ].join('\n'),
+    );
+  });
+
+  it('gives matmul-tagged computes the GEMM schedule when the register tile divides them', () => {
+    const steps = printSchedule(defaultSchedule([matmul(48).M], CPU)).split('\n');
+    expect(steps.slice(0, 3)).toEqual(['M: cacheWrite(local) -> M.local', 'W: cacheRead(global, readers=[M.local]) -> W.global', 'M: tile(i, j, 8, 16) -> i.outer, j.outer, i.inner, j.inner']);
+    expect(printSchedule(defaultSchedule([matmul(40).M], CPU))).not.toContain('cacheWrite');
+  });
+
+  it('leaves parallel loops out on targets without threads', () => {
+    expect(printSchedule(defaultSchedule([program().C], { ...CPU, threads: false }))).not.toContain('parallel');
+  });
+});
+
+describe.each(TARGETS)('defaultSchedule computes what the unscheduled program does, on %s', (target) => {
+  const cases: [string, () => { inputs: Tensor[]; out: Tensor }][] = [
+    ['injective chain', () => {
+      const p = program();
+      return { inputs: [p.A], out: p.C };
+    }],
+    ['reduction', () => {
+      const p = program();
+      return { inputs: [p.A], out: p.T };
+    }],
+    ['matmul', () => {
+      const m = matmul(48);
+      return { inputs: [m.X, m.W], out: m.M };
+    }],
+    ['matmul with a partial tile', () => {
+      const m = matmul(40);
+      return { inputs: [m.X, m.W], out: m.M };
+    }],
+  ];
+  it.each(cases)('%s', async (_, make) => {
+    const { inputs, out } = make();
+    const info = { ...CPU, vectorBits: target === 'js' ? 128 : CPU.vectorBits };
+    const data = inputs.map((t, k) => randomFloats(t.shape.reduce((a, b) => a * b, 1), k + 1));
+    const results = await Promise.all(
+      [createSchedule([out]), defaultSchedule([out], info)].map(async (s) => {
+        const kernel = await buildKernel(s, [...inputs, out], { target, threads: 2 });
+        const result = new Float32Array(out.shape.reduce((a, b) => a * b, 1));
+        kernel.run([...data, result]);
+        kernel.dispose();
+        return result;
+      }),
+    );
+    const [expected, actual] = results;
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
+  });
+});
