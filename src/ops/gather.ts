@@ -1,12 +1,13 @@
 /**
- * @file Ops that read at data-dependent positions: Gather, GatherElements, GatherND and OneHot.
+ * @file Ops that read at data-dependent positions: Gather, GatherElements, GatherND, OneHot and
+ * ReverseSequence.
  * Index tensors may hold negative positions (counted from the end); computes wrap them with a
  * select and read at the wrapped position. Out-of-range indices are the model's error and are not
  * checked at run time.
  */
 
 import type { Expr, Var } from '../ir/expr.js';
-import { add, cast, eq, intImm, lt, select } from '../ir/expr.js';
+import { add, cast, eq, intImm, lt, select, sub } from '../ir/expr.js';
 import type { TensorType } from '../graph/types.js';
 import { tensorType } from '../graph/types.js';
 import { compute } from '../te/compute.js';
@@ -148,3 +149,30 @@ defineOp({
   },
 });
 
+
+defineOp({
+  name: 'ReverseSequence',
+  inputs: [2, 2],
+  outputs: [1, 1],
+  pattern: 'injective',
+  infer(ctx) {
+    const x = ctx.type(0);
+    checkDType(ctx, ctx.type(1).dtype, 'integer', 'input 1 (sequence_lens)');
+    const [b, t] = [ctx.int('batch_axis', 1), ctx.int('time_axis', 0)];
+    if (x.shape.length < 2 || (b !== 0 && b !== 1) || (t !== 0 && t !== 1) || b === t) {
+      throw ctx.fail(`batch_axis ${b} and time_axis ${t} must be 0 and 1 of an input of rank 2 or more`);
+    }
+    return [tensorType(x.dtype, x.shape)];
+  },
+  compute(ctx) {
+    const [x, lens] = [ctx.input(0), ctx.input(1)];
+    const [b, t] = [ctx.int('batch_axis', 1), ctx.int('time_axis', 0)];
+    return [
+      compute(x.shape, (...i) => {
+        const len = cast(lens.at(i[b]), 'int32');
+        const src = select(lt(i[t], len), sub(sub(len, 1), i[t]), i[t]);
+        return x.at(...i.map((v, d): Expr => (d === t ? src : v)));
+      }, 'reverse_sequence', { tag: 'injective' }),
+    ];
+  },
+});

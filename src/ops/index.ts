@@ -21,6 +21,8 @@ import './norm.js';
 import './layernorm.js';
 import './resize.js';
 import './loss.js';
+import './scatter.js';
+import './topk.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';

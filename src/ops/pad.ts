@@ -1,12 +1,12 @@
 /**
- * @file Pad: constant, edge, reflect and wrap modes, with negative pads cropping. The compute maps
- * each output index back into the input: constant mode selects the fill outside the input, edge
- * clamps, reflect mirrors about the first and last element, wrap takes the index modulo the
- * extent.
+ * @file Pad: constant, edge, reflect and wrap modes, with negative pads cropping, and
+ * CenterCropPad. The compute maps each output index back into the input: constant mode selects
+ * the fill outside the input, edge clamps, reflect mirrors about the first and last element, wrap
+ * takes the index modulo the extent.
  */
 
 import type { Expr } from '../ir/expr.js';
-import { and, constant, floormod, ge, lt, max, min, select, sub } from '../ir/expr.js';
+import { add, and, constant, floormod, ge, lt, max, min, select, sub } from '../ir/expr.js';
 import { tensorType } from '../graph/types.js';
 import { compute } from '../te/compute.js';
 import type { ComputeContext, NodeContext } from './context.js';
@@ -97,4 +97,41 @@ defineOp({
     return [tensorType(x.dtype, shape)];
   },
   compute: padCompute,
+});
+
+// --- CenterCropPad --------------------------------------------------------------------------------
+
+/** The target extent of each dim: the shape input on `axes`, the input's own elsewhere. */
+function cropTargets(ctx: NodeContext, rank: number): (number | null)[] | null {
+  const shape = ctx.constantValues(1);
+  if (shape === null) return null;
+  const axes = normalizeAxes(ctx, ctx.ints('axes', Array.from({ length: rank }, (_, k) => k)), rank);
+  if (shape.length !== axes.length) throw ctx.fail(`shape has ${shape.length} values for ${axes.length} axes`);
+  return Array.from({ length: rank }, (_, k) => (axes.includes(k) ? shape[axes.indexOf(k)] : null));
+}
+
+defineOp({
+  name: 'CenterCropPad',
+  inputs: [2, 2],
+  outputs: [1, 1],
+  pattern: 'injective',
+  infer(ctx) {
+    const x = ctx.type(0);
+    const targets = cropTargets(ctx, x.shape.length);
+    return [tensorType(x.dtype, x.shape.map((d, k) => (targets === null ? unknownDim() : (targets[k] ?? d))))];
+  },
+  compute(ctx) {
+    const x = ctx.input(0);
+    const out = ctx.outputs[0].shape;
+    // a crop starts (in − out) / 2 in, a pad puts (out − in) / 2 in front, both rounded down
+    const shift = out.map((o, k) => (o <= x.shape[k] ? Math.floor((x.shape[k] - o) / 2) : -Math.floor((o - x.shape[k]) / 2)));
+    return [
+      compute(out, (...i) => {
+        const src = i.map((v, k) => (shift[k] === 0 ? v : add(v, shift[k])));
+        const conds = src.flatMap((v, k) => (out[k] > x.shape[k] ? [and(ge(v, 0), lt(v, x.shape[k]))] : []));
+        const inside = conds.reduce<Expr | null>((a, c) => (a ? and(a, c) : c), null);
+        return inside ? select(inside, x.at(...src), constant(0, x.dtype)) : x.at(...src);
+      }, 'center_crop_pad', { tag: 'injective' }),
+    ];
+  },
 });
