@@ -9,6 +9,7 @@
  * `conv2d_transpose`, …) for strategies to recognize.
  */
 
+import type { DType } from '../ir/dtype.js';
 import type { Expr, IterVar, Var } from '../ir/expr.js';
 import { add, and, constant, eq, floordiv, floormod, ge, lt, mul, select, sub } from '../ir/expr.js';
 import type { Dim, TensorType } from '../graph/types.js';
@@ -31,14 +32,17 @@ function groupOf(ctx: NodeContext): number {
   return g;
 }
 
-/** Checks X, W and B of a convolution; returns the spatial rank. */
-function checkOperands(ctx: InferContext): number {
-  const [x, w, b] = [ctx.type(0), ctx.type(1), ctx.optionalType(2)];
+/** Checks the ranks of X, W and B of a convolution; returns the spatial rank. */
+function checkOperands(ctx: NodeContext, x: TensorType, w: TensorType, b: TensorType | null): number {
   if (x.shape.length < 3) throw ctx.fail(`input 0 must have a batch, a channel and a spatial dim, got ${showShape(x.shape)}`);
   if (w.shape.length !== x.shape.length) throw ctx.fail(`weights ${showShape(w.shape)} must have the rank of the input ${showShape(x.shape)}`);
-  checkDType(ctx, sameDType(ctx, [x.dtype, w.dtype, ...(b ? [b.dtype] : [])]), 'float');
   if (b && b.shape.length !== 1) throw ctx.fail(`bias must be 1-d, got ${showShape(b.shape)}`);
   return x.shape.length - 2;
+}
+
+function checkFloat(ctx: InferContext): void {
+  const b = ctx.optionalType(2);
+  checkDType(ctx, sameDType(ctx, [ctx.type(0).dtype, ctx.type(1).dtype, ...(b ? [b.dtype] : [])]), 'float');
 }
 
 /** Known dims must satisfy `ok`; a symbolic one is assumed to. */
@@ -52,9 +56,9 @@ function kernelTag(base: string, rank: number, group: number, cin: number, cout:
   return group === cin && cout % cin === 0 ? `depthwise_${conv}` : `group_${conv}`;
 }
 
-function convInfer(ctx: InferContext): TensorType[] {
-  const rank = checkOperands(ctx);
-  const [x, w, b] = [ctx.type(0), ctx.type(1), ctx.optionalType(2)];
+/** The output type of a convolution of `x` by `w` (+ `b`), with element type `dtype`. */
+export function convType(ctx: NodeContext, x: TensorType, w: TensorType, b: TensorType | null, dtype: DType): TensorType {
+  const rank = checkOperands(ctx, x, w, b);
   const g = groupOf(ctx);
   const [c, m, cg] = [x.shape[1], w.shape[0], w.shape[1]];
   if (typeof c === 'number' && c % g !== 0) throw ctx.fail(`group ${g} does not divide the ${c} input channels`);
@@ -64,7 +68,12 @@ function convInfer(ctx: InferContext): TensorType[] {
   const win = windowAttrs(ctx, rank, w.shape.slice(2));
   checkKernel(ctx, win, w.shape.slice(2));
   const spatial = x.shape.slice(2).map((d, k) => windowOutput(ctx, win, k, d));
-  return [tensorType(x.dtype, [x.shape[0], m, ...spatial])];
+  return tensorType(dtype, [x.shape[0], m, ...spatial]);
+}
+
+function convInfer(ctx: InferContext): TensorType[] {
+  checkFloat(ctx);
+  return [convType(ctx, ctx.type(0), ctx.type(1), ctx.optionalType(2), ctx.type(0).dtype)];
 }
 
 function checkKernel(ctx: NodeContext, win: WindowAttrs, dims: readonly Dim[]): void {
@@ -110,17 +119,19 @@ function convReduce(data: Tensor, outShape: readonly number[], win: WindowAttrs,
   }, tag, { tag, axisNames: axisNames(win.kernel.length) });
 }
 
-function convCompute(ctx: ComputeContext): Tensor[] {
-  const [x, w, b] = [ctx.input(0), ctx.input(1), ctx.optionalInput(2)];
+/** The convolution of `x` by `w` (+ `b`) with the node's window attributes; pads read as 0. */
+export function convolve(ctx: ComputeContext, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   const rank = x.ndim - 2;
   const win = windowAttrs(ctx, rank, w.shape.slice(2));
   const group = groupOf(ctx);
-  const pads = x.shape.slice(2).map((d, k) => padsOf(win, k, d)!);
+  const pads = x.shape.slice(2).map((d, k): [number, number] => padsOf(win, k, d) ?? [0, 0]);
   const padded = padStage(x, [0, 0, ...pads.map((p) => p[0])], [x.shape[0], x.shape[1], ...pads.map((p, k) => x.shape[k + 2] + p[0] + p[1])], constant(0, x.dtype));
   const tag = kernelTag('conv', rank, group, x.shape[1], w.shape[0]);
   const y = convReduce(padded, ctx.outputs[0].shape, win, group, w.shape[1], tag, (m, rc, r) => w.at(m, rc, ...r));
-  return [addBias(y, b)];
+  return addBias(y, b);
 }
+
+const convCompute = (ctx: ComputeContext): Tensor[] => [convolve(ctx, ctx.input(0), ctx.input(1), ctx.optionalInput(2))];
 
 defineOp({ name: 'Conv', inputs: [2, 3], outputs: [1, 1], pattern: 'outEwiseFusable', infer: convInfer, compute: convCompute });
 
@@ -167,8 +178,9 @@ function transposeGeometry(ctx: NodeContext, win: WindowAttrs, input: readonly D
 }
 
 function convTransposeInfer(ctx: InferContext): TensorType[] {
-  const rank = checkOperands(ctx);
+  checkFloat(ctx);
   const [x, w, b] = [ctx.type(0), ctx.type(1), ctx.optionalType(2)];
+  const rank = checkOperands(ctx, x, w, b);
   const g = groupOf(ctx);
   const [c, mg] = [x.shape[1], w.shape[1]];
   if (typeof c === 'number' && c % g !== 0) throw ctx.fail(`group ${g} does not divide the ${c} input channels`);

@@ -23,6 +23,8 @@ import './resize.js';
 import './loss.js';
 import './scatter.js';
 import './topk.js';
+import './quantize.js';
+import './signal.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';

@@ -5,6 +5,7 @@
  * scaling and bias are a separate element-wise stage for the fuser to attach.
  */
 
+import type { DType } from '../ir/dtype.js';
 import type { Expr, Var } from '../ir/expr.js';
 import { add, constant, intImm, mul } from '../ir/expr.js';
 import type { Dim, TensorType } from '../graph/types.js';
@@ -20,10 +21,8 @@ function sameDim(ctx: NodeContext, a: Dim, b: Dim, what: string): void {
   if (typeof a === 'number' && typeof b === 'number' && a !== b) throw ctx.fail(`${what}: ${a} vs ${b}`);
 }
 
-function matmulInfer(ctx: InferContext): TensorType[] {
-  const [a, b] = [ctx.type(0), ctx.type(1)];
-  const dtype = sameDType(ctx, [a.dtype, b.dtype]);
-  checkDType(ctx, dtype, 'numeric');
+/** The numpy matmul type of `a` and `b`, with element type `dtype`. */
+export function matmulType(ctx: NodeContext, a: TensorType, b: TensorType, dtype: DType): TensorType {
   if (a.shape.length === 0 || b.shape.length === 0) throw ctx.fail('operands must have rank 1 or more');
   const as = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
   const bs = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
@@ -32,7 +31,14 @@ function matmulInfer(ctx: InferContext): TensorType[] {
   const out: Dim[] = [...batch];
   if (a.shape.length > 1) out.push(as[as.length - 2]);
   if (b.shape.length > 1) out.push(bs[bs.length - 1]);
-  return [tensorType(dtype, out)];
+  return tensorType(dtype, out);
+}
+
+function matmulInfer(ctx: InferContext): TensorType[] {
+  const [a, b] = [ctx.type(0), ctx.type(1)];
+  const dtype = sameDType(ctx, [a.dtype, b.dtype]);
+  checkDType(ctx, dtype, 'numeric');
+  return [matmulType(ctx, a, b, dtype)];
 }
 
 /** A with shape [..., M, K] or [K] read at batch index `batch`, row m, column k. */
@@ -43,24 +49,23 @@ function readRow(t: Tensor, batch: readonly Var[], m: Expr, k: Expr): Expr {
   return t.at(...b, m, k);
 }
 
-function matmulCompute(ctx: ComputeContext): Tensor[] {
-  const [a, b] = [ctx.input(0), ctx.input(1)];
-  const out = ctx.outputs[0].shape;
+/** The numpy matmul of `a` and `b` into `out` (the inferred output shape). */
+export function matmulOf(a: Tensor, b: Tensor, out: readonly number[]): Tensor {
   const kExt = a.shape[a.ndim - 1];
   const nb = out.length - (a.ndim > 1 ? 1 : 0) - (b.ndim > 1 ? 1 : 0);
   const tag = nb > 0 ? 'batch_matmul' : 'matmul';
-  return [
-    compute(out, (...o) => {
-      const batch = o.slice(0, nb);
-      const m: Expr = a.ndim > 1 ? o[nb] : intImm(0);
-      const n: Expr = b.ndim > 1 ? o[o.length - 1] : intImm(0);
-      if (kExt === 0) return constant(0, a.dtype);
-      const k = reduceAxis(kExt, 'k');
-      const bv = b.ndim === 1 ? b.at(k.var) : readRow(b, batch, k.var, n);
-      return sum(mul(readRow(a, batch, m, k.var), bv), [k]);
-    }, tag, { tag }),
-  ];
+  return compute(out, (...o) => {
+    const batch = o.slice(0, nb);
+    const m: Expr = a.ndim > 1 ? o[nb] : intImm(0);
+    const n: Expr = b.ndim > 1 ? o[o.length - 1] : intImm(0);
+    if (kExt === 0) return constant(0, a.dtype);
+    const k = reduceAxis(kExt, 'k');
+    const bv = b.ndim === 1 ? b.at(k.var) : readRow(b, batch, k.var, n);
+    return sum(mul(readRow(a, batch, m, k.var), bv), [k]);
+  }, tag, { tag });
 }
+
+const matmulCompute = (ctx: ComputeContext): Tensor[] => [matmulOf(ctx.input(0), ctx.input(1), ctx.outputs[0].shape)];
 
 defineOp({ name: 'MatMul', inputs: [2, 2], outputs: [1, 1], pattern: 'outEwiseFusable', infer: matmulInfer, compute: matmulCompute });
 
