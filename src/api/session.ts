@@ -21,7 +21,7 @@ import type { KernelTime } from '../runtime/executor.js';
 import { Executor } from '../runtime/executor.js';
 import { feedLabel } from '../runtime/feeds.js';
 import type { TensorData } from './tensor.js';
-import { Tensor, fromHostTensor } from './tensor.js';
+import { Tensor, fromHostTensor, toHostTensor } from './tensor.js';
 
 export interface SessionOptions {
   /** 'wasm' (the default once its backend is registered, 'js' until then), 'c' or 'js' */
@@ -124,7 +124,7 @@ export class InferenceSession {
 
 function hostFeed(where: string, t: TensorLike | undefined): HostTensor {
   if (t === null || typeof t !== 'object') throw new SessionError(where, 'is not a tensor');
-  if (t instanceof Tensor) return hostTensor(t.type, t.dims, t.data);
+  if (t instanceof Tensor) return toHostTensor(t);
   if (typeof t.type !== 'string' || !isDType(t.type)) throw new SessionError(where, `has unsupported element type ${quote(String(t.type))}`);
   if (!Array.isArray(t.dims)) throw new SessionError(where, 'has no dims');
   try {

@@ -61,7 +61,8 @@ interface Compiled {
   readonly graph: Graph;
   readonly plan: Plan;
   readonly kernel: Kernel;
-  readonly arena: ArrayBuffer;
+  /** per step, per argument: the array when it is fixed (a constant or an arena view), else null */
+  readonly fixed: readonly (readonly (HostArray | null)[])[];
 }
 
 export class Executor {
@@ -151,32 +152,34 @@ async function compile(g: Graph, types: readonly ConcreteType[], opts: ExecutorO
   });
   const plan = planRun(graph, kernels.map((k) => k.params));
   const kernel = await buildFuncs(funcs, kernelOpts);
-  return { graph, plan, kernel, arena: new ArrayBuffer(plan.arenaBytes) };
+  const arena = new ArrayBuffer(plan.arenaBytes);
+  const fixedArray = (s: Slot): HostArray | null => {
+    if (s.kind === 'constant') return s.data;
+    return s.kind === 'arena' ? viewOf(arena, s.dtype, s.offset, s.elems) : null;
+  };
+  return { graph, plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)) };
 }
 
 function execute(c: Compiled, feeds: readonly HostTensor[], profile: boolean): RunResult {
-  const outs = c.plan.outputs.map((o) => arrayOf(o.type.dtype, o.type.shape));
-  const arrayAt = (s: Slot): HostArray => {
-    switch (s.kind) {
-      case 'feed':
-        return feeds[s.index].data;
-      case 'constant':
-        return s.data;
-      case 'output':
-        return outs[s.index];
-      case 'arena':
-        return viewOf(c.arena, s.dtype, s.offset, s.elems);
-    }
+  const outs = c.plan.outputs.map((o) => (o.source.kind === 'written' ? arrayOf(o.type.dtype, o.type.shape) : null));
+  /** the array of a slot that is not fixed; a constant too, for outputs copied from one */
+  const bound = (s: Slot): HostArray => {
+    if (s.kind === 'feed') return feeds[s.index].data;
+    const out = s.kind === 'output' ? outs[s.index] : null;
+    if (out) return out;
+    if (s.kind === 'constant') return s.data;
+    throw new SessionError('run', `a ${s.kind} slot has no array to bind`);
   };
-  const times: { entry: string; label: string; op: string; ms: number }[] = [];
-  for (const step of c.plan.steps) {
-    const args = step.args.map(arrayAt);
+  const times: KernelTime[] = [];
+  for (const [k, step] of c.plan.steps.entries()) {
+    const args = step.args.map((s, i) => c.fixed[k][i] ?? bound(s));
     const t0 = profile ? performance.now() : 0;
     c.kernel.run(args, step.entry);
     if (profile) times.push({ entry: step.entry, label: step.label, op: step.op, ms: performance.now() - t0 });
   }
   const outputs = c.plan.outputs.map((o, k) => {
-    const data = o.source.kind === 'copy' ? copyArray(arrayAt(o.source.from)) : outs[k];
+    const data = outs[k] ?? (o.source.kind === 'copy' ? copyArray(bound(o.source.from)) : null);
+    if (data === null) throw new SessionError('run', `output ${k} has no array`);
     return hostTensor(o.type.dtype, o.type.shape, data);
   });
   return profile ? { outputs, profile: times } : { outputs };
