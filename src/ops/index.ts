@@ -25,6 +25,7 @@ import './scatter.js';
 import './topk.js';
 import './quantize.js';
 import './signal.js';
+import './attention.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';

@@ -35,15 +35,24 @@ interface Rows {
 
 function rows(ctx: ComputeContext, name: string): Rows {
   const x = ctx.input(0);
-  const axes = rowAxes(ctx, x.ndim);
+  return rowsOf(x, rowAxes(ctx, x.ndim), name);
+}
+
+function rowsOf(x: Tensor, axes: readonly number[], name: string): Rows {
   const max = reduceStage(x, axes, true, 'max', (idx) => x.at(...idx), `${name}_max`);
   return { x, axes, max, shifted: (idx) => sub(x.at(...idx), max.at(...keptIndex(idx, axes))) };
 }
 
+/** The softmax of `x` over `axes`: max, sum of exp(x − max), division. */
+export function softmaxOf(x: Tensor, axes: readonly number[], name = 'softmax'): Tensor {
+  const r = rowsOf(x, axes, name);
+  const total = reduceStage(r.x, r.axes, true, 'sum', (idx) => exp(r.shifted(idx)), `${name}_sum`);
+  return compute(r.x.shape, (...i) => div(exp(r.shifted(i)), total.at(...keptIndex(i, r.axes))), name, { tag: 'softmax' });
+}
+
 function softmax(ctx: ComputeContext): Tensor[] {
-  const r = rows(ctx, 'softmax');
-  const total = reduceStage(r.x, r.axes, true, 'sum', (idx) => exp(r.shifted(idx)), 'softmax_sum');
-  return [compute(r.x.shape, (...i) => div(exp(r.shifted(i)), total.at(...keptIndex(i, r.axes))), 'softmax', { tag: 'softmax' })];
+  const x = ctx.input(0);
+  return [softmaxOf(x, rowAxes(ctx, x.ndim))];
 }
 
 function logSoftmax(ctx: ComputeContext): Tensor[] {
