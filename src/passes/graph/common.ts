@@ -11,7 +11,7 @@ import type { HostTensor } from '../../graph/tensor.js';
 import { quote } from '../../graph/text.js';
 import type { TensorType } from '../../graph/types.js';
 import { isUnknownDim, tensorType, typesEqual } from '../../graph/types.js';
-import { hasOp } from '../../ops/index.js';
+import { hasOp, inferNode } from '../../ops/index.js';
 import { GraphPassError } from './errors.js';
 
 /** The opset version `n`'s domain is imported at (the verifier guarantees there is one). */
@@ -46,4 +46,18 @@ export function retypeOutputs(n: Node, types: readonly TensorType[]): Value[] {
     const t = refine(v.type, types[k]);
     return typesEqual(v.type, t) ? v : withType(v, t);
   });
+}
+
+/**
+ * The inputs whose values (not only types) `n`'s inference reads — Reshape's shape, Slice's
+ * starts — by position. A kernel needs these as constants: they decide its shapes.
+ */
+export function valueInputs(n: Node, opset: number, constant: (v: Value) => HostTensor | undefined): Set<number> {
+  const asked = new Set<number>();
+  inferNode(n, opset, n.inputs.map((v) => v && v.type), (i) => {
+    asked.add(i);
+    const v = n.inputs[i];
+    return (v && constant(v)) ?? null;
+  });
+  return asked;
 }

@@ -15,7 +15,7 @@
  *            %y = Add(%a, %a)
  */
 
-import type { Attr, Attrs } from '../../graph/attrs.js';
+import type { Attr } from '../../graph/attrs.js';
 import { GraphBuilder } from '../../graph/builder.js';
 import type { Graph, Initializer, Node, Value } from '../../graph/graph.js';
 import type { HostTensor } from '../../graph/tensor.js';
@@ -31,12 +31,10 @@ function bytesKey(t: HostTensor): string {
   return `${t.dtype}[${t.shape.join(',')}]${bytes.toString('base64')}`;
 }
 
-function attrKey(a: Attr): string {
+function attrKey(a: Exclude<Attr, { kind: 'graph' }>): string {
   switch (a.kind) {
     case 'tensor':
       return `tensor:${bytesKey(a.value)}`;
-    case 'graph':
-      throw new Error('unreachable: nodes with subgraphs are never merged');
     case 'float':
       return `float:${Object.is(a.value, -0) ? '-0' : String(a.value)}`;
     case 'floats':
@@ -46,15 +44,15 @@ function attrKey(a: Attr): string {
   }
 }
 
-function attrsKey(attrs: Attrs): string {
-  return [...attrs]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, a]) => `${JSON.stringify(name)}=${attrKey(a)}`)
-    .join(';');
-}
-
-function nodeKey(n: Node, inputs: readonly (Value | null)[]): string {
-  return JSON.stringify([n.domain, n.op, n.outputs.length, inputs.map((v) => v?.id ?? null), attrsKey(n.attrs)]);
+/** A key equal for equal nodes over equal inputs; null for a node with a subgraph (never merged). */
+function nodeKey(n: Node, inputs: readonly (Value | null)[]): string | null {
+  const entries = [...n.attrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const parts: string[] = [];
+  for (const [name, a] of entries) {
+    if (a.kind === 'graph') return null;
+    parts.push(`${JSON.stringify(name)}=${attrKey(a)}`);
+  }
+  return JSON.stringify([n.domain, n.op, n.outputs.length, inputs.map((v) => v?.id ?? null), parts.join(';')]);
 }
 
 /** The initializers to keep, and for each duplicate the one it is merged into. */
@@ -90,9 +88,10 @@ function eliminate(g: Graph): Graph {
       continue;
     }
     const key = nodeKey(n, inputs);
-    const earlier = seen.get(key);
-    if (earlier === undefined) {
-      seen.set(key, b.copy(n, { inputs }));
+    const earlier = key === null ? undefined : seen.get(key);
+    if (key === null || earlier === undefined) {
+      const copy = b.copy(n, { inputs });
+      if (key !== null) seen.set(key, copy);
       continue;
     }
     n.outputs.forEach((v, k) => b.replace(v, earlier.outputs[k]));

@@ -8,10 +8,13 @@
  * - the patterns combine: an elementwise, broadcast or injective node joins a group of such nodes
  *   or a reduction (an injective prologue); a heavy node (`outEwiseFusable`: Conv, MatMul, Gemm)
  *   or a reduction joins a group of only elementwise or broadcast nodes (its epilogue). Opaque
- *   nodes, unknown ops, other domains and nodes with subgraphs fuse with nothing.
+ *   nodes, unknown ops, other domains and nodes with subgraphs fuse with nothing — nor does a
+ *   node whose inference reads the value of an input that is not constant (a Reshape to a
+ *   shape computed at run time): inside a fused kernel that value would be unknown.
  *
  * Each group of two or more nodes becomes one `kiln::Fused` node (see fused.ts), placed where
- * its sink was; constants that only the group reads move into its body.
+ * its sink was; constants that only the group reads move into its body, and the shape
+ * parameters its nodes read (Reshape's shape) are copied there. The graph must be typed.
  *
  *   before:  %c = Conv(%x, %w)
  *            %a = Add(%c, %b)
@@ -31,12 +34,14 @@ import type { FusionPattern } from '../../ops/index.js';
 import { patternOf } from '../../ops/index.js';
 import { definePass } from '../pass.js';
 import type { Pass } from '../pass.js';
-import { isPlainOp } from './common.js';
+import { isPlainOp, opsetOf, valueInputs } from './common.js';
 import { removeDead } from './eliminateDeadCode.js';
 import type { Group } from './fused.js';
 import { makeFused, withKilnOpset } from './fused.js';
 
 export { fusedBody, isFused } from './fused.js';
+
+const PASS = 'graph.fuseOps';
 
 /** A group stops growing here, so one kernel stays a size a schedule can handle. */
 const MAX_GROUP_NODES = 64;
@@ -86,19 +91,40 @@ function readerGroup(n: Node, index: GraphIndex, groupOf: ReadonlyMap<number, Fo
   return found;
 }
 
-const lightPattern = (n: Node): FusionPattern => (isPlainOp(n) ? patternOf(n) : 'opaque');
+/** What the fuser knows of each node: its pattern, and which inputs it reads as constants. */
+interface Facts {
+  readonly pattern: (n: Node) => FusionPattern;
+  /** node id → positions of the inputs its inference reads the values of */
+  readonly valueInputs: ReadonlyMap<number, ReadonlySet<number>>;
+}
+
+/**
+ * Each node's facts. A node whose inference reads a value that is not a constant (a Reshape to a
+ * shape computed at run time) is opaque: inside a fused kernel that value would be unknown.
+ */
+function factsOf(g: Graph, index: GraphIndex): Facts {
+  const valueInputsOf = new Map<number, ReadonlySet<number>>();
+  const opaque = new Set<number>();
+  for (const n of g.nodes) {
+    if (!isPlainOp(n)) continue;
+    const asked = valueInputs(n, opsetOf(g, n, PASS), (v) => index.constant(v));
+    valueInputsOf.set(n.id, asked);
+    if ([...asked].some((i) => n.inputs[i] !== null && index.constant(n.inputs[i]) === undefined)) opaque.add(n.id);
+  }
+  return { pattern: (n) => (isPlainOp(n) && !opaque.has(n.id) ? patternOf(n) : 'opaque'), valueInputs: valueInputsOf };
+}
 
 /**
  * Phase 1: each heavy op or reduction takes the chain of elementwise/broadcast nodes after it,
  * each the sole reader of the one before — before phase 2 could give them to a later group.
  */
-function claimEpilogues(g: Graph, index: GraphIndex, groupOf: Map<number, Forming>): void {
+function claimEpilogues(g: Graph, index: GraphIndex, facts: Facts, groupOf: Map<number, Forming>): void {
   for (const n of g.nodes) {
-    const pattern = lightPattern(n);
+    const pattern = facts.pattern(n);
     if (groupOf.has(n.id) || (pattern !== 'outEwiseFusable' && pattern !== 'reduction')) continue;
     const grp: Forming = { members: [n], sink: n, pattern };
     for (let next = soleReader(n, index); next !== null && grp.members.length < MAX_GROUP_NODES; next = soleReader(next, index)) {
-      if (!EPILOGUE.has(lightPattern(next))) break;
+      if (!EPILOGUE.has(facts.pattern(next))) break;
       grp.members.push(next);
       grp.sink = next;
     }
@@ -107,11 +133,11 @@ function claimEpilogues(g: Graph, index: GraphIndex, groupOf: Map<number, Formin
 }
 
 /** Phase 2: from the outputs back, each node joins the group of its readers when it may. */
-function joinProducers(g: Graph, index: GraphIndex, groupOf: Map<number, Forming>): void {
+function joinProducers(g: Graph, index: GraphIndex, facts: Facts, groupOf: Map<number, Forming>): void {
   for (let k = g.nodes.length - 1; k >= 0; k--) {
     const n = g.nodes[k];
     if (groupOf.has(n.id)) continue;
-    const pattern = lightPattern(n);
+    const pattern = facts.pattern(n);
     const target = pattern === 'opaque' ? null : readerGroup(n, index, groupOf);
     const combined = target && target.members.length < MAX_GROUP_NODES ? combinePatterns(target.pattern, pattern) : null;
     if (target && combined) {
@@ -124,9 +150,10 @@ function joinProducers(g: Graph, index: GraphIndex, groupOf: Map<number, Forming
 
 function fuse(g: Graph): Graph {
   const index = indexGraph(g);
+  const facts = factsOf(g, index);
   const groupOf = new Map<number, Forming>();
-  claimEpilogues(g, index, groupOf);
-  joinProducers(g, index, groupOf);
+  claimEpilogues(g, index, facts, groupOf);
+  joinProducers(g, index, facts, groupOf);
   if (![...groupOf.values()].some((grp) => grp.members.length > 1)) return g;
   const position = new Map(g.nodes.map((n, k) => [n.id, k]));
   const b = GraphBuilder.from({ ...g, opsets: withKilnOpset(g.opsets) });
@@ -135,20 +162,26 @@ function fuse(g: Graph): Graph {
     if (grp.members.length === 1) b.copy(n);
     else if (grp.sink === n) {
       const members = [...grp.members].sort((a, c) => position.get(a.id)! - position.get(c.id)!);
-      b.copy(makeFusedOf({ members, pattern: grp.pattern }, g, index));
+      b.copy(makeFusedOf({ members, pattern: grp.pattern }, g, index, facts));
     }
   }
   // the constants that moved into bodies are read by no one outside any more
   return removeDead(b.build(g.outputs));
 }
 
-function makeFusedOf(group: Group, g: Graph, index: GraphIndex): Node {
+/**
+ * The Fused node of `group`. A constant moves into the body when only the group reads it, and is
+ * copied there when a member reads it as a shape parameter, so the body alone decides its types.
+ */
+function makeFusedOf(group: Group, g: Graph, index: GraphIndex, facts: Facts): Node {
   const members = new Set(group.members.map((m) => m.id));
+  const params = new Set(group.members.flatMap((m) => [...(facts.valueInputs.get(m.id) ?? [])].flatMap((i) => m.inputs[i]?.id ?? [])));
   const internal = (v: Value): HostTensor | undefined => {
     const t = index.constant(v);
-    return t !== undefined && !index.isOutput(v) && index.consumers(v).every((c) => members.has(c.id)) ? t : undefined;
+    const inside = !index.isOutput(v) && index.consumers(v).every((c) => members.has(c.id));
+    return t !== undefined && (inside || params.has(v.id)) ? t : undefined;
   };
   return makeFused(group, g.opsets, internal);
 }
 
-export const fuseOps: Pass<Graph> = definePass({ name: 'graph.fuseOps', run: (g) => fuse(g) });
+export const fuseOps: Pass<Graph> = definePass({ name: PASS, run: (g) => fuse(g) });

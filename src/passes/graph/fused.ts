@@ -5,7 +5,8 @@
  * - `body`: a graph whose inputs are the group's external inputs, in the order of the node's
  *   inputs, and whose outputs are the group's external outputs, in the order of the node's
  *   outputs. It holds the original nodes (with fresh values, so nothing is defined twice), and
- *   as initializers the constants that only the group reads. It captures nothing.
+ *   as initializers the constants that only the group reads and the shape parameters its nodes
+ *   read (so the body alone decides its types). It captures nothing.
  * - `pattern`: the group's main fusion pattern (`outEwiseFusable` for conv + epilogue, …).
  *
  *   %y = kiln::Fused(%x, %w) {pattern="outEwiseFusable"}

@@ -53,5 +53,5 @@ export function allClose(a: HostTensor, b: HostTensor, rtol = 1e-4, atol = 1e-5)
   if (a.dtype !== b.dtype || a.shape.join() !== b.shape.join()) return false;
   const x = tensorNumbers(a);
   const y = tensorNumbers(b);
-  return x.every((v, i) => Math.abs(v - y[i]) <= atol + rtol * Math.abs(y[i]) || (Number.isNaN(v) && Number.isNaN(y[i])));
+  return x.every((v, i) => v === y[i] || Math.abs(v - y[i]) <= atol + rtol * Math.abs(y[i]) || (Number.isNaN(v) && Number.isNaN(y[i])));
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GraphBuilder } from '../../../src/graph/builder.js';
 import type { Graph, Value } from '../../../src/graph/graph.js';
+import { zeros } from '../../../src/graph/tensor.js';
 import { nodeUses } from '../../../src/graph/uses.js';
 import { ARENA_ALIGN, GraphPassError, planMemory, valueBytes } from '../../../src/passes/graph/index.js';
 import { builder, f32, typed } from './helpers.js';
@@ -68,7 +69,7 @@ describe('planMemory', () => {
   });
 
   it('leaves inputs, initializers and graph outputs out of the arena', () => {
-    const g = graphOf((b, x) => [named(b, 'Add', [x, b.initializer('c', f32Tensor())], 'y')]);
+    const g = graphOf((b, x) => [named(b, 'Add', [x, b.initializer('c', zeros('float32', [16]))], 'y')]);
     expect(planMemory(g, valueBytes)).toEqual({ offsets: new Map(), arenaBytes: 0 });
   });
 
@@ -97,9 +98,6 @@ describe('planMemory', () => {
   });
 });
 
-function f32Tensor() {
-  return { dtype: 'float32', shape: [16], data: new Float32Array(16) } as const;
-}
 
 /** Values of several sizes; each op reads earlier values of its size (picked by a, b). */
 function randomGraph(steps: readonly { op: string; a: number; b: number; len: number }[], outs: number): Graph {
@@ -125,7 +123,10 @@ function checkNoOverlap(g: Graph, plan: ReturnType<typeof planMemory>): void {
   const def = new Map<number, number>();
   const last = new Map<number, number>();
   g.nodes.forEach((n, i) => {
-    for (const v of n.outputs) [def.set(v.id, i), last.set(v.id, i)];
+    for (const v of n.outputs) {
+      def.set(v.id, i);
+      last.set(v.id, i);
+    }
     for (const v of nodeUses(n)) last.set(v.id, i);
   });
   const values = g.nodes.flatMap((n) => n.outputs).filter((v) => plan.offsets.has(v.id));
