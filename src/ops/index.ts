@@ -26,6 +26,8 @@ import './topk.js';
 import './quantize.js';
 import './signal.js';
 import './attention.js';
+import './rotary.js';
+import './grid.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';
