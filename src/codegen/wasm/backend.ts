@@ -1,13 +1,13 @@
 /**
  * @file The wasm backend plug-in: emit assembles one module for all PrimFuncs, load compiles it
- * and (for modules with parallel loops) starts the thread pool.
+ * and (for modules with parallel loops) starts the thread pool; loadSync runs them single-threaded.
  */
 
 import type { Artifact, Backend, BuildOptions, Executable, TargetInfo } from '../target.js';
 import type { PrimFunc } from '../../tir/stmt.js';
 import { emitModule } from './codegen.js';
 import { HOST_CORES } from './host.js';
-import { loadWasm } from './runtime.js';
+import { loadWasm, loadWasmSync } from './runtime.js';
 
 export const wasmTargetInfo: TargetInfo = {
   name: 'wasm',
@@ -30,5 +30,8 @@ export const wasmBackend: Backend = {
   },
   load(artifact: Artifact, opts?: BuildOptions): Promise<Executable> {
     return loadWasm(artifact, opts);
+  },
+  loadSync(artifact: Artifact): Executable {
+    return loadWasmSync(artifact);
   },
 };

@@ -5,7 +5,7 @@
 export { wasmBackend, wasmTargetInfo } from './backend.js';
 export { emitModule } from './codegen.js';
 export type { EmitOptions } from './codegen.js';
-export { loadWasm } from './runtime.js';
+export { loadWasm, loadWasmSync } from './runtime.js';
 export { WasmRuntimeError } from './errors.js';
 export { ModuleBuilder, FunctionBuilder } from './builder.js';
 export type { FuncType, MemoryLimits, ModuleOptions } from './builder.js';

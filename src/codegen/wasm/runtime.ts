@@ -100,26 +100,59 @@ class WasmExecutable implements Executable {
   }
 }
 
-/** Compiles and instantiates an artifact; starts the thread pool when it has parallel loops. */
-export async function loadWasm(artifact: Artifact, opts: BuildOptions = {}): Promise<Executable> {
+function moduleBytes(artifact: Artifact): Uint8Array {
   if (artifact.target !== 'wasm' || !(artifact.code instanceof Uint8Array)) throw new WasmRuntimeError(`wasm: cannot load a ${artifact.target} artifact`);
-  let module: WebAssembly.Module;
-  try {
-    module = await WebAssembly.compile(artifact.code);
-  } catch (e) {
-    throw new WasmRuntimeError(`wasm artifact: invalid module: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  return artifact.code;
+}
+
+function invalid(e: unknown): WasmRuntimeError {
+  return new WasmRuntimeError(`wasm artifact: invalid module: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+interface Prepared {
+  readonly meta: WasmMeta;
+  readonly memory: WebAssembly.Memory;
+  readonly imports: WebAssembly.Imports;
+  readonly hostFns: readonly string[];
+  readonly threads: number;
+}
+
+/** Reads the metadata and makes the memory, sized for `wanted` threads when the module has parallel loops. */
+function prepare(module: WebAssembly.Module, wanted: number): Prepared {
   const meta = parseMeta(WebAssembly.Module.customSections(module, META_SECTION));
-  const threads = meta.threaded ? Math.min(MAX_THREADS, Math.max(1, Math.floor(opts.threads ?? HOST_CORES))) : 1;
+  const threads = meta.threaded ? Math.min(MAX_THREADS, Math.max(1, Math.floor(wanted))) : 1;
   const bytes = memoryBytes(meta.stackBase, meta.stackPerThread, threads);
   if (bytes > MAX_MEMORY_BYTES) throw new WasmRuntimeError(`wasm: ${threads} threads need ${bytes} bytes of memory, more than 4 GiB`);
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
   const memory = new WebAssembly.Memory(meta.threaded ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
-  const { imports, hostFns } = importsFor(module, memory);
-  const instance = await WebAssembly.instantiate(module, imports);
   const ctrl = new Int32Array(memory.buffer, 0, 16);
   Atomics.store(ctrl, CTRL.threads >> 2, threads);
   Atomics.store(ctrl, CTRL.finished >> 2, threads - 1);
-  const pool = threads > 1 ? await WorkerPool.start(module, memory, threads - 1, hostFns) : null;
-  return new WasmExecutable(meta, memory, instance.exports, pool);
+  return { meta, memory, threads, ...importsFor(module, memory) };
+}
+
+/** Compiles and instantiates an artifact; starts the thread pool when it has parallel loops. */
+export async function loadWasm(artifact: Artifact, opts: BuildOptions = {}): Promise<Executable> {
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(moduleBytes(artifact));
+  } catch (e) {
+    throw e instanceof WasmRuntimeError ? e : invalid(e);
+  }
+  const p = prepare(module, opts.threads ?? HOST_CORES);
+  const instance = await WebAssembly.instantiate(module, p.imports);
+  const pool = p.threads > 1 ? await WorkerPool.start(module, p.memory, p.threads - 1, p.hostFns) : null;
+  return new WasmExecutable(p.meta, p.memory, instance.exports, pool);
+}
+
+/** Loads without waiting: parallel loops run on the calling thread (starting workers is asynchronous). */
+export function loadWasmSync(artifact: Artifact): Executable {
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(moduleBytes(artifact));
+  } catch (e) {
+    throw e instanceof WasmRuntimeError ? e : invalid(e);
+  }
+  const p = prepare(module, 1);
+  return new WasmExecutable(p.meta, p.memory, new WebAssembly.Instance(module, p.imports).exports, null);
 }

@@ -109,6 +109,19 @@ describe('parallel loops', () => {
     exe.dispose();
   });
 
+  it('run on the calling thread when loaded synchronously', async () => {
+    const a = Float32Array.from({ length: ROWS * COLS }, (_, k) => ((k * 7) % 23) / 3);
+    const want = new Float32Array(ROWS * COLS);
+    const serial = await load4([rowKernel('serial')]);
+    serial.run('rows_serial', [a, want]);
+    serial.dispose();
+    const exe = wasmBackend.loadSync!(wasmBackend.emit([rowKernel('parallel')], { threads: 4 }));
+    const got = new Float32Array(ROWS * COLS);
+    exe.run('rows_parallel', [a, got]);
+    expect([...got]).toEqual([...want]);
+    exe.dispose();
+  });
+
   it('handle loops with fewer iterations than threads, and empty ones', async () => {
     const [A] = [buffer('A', 'int32', [3])];
     const n = variable('n');
