@@ -18,9 +18,11 @@
  *            %y: float32[2, 3] = Reshape(%x, %s)
  *
  * Folding trades work at run time for constant memory, so an output of more than
- * `FOLD_MAX_ELEMENTS` elements stays a node — unless the compute reads at most
- * `SMALL_INPUT_ELEMENTS` constant elements (a generator such as ConstantOfShape, whose result
- * would otherwise block folding weights computed from it).
+ * `FOLD_MAX_ELEMENTS` elements stays a node (an Expand of a small constant to a huge tensor) —
+ * unless it is no larger than the constants it reads (weights scaled by a folded BatchNorm, which
+ * replace the old ones), or the compute reads at most `SMALL_INPUT_ELEMENTS` constant elements
+ * (a generator such as ConstantOfShape, whose result would otherwise block folding weights
+ * computed from it).
  */
 
 import type { Graph, Node, Value } from '../../graph/graph.js';
@@ -41,7 +43,8 @@ const PASS = 'graph.foldConstants';
 export const FOLD_MAX_ELEMENTS = 1 << 20;
 export const SMALL_INPUT_ELEMENTS = 1024;
 
-const policy: FoldPolicy = (outElements, readElements) => outElements <= FOLD_MAX_ELEMENTS || readElements <= SMALL_INPUT_ELEMENTS;
+const policy: FoldPolicy = (outElements, readElements) =>
+  outElements <= FOLD_MAX_ELEMENTS || outElements <= readElements || readElements <= SMALL_INPUT_ELEMENTS;
 
 /** The value of a Constant node, from whichever value attribute it has. */
 function constantOf(n: Node): HostTensor {

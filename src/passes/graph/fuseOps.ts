@@ -124,7 +124,7 @@ function claimEpilogues(g: Graph, index: GraphIndex, facts: Facts, groupOf: Map<
     if (groupOf.has(n.id) || (pattern !== 'outEwiseFusable' && pattern !== 'reduction')) continue;
     const grp: Forming = { members: [n], sink: n, pattern };
     for (let next = soleReader(n, index); next !== null && grp.members.length < MAX_GROUP_NODES; next = soleReader(next, index)) {
-      if (!EPILOGUE.has(facts.pattern(next))) break;
+      if (groupOf.has(next.id) || !EPILOGUE.has(facts.pattern(next))) break;
       grp.members.push(next);
       grp.sink = next;
     }

@@ -15,7 +15,7 @@ import type { GraphBuilder } from '../../graph/builder.js';
 import type { Graph, Node, Value } from '../../graph/graph.js';
 import { makeNode, value } from '../../graph/graph.js';
 import type { HostTensor } from '../../graph/tensor.js';
-import { tensorNumbers, tensorOf, zeros } from '../../graph/tensor.js';
+import { tensorOf, zeros } from '../../graph/tensor.js';
 import type { TensorType } from '../../graph/types.js';
 import { staticShape } from '../../graph/types.js';
 import type { GraphIndex } from '../../graph/uses.js';
@@ -125,7 +125,9 @@ export class RuleEnv {
   }
 }
 
-/** Whether every element of the initializer `t` is `x`. */
+/** Whether every element of the initializer `t` is `x` (stops at the first that is not). */
 export function allEqual(t: HostTensor | undefined, x: number): boolean {
-  return t !== undefined && tensorNumbers(t).every((e) => e === x);
+  if (t === undefined) return false;
+  for (const e of t.data) if (Number(e) !== x) return false;
+  return true;
 }

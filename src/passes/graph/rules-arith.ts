@@ -18,8 +18,8 @@ import { allEqual } from './rewrite.js';
 
 /** x when `c` is a constant filled with `neutral` that leaves x's type unchanged. */
 function neutral(n: Node, env: RuleEnv, x: Value | null, c: Value | null, fill: number): Value | null {
-  if (x === null || !allEqual(env.constant(c), fill)) return null;
-  return typesEqual(x.type, n.outputs[0].type) ? x : null;
+  // the type check first: it is cheap, and rejects large operands (weights) before a scan
+  return x !== null && typesEqual(x.type, n.outputs[0].type) && allEqual(env.constant(c), fill) ? x : null;
 }
 
 /** A rule for `op` whose operand `fill` is neutral on the right, and also on the left when `commutes`. */

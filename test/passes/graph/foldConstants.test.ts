@@ -82,17 +82,19 @@ describe('graph.foldConstants', () => {
     expect(after(foldConstants, typed(b.build([c, d])))).toBe(lines('%c_0: float32[2] = const {5, 6}', '%1: int64[3] = const {1, 2, 3}', 'return %c_0, %1'));
   });
 
-  it('keeps an output above the size limit unless its inputs are small (a generator)', () => {
-    // Rule: Add over two large constants is not folded; ConstantOfShape reads one small input.
+  it('keeps an output above the size limit that would grow the constants, unless its inputs are small', () => {
+    // Rule: Add(a[2048, 1], b[1, 600]) would make 1.2M elements out of 2648: it stays. Mul of a
+    // large constant by a scalar is no larger than what it reads: folded. ConstantOfShape reads
+    // one small input (a generator): folded.
     const n = FOLD_MAX_ELEMENTS + 1;
     const b = builder();
-    const big = b.initializer('big', zeros('float32', [n]));
-    const sum = b.node('Add', [big, big]).outputs[0];
+    const sum = b.node('Add', [b.initializer('a', zeros('float32', [2048, 1])), b.initializer('b', zeros('float32', [1, 600]))]).outputs[0];
+    const scaled = b.node('Mul', [b.initializer('big', zeros('float32', [n])), b.initializer('two', floats([], [2]))]).outputs[0];
     const shape = b.initializer('shape', tensorOf('int64', [1], [n]));
     const filled = b.node('ConstantOfShape', [shape], { attrs: attrs({ value: tensor(floats([1], [2])) }) }).outputs[0];
-    const g = foldConstants.run(typed(b.build([sum, filled])), ctx);
+    const g = foldConstants.run(typed(b.build([sum, scaled, filled])), ctx);
     expect(g.nodes.map((x) => x.op)).toEqual(['Add']);
-    const t = indexGraph(g).constant(g.outputs[1])!;
+    const t = indexGraph(g).constant(g.outputs[2])!;
     expect(t.data.length).toBe(n);
     expect(t.data[0]).toBe(2);
     expect(t.data[n - 1]).toBe(2);
