@@ -1,16 +1,18 @@
 /**
- * @file `graph.fuseOps`: operator fusion by pattern, as TVM's FuseOps does it. Walking the graph
- * from its outputs back, a node joins the group its outputs flow into when
+ * @file `graph.fuseOps`: operator fusion by pattern, as TVM's FuseOps does it, in two phases.
+ * First each heavy op (`outEwiseFusable`: Conv, MatMul, Gemm) or reduction takes the chain of
+ * elementwise/broadcast nodes after it, each the only reader of the one before (its epilogue).
+ * Then, walking from the outputs back, a node joins the group its outputs flow into when
  *
  * - every reader of every one of its outputs is in that group, and none is a graph output (so a
  *   group has one sink, whose outputs are the group's only external outputs, and joining can
  *   never make a cycle between groups), and
  * - the patterns combine: an elementwise, broadcast or injective node joins a group of such nodes
- *   or a reduction (an injective prologue); a heavy node (`outEwiseFusable`: Conv, MatMul, Gemm)
- *   or a reduction joins a group of only elementwise or broadcast nodes (its epilogue). Opaque
- *   nodes, unknown ops, other domains and nodes with subgraphs fuse with nothing — nor does a
- *   node whose inference reads the value of an input that is not constant (a Reshape to a
- *   shape computed at run time): inside a fused kernel that value would be unknown.
+ *   or a reduction (an injective prologue); a heavy node or a reduction joins a group of only
+ *   elementwise or broadcast nodes. Opaque nodes, unknown ops, other domains and nodes with
+ *   subgraphs fuse with nothing — nor does a node whose inference reads the value of an input
+ *   that is not constant (a Reshape to a shape computed at run time): inside a fused kernel that
+ *   value would be unknown.
  *
  * Each group of two or more nodes becomes one `kiln::Fused` node (see fused.ts), placed where
  * its sink was; constants that only the group reads move into its body, and the shape

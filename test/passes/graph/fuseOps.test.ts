@@ -122,6 +122,32 @@ describe('graph.fuseOps', () => {
     expect(shape(g)).toEqual(['Fused(Conv, Relu)', 'Conv', 'Exp', 'Shape']);
   });
 
+  it('gives a residual Add to the first Conv only', () => {
+    // Rule: Add(Conv1, Conv2) → Relu is Conv1's epilogue; Conv2 cannot join (one heavy op per group).
+    const { before, after: g } = fused((b, x) => {
+      const main = conv(b, b.node('Relu', [conv(b, x)]).outputs[0]);
+      const shortcut = b.node('Conv', [x, b.initializer('ws', ramp([2, 2, 1, 1]))]).outputs[0];
+      return [b.node('Relu', [b.node('Add', [main, shortcut]).outputs[0]]).outputs[0]];
+    });
+    expect(shape(g)).toEqual(['Fused(Conv, Relu)', 'Conv', 'Fused(Conv, Add, Relu)']);
+    return expectSameResults(before, g);
+  });
+
+  it('leaves a Reshape to a shape computed at run time unfused, and copies constant shapes into bodies', () => {
+    // Rule: Reshape(r, Shape(x)) on a symbolic graph: its shape is not constant, so it is opaque;
+    // Reshape(s, c) with c also read outside gets a copy of c in its body.
+    const b = builder();
+    const x = b.input('x', f32(['N', 4]));
+    const c = b.initializer('c', tensorOf('int64', [2], [-1, 2]));
+    const dyn = b.node('Reshape', [b.node('Relu', [x]).outputs[0], b.node('Shape', [x]).outputs[0]]).outputs[0];
+    const fixed = b.node('Reshape', [b.node('Sigmoid', [x]).outputs[0], c]).outputs[0];
+    const g = fuseOps.run(typed(b.build([b.node('Exp', [dyn]).outputs[0], b.node('Neg', [fixed]).outputs[0], c])), ctx);
+    expect(shape(g)).toEqual(['Relu', 'Shape', 'Reshape', 'Exp', 'Fused(Sigmoid, Reshape, Neg)']);
+    const fusedNode = g.nodes[4];
+    expect(fusedNode.inputs.map((v) => v?.name)).toEqual(['x']);
+    expect(fusedBody(fusedNode).initializers.map((i) => i.value.name)).toEqual(['c']);
+  });
+
   it('keeps a constant also read outside the group as an input of the Fused node', () => {
     // Rule: only constants that the group alone reads move into the body.
     const { before, after: g } = fused((b, x) => {

@@ -4,8 +4,8 @@ import type { GraphBuilder } from '../../../src/graph/builder.js';
 import type { Graph, Value } from '../../../src/graph/graph.js';
 import { zeros } from '../../../src/graph/tensor.js';
 import { nodeUses } from '../../../src/graph/uses.js';
-import { ARENA_ALIGN, GraphPassError, planMemory, valueBytes } from '../../../src/passes/graph/index.js';
-import { builder, f32, typed } from './helpers.js';
+import { ARENA_ALIGN, GraphPassError, fuseOps, isFused, planMemory, valueBytes } from '../../../src/passes/graph/index.js';
+import { builder, ctx, f32, typed } from './helpers.js';
 
 /** A typed graph over x: float32[16] (64 bytes) built by `f`. */
 function graphOf(f: (b: GraphBuilder, x: Value) => Value[]): Graph {
@@ -66,6 +66,23 @@ describe('planMemory', () => {
     expect(offsetsByName(g, false)).toMatchObject({ a: 0, s1: 192, h: 256, s2: 320, q: 384, r: 448, t: 256 });
     const plan = planMemory(g, valueBytes, { inPlace: false });
     expect([...plan.offsets.values()].every((o) => o % ARENA_ALIGN === 0)).toBe(true);
+  });
+
+  it('writes an elementwise Fused node in place, but not a broadcast one', () => {
+    // Rule: a Fused node counts as elementwise by its pattern: Fused(Exp, Sigmoid) writes over a,
+    // which dies there; Fused(Add, Neg) broadcasts, so n gets a block of its own while f dies.
+    const g = fuseOps.run(
+      graphOf((b, x) => {
+        const a = named(b, 'Softmax', [x], 'a');
+        const f = named(b, 'Sigmoid', [named(b, 'Exp', [a], 'e')], 'f');
+        const d = named(b, 'Softmax', [f], 'd');
+        const n = named(b, 'Neg', [named(b, 'Add', [f, x], 'c')], 'n');
+        return [d, named(b, 'Softmax', [n], 'out')];
+      }),
+      ctx,
+    );
+    expect(g.nodes.map((n) => (isFused(n) ? n.attrs.get('pattern')?.value : n.op))).toEqual(['Softmax', 'elementwise', 'Softmax', 'broadcast', 'Softmax']);
+    expect(offsetsByName(g)).toEqual({ a: 0, f: 0, n: 64 });
   });
 
   it('leaves inputs, initializers and graph outputs out of the arena', () => {
