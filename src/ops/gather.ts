@@ -1,6 +1,6 @@
 /**
- * @file Ops that read at data-dependent positions: Gather, GatherElements, GatherND, OneHot and
- * ReverseSequence.
+ * @file Ops that read at data-dependent positions: Gather, GatherElements, GatherND, OneHot,
+ * ReverseSequence, and Compress (whose condition must be constant: it decides the output shape).
  * Index tensors may hold negative positions (counted from the end); computes wrap them with a
  * select and read at the wrapped position. Out-of-range indices are the model's error and are not
  * checked at run time.
@@ -14,7 +14,7 @@ import { compute } from '../te/compute.js';
 import type { NodeContext } from './context.js';
 import { checkDType } from './check.js';
 import { defineOp } from './registry.js';
-import { normalizeAxis, showShape, unknownDim } from './shape.js';
+import { normalizeAxis, showShape, unknownDim, unravel } from './shape.js';
 
 /** An index element as an int32 position in an axis of extent `n`, negatives wrapped. */
 function position(index: Expr, n: number): Expr {
@@ -174,5 +174,43 @@ defineOp({
         return x.at(...i.map((v, d): Expr => (d === t ? src : v)));
       }, 'reverse_sequence', { tag: 'injective' }),
     ];
+  },
+});
+
+/** The positions Compress keeps: where the (constant) condition holds. */
+function keptPositions(ctx: NodeContext): number[] | null {
+  const cond = ctx.constantValues(1);
+  return cond && cond.flatMap((v, k) => (v ? [k] : []));
+}
+
+/** The element of `values` at index `i`: a select chain, for the short tables of compile-time positions. */
+function pick(i: Expr, values: readonly number[]): Expr {
+  let e: Expr = intImm(values[values.length - 1] ?? 0);
+  for (let k = values.length - 2; k >= 0; k--) e = select(eq(i, k), intImm(values[k]), e);
+  return e;
+}
+
+defineOp({
+  name: 'Compress',
+  inputs: [2, 2],
+  outputs: [1, 1],
+  pattern: 'injective',
+  infer(ctx) {
+    const x = ctx.type(0);
+    checkDType(ctx, ctx.type(1).dtype, 'bool', 'input 1 (condition)');
+    const kept = keptPositions(ctx);
+    const count = kept ? kept.length : unknownDim();
+    if (!ctx.hasAttr('axis')) return [tensorType(x.dtype, [count])];
+    const axis = normalizeAxis(ctx, ctx.int('axis'), x.shape.length);
+    return [tensorType(x.dtype, x.shape.map((d, k) => (k === axis ? count : d)))];
+  },
+  compute(ctx) {
+    const x = ctx.input(0);
+    const kept = keptPositions(ctx);
+    if (kept === null) throw ctx.fail('condition must be a constant');
+    const out = ctx.outputs[0].shape;
+    if (!ctx.hasAttr('axis')) return [compute(out, (j) => x.at(...unravel(pick(j, kept), x.shape)), 'compress', { tag: 'injective' })];
+    const axis = normalizeAxis(ctx, ctx.int('axis'), x.ndim);
+    return [compute(out, (...i) => x.at(...i.map((v, k): Expr => (k === axis ? pick(v, kept) : v))), 'compress', { tag: 'injective' })];
   },
 });

@@ -28,6 +28,7 @@ import './signal.js';
 import './attention.js';
 import './rotary.js';
 import './grid.js';
+import './col2im.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';

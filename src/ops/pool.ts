@@ -1,6 +1,6 @@
 /**
- * @file Pooling: MaxPool (with its optional Indices output), AveragePool, LpPool and their global
- * forms. A pool is a pad stage (−inf for max, 0 for the sums; it also covers the overhang of
+ * @file Pooling: MaxPool (with its optional Indices output), AveragePool, LpPool, their global
+ * forms, and MaxUnpool. A pool is a pad stage (−inf for max, 0 for the sums; it also covers the overhang of
  * ceil_mode) and one reduction over the window, tagged `pool`.
  *
  * AveragePool divides by how many window positions fall inside the input — or inside the padded
@@ -12,15 +12,15 @@
 import type { Expr, IterVar, Var } from '../ir/expr.js';
 import { add, and, cast, constant, div, eq, floordiv, ge, lt, max, min, mul, select, sub } from '../ir/expr.js';
 import type { DType } from '../ir/dtype.js';
-import type { TensorType } from '../graph/types.js';
+import type { Dim, TensorType } from '../graph/types.js';
 import { tensorType } from '../graph/types.js';
 import { abs, compute, pow, reduceAxis, reduceMax, reduceMin, sqrt, sum } from '../te/compute.js';
 import type { Tensor } from '../te/tensor.js';
-import type { ComputeContext, InferContext } from './context.js';
+import type { ComputeContext, InferContext, NodeContext } from './context.js';
 import { checkDType, mapElements } from './check.js';
 import { reduceStage } from './reduce.js';
 import { defineOp } from './registry.js';
-import { showShape } from './shape.js';
+import { ravel, showShape, unknownDim } from './shape.js';
 import type { WindowAttrs } from './window.js';
 import { lowest, padsOf, padStage, windowAttrs, windowOutput } from './window.js';
 
@@ -208,3 +208,48 @@ for (const [name, kind] of [['GlobalAveragePool', 'avg'], ['GlobalMaxPool', 'max
     compute: (ctx) => globalCompute(ctx, kind),
   });
 }
+
+// --- MaxUnpool ----------------------------------------------------------------------------------
+
+/** The spatial dims MaxUnpool's indices refer to: (in − 1)·s − pads + k. */
+function unpooledDims(ctx: NodeContext, x: TensorType): Dim[] {
+  const win = windowAttrs(ctx, x.shape.length - 2);
+  const rank = win.kernel.length;
+  return x.shape.slice(2).map((d, k) => (typeof d === 'number' ? (d - 1) * win.strides[k] - win.pads[k] - win.pads[k + rank] + win.kernel[k] : unknownDim()));
+}
+
+/** MaxUnpool's output spatial dims: output_shape when given, else the unpooled dims. */
+function unpoolShape(ctx: NodeContext, x: TensorType): Dim[] {
+  if (!ctx.has(2)) return unpooledDims(ctx, x);
+  const given = ctx.constantValues(2);
+  return given ? given.slice(2) : x.shape.slice(2).map(unknownDim);
+}
+
+defineOp({
+  name: 'MaxUnpool',
+  inputs: [2, 3],
+  outputs: [1, 1],
+  pattern: 'opaque',
+  infer(ctx) {
+    const [x, idx] = [ctx.type(0), ctx.type(1)];
+    checkDType(ctx, idx.dtype, 'integer', 'input 1 (indices)');
+    if (x.shape.length < 3) throw ctx.fail(`input must have a batch, a channel and a spatial dim, got ${showShape(x.shape)}`);
+    return [tensorType(x.dtype, [x.shape[0], x.shape[1], ...unpoolShape(ctx, x)])];
+  },
+  compute(ctx) {
+    // each output element gathers the input elements whose flat index (in the unpooled layout,
+    // which a larger output_shape pads at the end) names it
+    const [x, idx] = [ctx.input(0), ctx.input(1)];
+    const out = ctx.outputs[0].shape;
+    const layout = [x.shape[0], x.shape[1], ...(unpooledDims(ctx, { dtype: x.dtype, shape: x.shape }) as number[])];
+    const axes = x.shape.slice(2).map((d, k) => reduceAxis(d, `r${k}`));
+    return [
+      compute(out, (n, c, ...o) => {
+        const src = [n, c, ...axes.map((a) => a.var)];
+        const named = eq(idx.at(...src), cast(ravel([n, c, ...o], layout), idx.dtype));
+        const hit = o.reduce<Expr>((h, v, k) => (out[k + 2] > layout[k + 2] ? and(h, lt(v, layout[k + 2])) : h), named);
+        return sum(select(hit, x.at(...src), constant(0, x.dtype)), axes);
+      }, 'max_unpool', poolOpts),
+    ];
+  },
+});

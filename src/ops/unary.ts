@@ -70,6 +70,9 @@ const UNARY: readonly UnarySpec[] = [
   { name: 'Asinh', accepts: 'float', fn: (x) => inF64(x, asinh) },
   { name: 'Acosh', accepts: 'float', fn: (x) => inF64(x, (y) => log(add(y, sqrt(sub(mul(y, y), 1))))) },
   { name: 'Atanh', accepts: 'float', fn: (x) => inF64(x, (y) => mul(log(div(add(c(1, y), y), sub(c(1, y), y))), 0.5)) },
+  { name: 'Atan', accepts: 'float', fn: (x) => inF64(x, atan) },
+  { name: 'Asin', accepts: 'float', fn: (x) => inF64(x, asin) },
+  { name: 'Acos', accepts: 'float', fn: (x) => inF64(x, (y) => sub(c(Math.PI / 2, y), asin(y))) },
   { name: 'Sign', accepts: 'numeric', fn: (x) => select(gt(x, c(0, x)), c(1, x), select(lt(x, c(0, x)), c(x.dtype === 'uint8' ? 0 : -1, x), x)) },
   { name: 'Not', accepts: 'bool', fn: not },
   { name: 'IsNaN', accepts: 'float', out: 'bool', fn: (x) => ne(x, x) },
@@ -82,6 +85,31 @@ function asinh(y: Expr): Expr {
   const a = abs(y);
   const r = log(add(a, sqrt(add(mul(a, a), 1))));
   return select(lt(y, c(0, y)), sub(c(0, y), r), r);
+}
+
+/**
+ * atan in float64 from the calls the IR has: odd symmetry, atan(a) = π/2 − atan(1/a) for a > 1,
+ * atan(a) = π/6 + atan((a − 1/√3) / (1 + a/√3)) for a > tan(π/12), then the Taylor series to
+ * z²¹ on |z| ≤ tan(π/12) ≈ 0.268 (truncation error below 1e-14).
+ */
+function atan(y: Expr): Expr {
+  const a = abs(y);
+  const big = gt(a, c(1, y));
+  const b = select(big, div(c(1, y), a), a);
+  const shifted = gt(b, c(Math.tan(Math.PI / 12), y));
+  const z = select(shifted, div(sub(b, c(1 / Math.sqrt(3), y)), add(c(1, y), div(b, c(Math.sqrt(3), y)))), b);
+  const z2 = mul(z, z);
+  let series: Expr = c(1 / 21, y);
+  for (let k = 19; k >= 1; k -= 2) series = add(c((k % 4 === 1 ? 1 : -1) / k, y), mul(z2, series));
+  let r: Expr = mul(z, series);
+  r = select(shifted, add(r, c(Math.PI / 6, y)), r);
+  r = select(big, sub(c(Math.PI / 2, y), r), r);
+  return select(lt(y, c(0, y)), sub(c(0, y), r), r);
+}
+
+/** asin(y) = atan(y / √(1 − y²)); ±1 give ±π/2 through atan(±∞). */
+function asin(y: Expr): Expr {
+  return atan(div(y, sqrt(sub(c(1, y), mul(y, y)))));
 }
 
 function isInf(x: Expr, ctx: NodeContext): Expr {
