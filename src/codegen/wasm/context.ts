@@ -16,6 +16,7 @@ import { CodegenError } from '../abi.js';
 import type { MathLibrary } from './math/library.js';
 import type { ValType } from './opcodes.js';
 import type { ParallelRuntime } from './parallel.js';
+import type { RegisterFile } from './registers.js';
 
 /** The wasm type holding one scalar of a dtype; narrow integers and bool live in i32. */
 export function wasmType(t: DType): Exclude<ValType, 'v128'> {
@@ -44,8 +45,14 @@ export interface VecVal {
 
 export type Binding = { readonly kind: 'scalar'; readonly local: Local } | { readonly kind: 'vector'; readonly value: VecVal };
 
-/** Where a buffer's element 0 is: a constant address (parameters) or an address held in a local. */
-export type BufferLoc = { readonly kind: 'static'; readonly offset: number } | { readonly kind: 'dynamic'; readonly base: Local };
+/**
+ * Where a buffer lives: at a constant address (parameters), at an address held in a local
+ * (allocations), or in locals altogether (small local buffers, see registers.ts).
+ */
+export type BufferLoc =
+  | { readonly kind: 'static'; readonly offset: number }
+  | { readonly kind: 'dynamic'; readonly base: Local }
+  | { readonly kind: 'registers'; readonly file: RegisterFile };
 
 export interface ModuleContext {
   readonly mb: ModuleBuilder;

@@ -49,6 +49,7 @@ function log2Size(dtype: DType): number {
  */
 export function pushAddress(fc: FuncContext, b: Buffer, index: IndexSource, elemOffset: number, emitIndex: (e: Expr) => void): number {
   const loc = fc.buffer(b);
+  if (loc.kind === 'registers') throw fc.error(`buffer #${b.id} lives in locals and has no address`);
   const size = bytesOf(b.dtype);
   const c = fc.code;
   const base = loc.kind === 'static' ? loc.offset : 0;

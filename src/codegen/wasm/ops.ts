@@ -11,7 +11,7 @@
 
 import type { DType } from '../../ir/dtype.js';
 import { isFloat } from '../../ir/dtype.js';
-import type { BinaryOp, CmpOp, MathFn } from '../../ir/expr.js';
+import type { Binary, BinaryOp, CmpOp, MathFn } from '../../ir/expr.js';
 import type { Code } from './code.js';
 import type { FuncContext } from './context.js';
 import { wasmType } from './context.js';
@@ -157,6 +157,31 @@ function intBinary(fc: FuncContext, op: BinaryOp, dtype: DType): void {
       intFloor(fc, op, dtype);
   }
   normalize(c, dtype);
+}
+
+/**
+ * log2 of the divisor when `e` is an integer floordiv/floormod by a positive power of two (index
+ * arithmetic, mostly), which are an arithmetic shift and a mask in two's complement.
+ */
+export function pow2Divisor(e: Binary): number | undefined {
+  if ((e.op !== 'floordiv' && e.op !== 'floormod') || isFloat(e.dtype) || e.dtype === 'bool') return undefined;
+  const d = e.b.kind === 'broadcast' ? e.b.value : e.b;
+  if (d.kind !== 'int' || d.value <= 0 || !Number.isInteger(Math.log2(d.value))) return undefined;
+  return Math.log2(d.value);
+}
+
+/** a (on the stack) floordiv/floormod 2^k. */
+export function applyPow2Floor(fc: FuncContext, op: BinaryOp, dtype: DType, k: number): void {
+  const c = fc.code;
+  const wide = dtype === 'int64';
+  if (op === 'floordiv') {
+    if (wide) c.i64Const(k).op('i64.shr_s');
+    else c.i32Const(k).op('i32.shr_s');
+  } else if (wide) {
+    c.i64Const((1n << BigInt(k)) - 1n).op('i64.and');
+  } else {
+    c.i32Const(2 ** k - 1).op('i32.and');
+  }
 }
 
 /** a op b, both on the stack, of `dtype`. */

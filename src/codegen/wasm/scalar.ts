@@ -11,7 +11,8 @@ import { visit } from '../../ir/visit.js';
 import type { FuncContext } from './context.js';
 import { wasmType } from './context.js';
 import { flatIndex, loadScalar, pushAddress } from './memory.js';
-import { applyBinary, applyCall, applyCast, applyCmp, emitConst } from './ops.js';
+import { constLanes, registerTargets } from './registers.js';
+import { applyBinary, applyCall, applyCast, applyCmp, applyPow2Floor, emitConst, pow2Divisor } from './ops.js';
 import { bindLet } from './vector.js';
 
 /** True when evaluating `e` eagerly could trap: it reads memory or divides integers by a non-constant. */
@@ -69,11 +70,17 @@ export function emitScalar(fc: FuncContext, e: Expr): void {
       c.localGet(b.local);
       return;
     }
-    case 'binary':
+    case 'binary': {
       emitScalar(fc, e.a);
+      const k = pow2Divisor(e);
+      if (k !== undefined) {
+        applyPow2Floor(fc, e.op, e.dtype, k);
+        return;
+      }
       emitScalar(fc, e.b);
       applyBinary(fc, e.op, e.dtype);
       return;
+    }
     case 'cmp':
       emitScalar(fc, e.a);
       emitScalar(fc, e.b);
@@ -99,6 +106,11 @@ export function emitScalar(fc: FuncContext, e: Expr): void {
       return;
     case 'load': {
       const index = flatIndex(fc, e.buffer, e.indices);
+      const loc = fc.buffer(e.buffer);
+      if (loc.kind === 'registers') {
+        c.localGet(registerTargets(loc.file, constLanes(index)!)[0]);
+        return;
+      }
       const offset = pushAddress(fc, e.buffer, { kind: 'expr', expr: index }, 0, (x) => emitScalar(fc, x));
       loadScalar(fc, e.dtype, offset);
       return;

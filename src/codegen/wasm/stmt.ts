@@ -16,6 +16,7 @@ import { flatIndex, pushAddress, storeScalar } from './memory.js';
 import type { Op } from './opcodes.js';
 import { emitConst } from './ops.js';
 import { emitParallel } from './outline.js';
+import { constLanes, planRegisters, registerTargets } from './registers.js';
 import { emitScalar } from './scalar.js';
 import { bindLet, storeVector } from './vector.js';
 
@@ -68,6 +69,12 @@ function emitStore(fc: FuncContext, buf: Buffer, indices: readonly Expr[], value
     storeVector(fc, buf, indices, value);
     return;
   }
+  const loc = fc.buffer(buf);
+  if (loc.kind === 'registers') {
+    emitScalar(fc, value);
+    fc.code.localSet(registerTargets(loc.file, constLanes(flatIndex(fc, buf, indices))!)[0]);
+    return;
+  }
   const offset = pushAddress(fc, buf, { kind: 'expr', expr: flatIndex(fc, buf, indices) }, 0, (x) => emitScalar(fc, x));
   emitScalar(fc, value);
   storeScalar(fc, buf.dtype, offset);
@@ -75,6 +82,13 @@ function emitStore(fc: FuncContext, buf: Buffer, indices: readonly Expr[], value
 
 function emitAllocate(fc: FuncContext, buf: Buffer, body: Stmt): void {
   if (buf.scope === 'shared') throw fc.error(`buffer #${buf.id} has GPU 'shared' scope, which the wasm target does not have`);
+  const file = planRegisters(fc, buf, body);
+  if (file) {
+    fc.buffers.set(buf.id, { kind: 'registers', file });
+    emitStmt(fc, body);
+    fc.buffers.delete(buf.id);
+    return;
+  }
   const offset = fc.stackDepth;
   fc.stackDepth += align(bufferElems(buf) * bytesOf(buf.dtype), 16);
   fc.mod.maxStack = Math.max(fc.mod.maxStack, fc.stackDepth);

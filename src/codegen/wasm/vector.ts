@@ -8,13 +8,17 @@
 
 import type { DType } from '../../ir/dtype.js';
 import type { Buffer, Expr, Var } from '../../ir/expr.js';
+import { broadcast } from '../../ir/expr.js';
 import type { Local } from './code.js';
 import type { FuncContext, VecVal } from './context.js';
 import { wasmType } from './context.js';
 import { emitLanes } from './lanes.js';
 import type { KernelFn } from './math/library.js';
 import { flatIndex, pushAddress, storeScalar } from './memory.js';
+import { pow2Divisor } from './ops.js';
 import type { SimdOp } from './opcodes.js';
+import type { RegisterFile } from './registers.js';
+import { constLanes, readRegisters, registerTargets } from './registers.js';
 import { emitScalar, mayTrap } from './scalar.js';
 
 export function packable(dtype: DType, lanes: number): boolean {
@@ -55,7 +59,7 @@ export function canPack(e: Expr): boolean {
       return e.dtype !== 'bool' && idx !== null && idx.kind === 'ramp' && idx.stride === 1;
     }
     case 'binary':
-      return (e.dtype === 'float32' ? F32_BINARY : e.dtype === 'int32' ? I32_BINARY : {})[e.op] !== undefined;
+      return (e.dtype === 'float32' ? F32_BINARY : e.dtype === 'int32' ? I32_BINARY : {})[e.op] !== undefined || (e.dtype === 'int32' && pow2Divisor(e) !== undefined);
     case 'cmp':
       return e.a.dtype === 'float32' || e.a.dtype === 'int32' || (e.a.dtype === 'bool' && (e.op === 'eq' || e.op === 'ne'));
     case 'logic':
@@ -141,7 +145,7 @@ function packedChild(fc: FuncContext, e: Expr): readonly Local[] {
   return asPacked(fc, emitVector(fc, e));
 }
 
-function emitPacked(fc: FuncContext, e: Expr): Local[] {
+function emitPacked(fc: FuncContext, e: Expr): readonly Local[] {
   const c = fc.code;
   switch (e.kind) {
     case 'broadcast': {
@@ -164,6 +168,13 @@ function emitPacked(fc: FuncContext, e: Expr): Local[] {
     case 'load':
       return packedLoad(fc, e.buffer, e.indices[0], e.lanes);
     case 'binary': {
+      const k = pow2Divisor(e);
+      if (k !== undefined && e.dtype === 'int32') {
+        const a = packedChild(fc, e.a);
+        const mask = 2 ** k - 1;
+        if (e.op === 'floordiv') return perPart(fc, e.lanes, (j) => void c.localGet(a[j]).i32Const(k).simd('i32x4.shr_s'));
+        return perPart(fc, e.lanes, (j) => void c.localGet(a[j]).i32x4Const([mask, mask, mask, mask]).simd('v128.and'));
+      }
       const [a, b] = [packedChild(fc, e.a), packedChild(fc, e.b)];
       const op = (e.dtype === 'float32' ? F32_BINARY : I32_BINARY)[e.op]!;
       return perPart(fc, e.lanes, (j) => {
@@ -195,8 +206,10 @@ function emitPacked(fc: FuncContext, e: Expr): Local[] {
   }
 }
 
-function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): Local[] {
+function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): readonly Local[] {
   if (index.kind !== 'ramp') throw fc.error('packed load needs a ramp index');
+  const loc = fc.buffer(buf);
+  if (loc.kind === 'registers') return asPacked(fc, readRegisters(fc, loc.file, constLanes(index)!) as VecVal);
   const c = fc.code;
   const addr = fc.temp('i32');
   const offset = pushAddress(fc, buf, { kind: 'expr', expr: index.base }, 0, (x) => emitScalar(fc, x));
@@ -253,6 +266,11 @@ export function storeVector(fc: FuncContext, buf: Buffer, indices: readonly Expr
   const lanes = Math.max(idx.lanes, value.lanes);
   if (idx.lanes !== lanes || (value.lanes !== 1 && value.lanes !== lanes)) throw fc.error(`store of ${value.lanes} lanes at ${idx.lanes} indices`);
   const c = fc.code;
+  const loc = fc.buffer(buf);
+  if (loc.kind === 'registers') {
+    storeRegisters(fc, loc.file, constLanes(idx)!, value);
+    return;
+  }
   if (idx.kind === 'ramp' && idx.stride === 1 && value.lanes === lanes && packable(value.dtype, lanes) && value.dtype !== 'bool') {
     const parts = packedChild(fc, value);
     const addr = fc.temp('i32');
@@ -269,6 +287,12 @@ export function storeVector(fc: FuncContext, buf: Buffer, indices: readonly Expr
     const where = asLanes(fc, emitVector(fc, idx));
     for (let k = 0; k < lanes; k++) storeLane(fc, buf, where[k], 0, values[k]);
   }
+}
+
+function storeRegisters(fc: FuncContext, rf: RegisterFile, lanes: readonly number[], value: Expr): void {
+  const targets = registerTargets(rf, lanes);
+  const values = rf.packed ? packedChild(fc, broadcast(value, value.lanes === 1 ? lanes.length : 1)) : value.lanes === 1 ? Array<Local>(lanes.length).fill(scalarTemp(fc, value)) : asLanes(fc, emitVector(fc, value));
+  targets.forEach((t, k) => void fc.code.localGet(values[k]).localSet(t));
 }
 
 function scalarTemp(fc: FuncContext, e: Expr): Local {

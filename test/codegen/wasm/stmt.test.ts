@@ -7,6 +7,7 @@ import type { Expr } from '../../../src/ir/expr.js';
 import { add, broadcast, buffer, cmp, floatImm, intImm, load, mul, ramp, sub, variable } from '../../../src/ir/expr.js';
 import type { ForKind, Stmt } from '../../../src/tir/stmt.js';
 import { allocate, assertStmt, attr, forLoop, ifThenElse, letStmt, NOOP, primFunc, seq, store } from '../../../src/tir/stmt.js';
+import { META_SECTION, parseMeta } from '../../../src/codegen/wasm/meta.js';
 import { debugNames, runFunc } from './helpers.js';
 
 const loop = (n: number, body: (i: Expr) => Stmt, kind: ForKind = 'serial'): Stmt => {
@@ -43,6 +44,49 @@ describe('statements', () => {
     const c = new Float32Array(n);
     await runFunc(primFunc('big', [A, C], body), [a, c]);
     expect(c[n - 1]).toBe(n);
+  });
+
+  it('keeps small local buffers with constant indices in locals, packed or per element', async () => {
+    const [A, C] = [buffer('A', 'float32', [32]), buffer('C', 'float32', [12])];
+    const acc = buffer('acc', 'float32', [8], 'local');
+    const odd = buffer('odd', 'float32', [3], 'local');
+    const v = { ...variable('v', 'float32'), lanes: 4 };
+    const r0 = ramp(intImm(0), 1, 4);
+    const r4 = ramp(intImm(4), 1, 4);
+    const body = seq(
+      allocate(
+        acc,
+        seq(
+          store(acc, [r0], broadcast(floatImm(0), 4)),
+          store(acc, [r4], broadcast(floatImm(1), 4)),
+          loop(4, (k) => seq(
+            store(acc, [r0], add(load(acc, [r0]), load(A, [ramp(mul(k, intImm(8)), 1, 4)]))),
+            store(acc, [r4], mul(load(acc, [r4]), load(A, [ramp(add(mul(k, intImm(8)), intImm(4)), 1, 4)]))),
+          )),
+          // a read taken before a store keeps the old value
+          letStmt(v, load(acc, [r0]), seq(store(acc, [r0], broadcast(floatImm(-1), 4)), store(C, [r0], add(v, load(acc, [r0]))))),
+          store(C, [r4], load(acc, [r4])),
+        ),
+      ),
+      allocate(
+        odd,
+        seq(
+          store(odd, [intImm(0)], floatImm(2)),
+          store(odd, [intImm(2)], floatImm(5)),
+          store(C, [ramp(intImm(8), 1, 2)], load(odd, [ramp(intImm(0), 2, 2)])),
+        ),
+      ),
+    );
+    const a = Float32Array.from({ length: 32 }, (_, k) => (k % 5) + 1);
+    const c = new Float32Array(12);
+    const f = primFunc('regs', [A, C], body);
+    // neither buffer takes stack memory
+    const meta = parseMeta(WebAssembly.Module.customSections(new WebAssembly.Module(wasmBackend.emit([f], { threads: 1 }).code as Uint8Array), META_SECTION));
+    expect(meta.stackPerThread).toBe(0);
+    await runFunc(f, [a, c]);
+    const sums = [0, 1, 2, 3].map((j) => [0, 1, 2, 3].reduce((t, k) => t + a[8 * k + j], 0) - 1);
+    const prods = [0, 1, 2, 3].map((j) => [0, 1, 2, 3].reduce((t, k) => t * a[8 * k + 4 + j], 1));
+    expect([...c]).toEqual([...sums, ...prods, 2, 5, 0, 0]);
   });
 
   it('runs if/else and scalar lets', async () => {
