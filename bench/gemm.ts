@@ -1,14 +1,18 @@
 /**
- * @file `npm run bench:gemm [-- --json] [--sizes 512,1024,2048] [--threads 1,2] [--repeat N]`
+ * @file `npm run bench:gemm [-- --target c|wasm] [--json] [--sizes 512,1024,2048] [--threads 1,2]`
  *
- * fp32 GEMM C = A·B (M = N = K) compiled by kiln on the `c` target with the default CPU matmul
- * schedule (src/strategy/cpu/matmul.ts), against onnxruntime-node's MatMul on the same inputs in the
- * same run. Runs alternate between kiln and the peer so machine noise hits both; medians reported.
- * Prints a table, or with --json one JSON object per line.
+ * fp32 GEMM C = A·B (M = N = K) compiled by kiln with the default CPU matmul schedule
+ * (src/strategy/cpu/matmul.ts), against a peer running MatMul on the same inputs in the same run:
+ * onnxruntime-node for the `c` target, onnxruntime-web (its WebAssembly backend with SIMD and
+ * threads, run in Node) for `wasm`. Runs alternate between kiln and the peer so machine noise hits
+ * both; medians are reported. Prints a table, or with --json one JSON object per line.
+ *
+ * onnxruntime-web fixes its thread count when it first initializes, so each thread count runs in
+ * a child process of its own.
  */
 
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-node';
 import { buildKernel } from '../src/api/build.js';
 import { getBackend } from '../src/codegen/index.js';
 import { createSchedule } from '../src/schedule/index.js';
@@ -27,7 +31,44 @@ const { values } = parseArgs({
   },
 });
 const list = (s: string): number[] => s.split(',').map(Number);
-if (values.target !== 'c') throw new Error(`bench:gemm: target '${values.target}' is not supported yet (only c)`);
+function parseTarget(name: string): 'c' | 'wasm' {
+  if (name !== 'c' && name !== 'wasm') throw new Error(`bench:gemm: --target must be c or wasm, got '${name}'`);
+  return name;
+}
+const target = parseTarget(values.target);
+
+interface Row {
+  op: string; m: number; n: number; k: number; target: string; threads: number;
+  kiln_gflops: number; peer: string; peer_gflops: number; ratio: number;
+}
+
+interface Peer {
+  readonly name: string;
+  run(a: Float32Array, b: Float32Array): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+async function createPeer(n: number, threads: number): Promise<Peer> {
+  const model = singleNodeModel('MatMul', [{ name: 'A', shape: [n, n] }, { name: 'B', shape: [n, n] }], [{ name: 'C', shape: [n, n] }]);
+  if (target === 'c') {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    return {
+      name: 'onnxruntime-node',
+      run: async (a, b) => (await session.run({ A: new ort.Tensor('float32', a, [n, n]), B: new ort.Tensor('float32', b, [n, n]) })).C.data as Float32Array,
+      release: () => session.release(),
+    };
+  }
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.simd = true;
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+  return {
+    name: 'onnxruntime-web',
+    run: async (a, b) => (await session.run({ A: new ort.Tensor('float32', a, [n, n]), B: new ort.Tensor('float32', b, [n, n]) })).C.data as Float32Array,
+    release: () => session.release(),
+  };
+}
 
 function matmul(n: number) {
   const A = placeholder([n, n], 'float32', 'A');
@@ -43,74 +84,88 @@ function randomArray(len: number, seed: number): Float32Array {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    return ((x >>> 0) / 2 ** 32) - 0.5;
+    return (x >>> 0) / 2 ** 32 - 0.5;
   });
 }
 
-const info = getBackend('c').info;
-interface Row {
-  op: string; m: number; n: number; k: number; target: string; threads: number;
-  kiln_gflops: number; peer: string; peer_gflops: number; ratio: number;
-}
-const rows: Row[] = [];
-for (const threads of list(values.threads)) {
-  for (const n of list(values.sizes)) {
-    const { A, B, C } = matmul(n);
-    const s = createSchedule([C]);
-    scheduleMatmul(s, C, defaultMatmulKnobs(info));
-    const kernel = await buildKernel(s, [A, B, C], { target: 'c', threads, name: 'gemm' });
-    const a = randomArray(n * n, 1);
-    const b = randomArray(n * n, 2);
-    const c = new Float32Array(n * n);
+async function measure(n: number, threads: number): Promise<Row> {
+  const { A, B, C } = matmul(n);
+  const s = createSchedule([C]);
+  scheduleMatmul(s, C, defaultMatmulKnobs(getBackend(target).info));
+  const kernel = await buildKernel(s, [A, B, C], { target, threads, name: 'gemm' });
+  const peer = await createPeer(n, threads);
+  const a = randomArray(n * n, 1);
+  const b = randomArray(n * n, 2);
+  const c = new Float32Array(n * n);
 
-    const model = singleNodeModel('MatMul', [{ name: 'A', shape: [n, n] }, { name: 'B', shape: [n, n] }], [{ name: 'C', shape: [n, n] }]);
-    const peer = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
-    const feeds = { A: new ort.Tensor('float32', a, [n, n]), B: new ort.Tensor('float32', b, [n, n]) };
+  // Correctness first: a benchmark of wrong results is worthless.
+  kernel.run([a, b, c]);
+  const ref = await peer.run(a, b);
+  let maxErr = 0;
+  let maxRef = 0;
+  for (let q = 0; q < c.length; q++) {
+    maxErr = Math.max(maxErr, Math.abs(c[q] - ref[q]));
+    maxRef = Math.max(maxRef, Math.abs(ref[q]));
+  }
+  if (maxErr > 1e-4 * maxRef + 1e-5) throw new Error(`gemm ${n}: kiln differs from ${peer.name} by ${maxErr}`);
 
-    // Correctness first: a benchmark of wrong results is worthless.
+  const repeat = Math.max(3, Math.round(Number(values.repeat) * Math.min(1, (1024 / n) ** 3)));
+  const kilnMs: number[] = [];
+  const peerMs: number[] = [];
+  for (let r = 0; r < repeat + 2; r++) {
+    let t0 = performance.now();
     kernel.run([a, b, c]);
-    const ref = (await peer.run(feeds)).C.data as Float32Array;
-    let maxErr = 0;
-    let maxRef = 0;
-    for (let q = 0; q < c.length; q++) {
-      maxErr = Math.max(maxErr, Math.abs(c[q] - ref[q]));
-      maxRef = Math.max(maxRef, Math.abs(ref[q]));
+    const tk = performance.now() - t0;
+    t0 = performance.now();
+    await peer.run(a, b);
+    const tp = performance.now() - t0;
+    if (r >= 2) {
+      kilnMs.push(tk);
+      peerMs.push(tp);
     }
-    if (maxErr > 1e-4 * maxRef + 1e-5) throw new Error(`gemm ${n}: kiln differs from onnxruntime by ${maxErr}`);
+  }
+  kernel.dispose();
+  await peer.release();
+  const flops = 2 * n ** 3;
+  const kilnGflops = flops / median(kilnMs) / 1e6;
+  const peerGflops = flops / median(peerMs) / 1e6;
+  return {
+    op: 'gemm', m: n, n, k: n, target, threads,
+    kiln_gflops: +kilnGflops.toFixed(1), peer: peer.name, peer_gflops: +peerGflops.toFixed(1),
+    ratio: +(kilnGflops / peerGflops).toFixed(3),
+  };
+}
 
-    const repeat = Math.max(3, Math.round(Number(values.repeat) * Math.min(1, (1024 / n) ** 3)));
-    const kilnMs: number[] = [];
-    const peerMs: number[] = [];
-    for (let r = 0; r < repeat + 2; r++) {
-      let t0 = performance.now();
-      kernel.run([a, b, c]);
-      const tk = performance.now() - t0;
-      t0 = performance.now();
-      await peer.run(feeds);
-      const tp = performance.now() - t0;
-      if (r >= 2) {
-        kilnMs.push(tk);
-        peerMs.push(tp);
-      }
-    }
-    const flops = 2 * n ** 3;
-    const kilnGflops = flops / median(kilnMs) / 1e6;
-    const peerGflops = flops / median(peerMs) / 1e6;
-    const row: Row = {
-      op: 'gemm', m: n, n, k: n, target: 'c', threads,
-      kiln_gflops: +kilnGflops.toFixed(1), peer: 'onnxruntime-node', peer_gflops: +peerGflops.toFixed(1),
-      ratio: +(kilnGflops / peerGflops).toFixed(3),
-    };
+/** Runs one thread count in a child process (see the file comment); returns its rows. */
+function measureInChild(threads: number): Row[] {
+  const args = [...process.execArgv, process.argv[1], '--target', target, '--sizes', values.sizes, '--threads', String(threads), '--repeat', values.repeat, '--json'];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (child.status !== 0) throw new Error(`bench:gemm: the child for ${threads} thread(s) failed with status ${child.status}`);
+  return child.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+}
+
+const threadCounts = list(values.threads);
+const rows: Row[] = [];
+for (const threads of threadCounts) {
+  if (target === 'wasm' && threadCounts.length > 1) {
+    const got = measureInChild(threads);
+    rows.push(...got);
+    if (values.json) got.forEach((r) => console.log(JSON.stringify(r)));
+    continue;
+  }
+  for (const n of list(values.sizes)) {
+    const row = await measure(n, threads);
     rows.push(row);
     if (values.json) console.log(JSON.stringify(row));
-    kernel.dispose();
-    await peer.release();
   }
 }
 
 if (!values.json) {
-  console.log(`fp32 GEMM, target c (${info.vectorBits}-bit vectors), medians; ratio = kiln / onnxruntime-node GFLOP/s`);
-  console.log('| M=N=K | threads | kiln GFLOP/s | onnxruntime-node GFLOP/s | ratio |');
+  const peer = rows[0]?.peer ?? '';
+  console.log(`fp32 GEMM, target ${target} (${getBackend(target).info.vectorBits}-bit vectors), medians; ratio = kiln / ${peer} GFLOP/s`);
+  console.log(`| M=N=K | threads | kiln GFLOP/s | ${peer} GFLOP/s | ratio |`);
   console.log('|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.m} | ${r.threads} | ${r.kiln_gflops} | ${r.peer_gflops} | ${r.ratio} |`);
 }
+// onnxruntime-web keeps worker threads alive; the benchmark is over.
+process.exit(0);

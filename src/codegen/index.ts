@@ -7,12 +7,14 @@
 import { createCBackend } from './c/backend.js';
 import { createJsBackend } from './js/backend.js';
 import type { Backend } from './target.js';
+import { wasmBackend } from './wasm/index.js';
 
-export type TargetName = 'js' | 'c';
+export type TargetName = 'js' | 'c' | 'wasm';
 
 const FACTORIES: Record<TargetName, () => Backend> = {
   js: createJsBackend,
   c: () => createCBackend(),
+  wasm: () => wasmBackend,
 };
 
 export const TARGET_NAMES = Object.keys(FACTORIES) as TargetName[];

@@ -1,6 +1,6 @@
 /**
  * The operator compiler's central property: random tensor programs under random legal schedules
- * compute, on every target, what the unscheduled program computes on the reference `js` target.
+ * compute, on every target (js, c, wasm with and without threads), what the unscheduled program computes on the reference `js` target.
  * Float reductions may be reassociated by a schedule (rfactor, split reduce axes, FMA contraction
  * in C), so results must agree within |Δ| ≤ 1e-5·max|ref| + 1e-6 — float32 rounding of the small
  * sums here is orders of magnitude below that, while any wrong index or missing element is not.
@@ -107,5 +107,12 @@ describe('random programs under random schedules', () => {
     const cases = seeds.map(makeCase).filter((c): c is Case => c !== null);
     expect(cases.length).toBeGreaterThan(seeds.length * 0.8);
     await checkCases(cases, 'c');
+  });
+
+  it.each([1, 2])('wasm with %i thread(s) matches the unscheduled program', async (threads) => {
+    const seeds = fc.sample(fc.integer({ min: 1, max: 2 ** 31 - 1 }), { numRuns: 40, seed: 20261128 + threads });
+    const cases = seeds.map(makeCase).filter((c): c is Case => c !== null);
+    expect(cases.length).toBeGreaterThan(seeds.length * 0.8);
+    await checkCases(cases, 'wasm', threads);
   });
 });

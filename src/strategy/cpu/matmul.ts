@@ -32,10 +32,14 @@ export interface MatmulKnobs {
   readonly lanes: number;
 }
 
-/** Register tile for the target: 16 accumulators of the widest vector (8 × 2 vectors). */
+/**
+ * Register tile for the target, two vectors wide. AVX-512 has 32 vector registers: 8 × 2
+ * accumulators leave room for the B vectors and the broadcast. AVX2 and WebAssembly SIMD (as V8
+ * maps it on x86-64) have 16, so 6 × 2 accumulators plus 3 temporaries fill them.
+ */
 export function defaultMatmulKnobs(info: TargetInfo): MatmulKnobs {
   const lanes = Math.max(4, info.vectorBits / 32);
-  return { mr: 8, nr: 2 * lanes, lanes };
+  return { mr: info.vectorBits >= 512 ? 8 : 6, nr: 2 * lanes, lanes };
 }
 
 function only<T>(xs: readonly T[], what: string, stage: string): T {
