@@ -22,8 +22,10 @@ import { hostTensor } from '../graph/tensor.js';
 import { tensorType } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import type { ConcreteType } from '../ops/index.js';
+import { OpError } from '../ops/index.js';
 import type { PassConfig } from '../passes/pass.js';
 import { makePassContext } from '../passes/pass.js';
+import { GraphPassError } from '../passes/graph/index.js';
 import type { PrimFunc } from '../tir/stmt.js';
 import { arrayOf, copyArray, viewOf } from './arrays.js';
 import { SessionError } from './errors.js';
@@ -32,7 +34,9 @@ import type { NodeKernel } from './kernels.js';
 import { nodeKernel } from './kernels.js';
 import type { Plan, Slot } from './plan.js';
 import { planRun } from './plan.js';
-import { checkGraph, specialize } from './specialize.js';
+import { freezableInputs, frozenKey } from './freeze.js';
+import type { Frozen } from './specialize.js';
+import { checkGraph, checkOps, specialize } from './specialize.js';
 
 export interface ExecutorOptions {
   readonly target: TargetName;
@@ -63,6 +67,8 @@ interface Compiled {
   readonly kernel: Kernel;
   /** per step, per argument: the array when it is fixed (a constant or an arena view), else null */
   readonly fixed: readonly (readonly (HostArray | null)[])[];
+  /** the values of the inputs it was specialized on ('' when none) */
+  readonly frozenKey: string;
 }
 
 export class Executor {
@@ -70,15 +76,28 @@ export class Executor {
   private released = false;
 
   private constructor(
-    /** the model's graph, typed with its declared (possibly symbolic) input shapes */
+    /** the model's graph, typed with its declared (possibly symbolic) input shapes when it can be */
     readonly graph: Graph,
     private readonly opts: ExecutorOptions,
+    /** the inputs specialized on by value (see freeze.ts); set at most once */
+    private frozen: readonly number[],
   ) {}
 
-  /** Types `graph` (throwing an OpError for an unknown op or a bad attribute) and makes an executor. */
+  /**
+   * Types `graph` (throwing an OpError for an unknown op or a bad attribute) and makes an
+   * executor. A graph that cannot be typed before the values of its small inputs are known has
+   * those inputs frozen from the start; its other attribute errors surface at the first run.
+   */
   static create(graph: Graph, opts: ExecutorOptions): Executor {
     getBackend(opts.target);
-    return new Executor(checkGraph(graph), opts);
+    try {
+      return new Executor(checkGraph(graph), opts, []);
+    } catch (e) {
+      const frozen = freezableInputs(graph);
+      if (!(e instanceof OpError) || frozen.length === 0) throw e;
+      checkOps(graph);
+      return new Executor(graph, opts, frozen);
+    }
   }
 
   get inputs(): readonly Value[] {
@@ -88,16 +107,19 @@ export class Executor {
     return this.graph.outputs;
   }
 
-  /** The graph specialized to `types` and its compiled kernels (cached per shape signature). */
-  async prepare(types: readonly ConcreteType[]): Promise<{ graph: Graph; source: string | Uint8Array }> {
-    const c = await this.compiled(types);
+  /** The graph specialized to `feeds` and its compiled kernels (cached like a run's). */
+  async prepare(feeds: readonly HostTensor[]): Promise<{ graph: Graph; source: string | Uint8Array }> {
+    const c = await this.compiled(checkFeeds(this.inputs, feeds), feeds);
     return { graph: c.graph, source: c.kernel.source };
   }
 
   /** Runs the model on `feeds` (one per input, in input order). */
   async run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean } = {}): Promise<RunResult> {
     if (feeds.length !== this.inputs.length) throw new SessionError('run', `expects ${this.inputs.length} feeds, got ${feeds.length}`);
-    const c = await this.compiled(checkFeeds(this.inputs, feeds));
+    const types = checkFeeds(this.inputs, feeds);
+    let c = await this.compiled(types, feeds);
+    // inputs frozen while this run waited: what it got may hold other values of them
+    if (this.frozen.length > 0 && c.frozenKey !== frozenKey(this.frozen, feeds)) c = await this.compiled(types, feeds);
     if (this.released) throw new SessionError('run', 'the session was released');
     return execute(c, feeds, opts.profile ?? false);
   }
@@ -113,17 +135,32 @@ export class Executor {
     }
   }
 
-  private compiled(types: readonly ConcreteType[]): Promise<Compiled> {
+  private compiled(types: readonly ConcreteType[], feeds: readonly HostTensor[]): Promise<Compiled> {
     if (this.released) return Promise.reject(new SessionError('run', 'the session was released'));
-    const key = shapeSignature(types);
+    const key = `${shapeSignature(types)}|${frozenKey(this.frozen, feeds)}`;
     let c = this.cache.get(key);
     if (c === undefined) {
-      c = compile(this.graph, types, this.opts);
+      c = this.compileOrFreeze(types, feeds);
       this.cache.set(key, c);
       // a failed compile is not cached: the error is reported to this run only
       c.catch(() => this.cache.delete(key));
     }
     return c;
+  }
+
+  /** Compiles for these shapes; when shapes alone are not enough, again with the small inputs frozen. */
+  private async compileOrFreeze(types: readonly ConcreteType[], feeds: readonly HostTensor[]): Promise<Compiled> {
+    const build = (frozen: readonly number[]): Promise<Compiled> => compile(this.graph, types, { inputs: frozen, feeds }, this.opts);
+    if (this.frozen.length > 0) return build(this.frozen);
+    try {
+      return await build([]);
+    } catch (e) {
+      const frozen = freezableInputs(this.graph);
+      if (!(e instanceof OpError || e instanceof SessionError || e instanceof GraphPassError) || frozen.length === 0) throw e;
+      const c = await build(frozen).catch(() => Promise.reject(e instanceof Error ? e : new Error(String(e))));
+      this.frozen = frozen;
+      return c;
+    }
   }
 }
 
@@ -132,13 +169,13 @@ function atNode<T>(node: Node, what: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof Error && (e.name === 'OpError' || e.name === 'SessionError')) throw e;
+    if (e instanceof OpError || e instanceof SessionError) throw e;
     throw new SessionError(nodeLabel(node), `${what}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-async function compile(g: Graph, types: readonly ConcreteType[], opts: ExecutorOptions): Promise<Compiled> {
-  const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)), makePassContext(opts.passes));
+async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen, opts: ExecutorOptions): Promise<Compiled> {
+  const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)), makePassContext(opts.passes), frozen);
   const index = indexGraph(graph);
   const info = getBackend(opts.target).info;
   const opset = graph.opsets.get('') ?? 1;
@@ -150,14 +187,14 @@ async function compile(g: Graph, types: readonly ConcreteType[], opts: ExecutorO
     funcs.push(atNode(n, 'cannot lower its kernel', () => lowerKernel(nk.spec, kernelOpts)));
     kernels.push(nk);
   });
-  const plan = planRun(graph, kernels.map((k) => k.params));
+  const plan = planRun(graph, kernels.map((k) => k.params), new Map(g.inputs.map((v, k) => [v.id, k])));
   const kernel = await buildFuncs(funcs, kernelOpts);
   const arena = new ArrayBuffer(plan.arenaBytes);
   const fixedArray = (s: Slot): HostArray | null => {
     if (s.kind === 'constant') return s.data;
     return s.kind === 'arena' ? viewOf(arena, s.dtype, s.offset, s.elems) : null;
   };
-  return { graph, plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)) };
+  return { graph, plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)), frozenKey: frozenKey(frozen.inputs, frozen.feeds) };
 }
 
 function execute(c: Compiled, feeds: readonly HostTensor[], profile: boolean): RunResult {

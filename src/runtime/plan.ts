@@ -55,8 +55,11 @@ function concrete(v: Value): ConcreteType {
   return { dtype: v.type!.dtype, shape: staticShape(v.type!.shape)! };
 }
 
-/** The plan for `g` whose node `k` is computed by kernel `k{k}` with parameters `params[k]`. */
-export function planRun(g: Graph, params: readonly (readonly Binding[])[]): Plan {
+/**
+ * The plan for `g` whose node `k` is computed by kernel `k{k}` with parameters `params[k]`;
+ * `feedIndex` gives the position among the run's feeds of each input of `g`.
+ */
+export function planRun(g: Graph, params: readonly (readonly Binding[])[], feedIndex: ReadonlyMap<number, number>): Plan {
   const index = indexGraph(g);
   const written = new Map<number, number>();
   g.outputs.forEach((v, k) => {
@@ -70,7 +73,8 @@ export function planRun(g: Graph, params: readonly (readonly Binding[])[]): Plan
     const offset = arena.offsets.get(v.id);
     if (offset !== undefined) return { kind: 'arena', offset, ...elemsOf(v) };
     const def = index.definition(v);
-    if (def?.kind === 'input') return { kind: 'feed', index: def.index };
+    const feed = def?.kind === 'input' ? feedIndex.get(v.id) : undefined;
+    if (feed !== undefined) return { kind: 'feed', index: feed };
     if (def?.kind === 'initializer') return { kind: 'constant', data: def.tensor.data };
     throw new SessionError(valueLabel(v), 'has no definition in the specialized graph');
   };

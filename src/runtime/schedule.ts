@@ -9,8 +9,9 @@
  *   schedule (src/strategy/cpu/matmul.ts).
  * - Every other root stage runs its outer spatial loops fused and parallel (when the target has
  *   threads and the stage is big enough to pay for waking them) and its innermost spatial loop
- *   vectorized by the target's lanes; a reduction moves its reduce loops inside the parallel
- *   loop and outside the vector lanes, so each lane accumulates its own output element.
+ *   vectorized by the target's lanes. A reduction accumulates in a `local` stage computed inside
+ *   each iteration of that outer loop, with its reduce loops outside the vector lanes: each lane
+ *   sums its own output element in a register, and the output is written once.
  */
 
 import type { TargetInfo } from '../codegen/target.js';
@@ -34,7 +35,7 @@ export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo):
   for (const st of [...s.stages]) {
     if (st.isPlaceholder || st.attach.kind !== 'root') continue;
     if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target));
-    else scheduleLoops(st, target);
+    else scheduleLoops(s, st, target);
   }
   return s;
 }
@@ -51,16 +52,29 @@ function matmulSuits(st: Stage, target: TargetInfo): boolean {
 }
 
 /** Fused parallel outer loop, reduce loops, vectorized inner loop (each where it applies). */
-function scheduleLoops(st: Stage, target: TargetInfo): void {
+function scheduleLoops(s: Schedule, st: Stage, target: TargetInfo): void {
   const spatial = [...st.axis];
   const inner = spatial.pop();
   if (inner === undefined) return;
+  const acc = st.reduceAxis.length > 0 ? s.stage(s.cacheWrite(st.tensor, 'local')) : null;
   const lanes = Math.max(1, target.vectorBits / 8 / bytesOf(st.tensor.dtype));
   const vectorLoop = inner.extent >= lanes && lanes > 1 ? st.split(inner, { factor: lanes }) : null;
   const outer: IterVar[] = vectorLoop ? [...spatial, vectorLoop[0]] : spatial;
   const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
-  if (vectorLoop && st.reduceAxis.length > 0) st.reorder(...(fused ? [fused] : []), ...st.reduceAxis, vectorLoop[1]);
   if (vectorLoop) st.vectorize(vectorLoop[1]);
   const elements = st.tensor.shape.reduce((n, d) => n * d, 1);
   if (fused && target.threads && fused.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) st.parallel(fused);
+  if (acc && fused) accumulate(acc, st, fused, vectorLoop !== null);
+}
+
+/**
+ * A reduction accumulates in registers: its `local` stage is computed inside each iteration of
+ * the output's outer loop, reduce loops outside the lanes of its innermost axis.
+ */
+function accumulate(acc: Stage, st: Stage, at: IterVar, vector: boolean): void {
+  acc.computeAt(st, at);
+  const spatial = [...acc.axis];
+  const inner = spatial.pop()!;
+  acc.reorder(...spatial, ...acc.reduceAxis, inner);
+  if (vector) acc.vectorize(inner);
 }

@@ -6,6 +6,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, OnnxError, OpError, SessionError, Tensor } from '../../src/api/index.js';
+import { tensorOf } from '../../src/graph/tensor.js';
+import { TARGET_NAMES } from '../../src/codegen/index.js';
 import { writeModel } from './onnx-writer.js';
 
 const f32 = (name: string, shape: readonly (number | string)[]) => ({ name, dtype: 'float32' as const, shape });
@@ -62,7 +64,7 @@ describe('model errors at create', () => {
   });
 
   it.each([
-    [{ target: 'cuda' }, 'options: unknown target "cuda" (available: js, c)'],
+    [{ target: 'cuda' }, `options: unknown target "cuda" (available: ${TARGET_NAMES.join(', ')})`],
     [{ threads: 0 }, 'options: threads must be an integer from 1 to 1024, got 0'],
     [{ threads: 1.5 }, 'options: threads must be an integer from 1 to 1024, got 1.5'],
   ])('bad options %j', async (opts, message) => {
@@ -91,16 +93,21 @@ describe('feed errors at run', () => {
     expect(e.message).toBe(message);
   });
 
-  it('a shape the inputs do not decide names the node', async () => {
+  it('a shape that depends on computed values names the node', async () => {
     const model = writeModel({
-      inputs: [f32('x', [2, 3]), { name: 'shape', dtype: 'int64', shape: [2] }],
-      outputs: [f32('y', ['a', 'b'])],
-      nodes: [{ op: 'Reshape', name: 'reshape', inputs: ['x', 'shape'], outputs: ['y'] }],
+      inputs: [f32('x', [4])],
+      outputs: [{ name: 'r', dtype: 'int64', shape: ['n'] }],
+      initializers: [{ name: 'zero', tensor: tensorOf('int64', [], [0]) }, { name: 'one', tensor: tensorOf('int64', [], [1]) }],
+      nodes: [
+        { op: 'ReduceMax', inputs: ['x'], outputs: ['m'], attrs: { keepdims: { int: 0 } } },
+        { op: 'Cast', inputs: ['m'], outputs: ['limit'], attrs: { to: { int: 7 } } },
+        { op: 'Range', name: 'range', inputs: ['zero', 'limit', 'one'], outputs: ['r'] },
+      ],
     });
     const session = await InferenceSession.create(model, { target: 'js' });
-    const e = await failure(session.run({ x, shape: new Tensor('int64', [3n, 2n], [2]) }));
+    const e = await failure(session.run({ x: new Tensor('float32', [1, 5, 2, 3], [4]) }));
     expect(e).toBeInstanceOf(SessionError);
-    expect(e.message).toBe('node "reshape" (Reshape): the shape of value "y" depends on values computed at run time, not only on the input shapes');
+    expect(e.message).toBe('node "range" (Range): the shape of value "r" depends on values computed at run time, not only on the input shapes');
   });
 });
 

@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/api/index.js';
+import { toHostTensor } from '../../src/api/tensor.js';
 import { tensorOf } from '../../src/graph/tensor.js';
 import type { ModelSpec } from './onnx-writer.js';
 import { writeModel } from './onnx-writer.js';
@@ -100,8 +101,8 @@ describe.each(TARGETS)('InferenceSession on %s', (target) => {
     expect(numbers(again.y)).toEqual(numbers(ra.y));
     // the first result is not overwritten by later runs
     expect(ra.y.data).not.toBe(again.y.data);
-    const g1 = await session.executor.prepare([{ dtype: 'float32', shape: [2, 35] }]);
-    const g2 = await session.executor.prepare([{ dtype: 'float32', shape: [2, 35] }]);
+    const g1 = await session.executor.prepare([toHostTensor(a)]);
+    const g2 = await session.executor.prepare([toHostTensor(randomTensor([2, 35], 3))]);
     expect(g1.source).toBe(g2.source);
     await session.release();
   });
@@ -137,6 +138,20 @@ describe('InferenceSession outputs and lifetime', () => {
     const session = await InferenceSession.create(writeModel(ADD_RELU), { target: 'js' });
     const out = await session.run({ x: new OrtTensor('float32', randomFloats(35, 1), [1, 35]) });
     expect(out.y.dims).toEqual([1, 35]);
+  });
+
+  it('specializes on the values of small integer inputs that decide shapes', async () => {
+    const model = writeModel({
+      inputs: [f32('x', [2, 6]), { name: 'shape', dtype: 'int64', shape: [2] }],
+      outputs: [f32('y', ['a', 'b'])],
+      nodes: [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] }],
+    });
+    const session = await InferenceSession.create(model, { target: 'js' });
+    const x = new Tensor('float32', Array.from({ length: 12 }, (_, i) => i), [2, 6]);
+    const [a, b] = await Promise.all([[3n, 4n], [12n, 1n]].map((dims) => session.run({ x, shape: new Tensor('int64', dims, [2]) })));
+    expect(a.y.dims).toEqual([3, 4]);
+    expect(b.y.dims).toEqual([12, 1]);
+    expect(numbers(b.y)).toEqual(numbers(x));
   });
 
   it('refuses to run after release', async () => {

@@ -9,6 +9,7 @@ import { buildKernel } from '../../src/api/build.js';
 import type { TargetInfo } from '../../src/codegen/target.js';
 import { defaultSchedule } from '../../src/runtime/schedule.js';
 import { createSchedule, printSchedule } from '../../src/schedule/index.js';
+import { defaultMatmulKnobs } from '../../src/strategy/cpu/matmul.js';
 import type { Tensor } from '../../src/te/index.js';
 import { add, compute, max, mul, placeholder, reduceAxis, sum } from '../../src/te/index.js';
 import { TARGETS, randomFloats } from '../api/helpers.js';
@@ -25,11 +26,14 @@ function program(): { A: Tensor; B: Tensor; C: Tensor; S: Tensor; T: Tensor } {
   return { A, B, C, S, T };
 }
 
-function matmul(n: number): { X: Tensor; W: Tensor; M: Tensor } {
-  const X = placeholder([64, 32], 'float32', 'X');
+const { mr, nr } = defaultMatmulKnobs(CPU);
+
+/** An m × n matmul; the default is two register tiles each way, which the GEMM schedule takes. */
+function matmul(n = 2 * nr, m = 2 * mr): { X: Tensor; W: Tensor; M: Tensor } {
+  const X = placeholder([m, 32], 'float32', 'X');
   const W = placeholder([32, n], 'float32', 'W');
   const k = reduceAxis(32, 'k');
-  return { X, W, M: compute([64, n], (i, j) => sum(mul(X.at(i, k.var), W.at(k.var, j)), [k]), 'M', { tag: 'matmul' }) };
+  return { X, W, M: compute([m, n], (i, j) => sum(mul(X.at(i, k.var), W.at(k.var, j)), [k]), 'M', { tag: 'matmul' }) };
 }
 
 describe('defaultSchedule', () => {
@@ -46,14 +50,17 @@ describe('defaultSchedule', () => {
     );
   });
 
-  it('keeps reductions at the root with reduce loops outside the vector lanes; small stages stay serial', () => {
+  it('keeps reductions at the root, accumulating in registers per vector of outputs; small stages stay serial', () => {
     const { T } = program();
     expect(printSchedule(defaultSchedule([T], CPU))).toBe(
       [
         'B: computeInline()',
+        'S: cacheWrite(local) -> S.local',
         'S: split(i, factor=8) -> i.outer, i.inner',
-        'S: reorder(i.outer, r, i.inner)',
         'S: vectorize(i.inner)',
+        'S.local: computeAt(S, i.outer)',
+        'S.local: reorder(r, i)',
+        'S.local: vectorize(i)',
         'T: split(i, factor=8) -> i.outer, i.inner',
         'T: vectorize(i.inner)',
       ].join('\n'),
@@ -61,9 +68,9 @@ describe('defaultSchedule', () => {
   });
 
   it('gives matmul-tagged computes the GEMM schedule when the register tile divides them', () => {
-    const steps = printSchedule(defaultSchedule([matmul(48).M], CPU)).split('\n');
-    expect(steps.slice(0, 3)).toEqual(['M: cacheWrite(local) -> M.local', 'W: cacheRead(global, readers=[M.local]) -> W.global', 'M: tile(i, j, 8, 16) -> i.outer, j.outer, i.inner, j.inner']);
-    expect(printSchedule(defaultSchedule([matmul(40).M], CPU))).not.toContain('cacheWrite');
+    const steps = printSchedule(defaultSchedule([matmul().M], CPU)).split('\n');
+    expect(steps.slice(0, 3)).toEqual(['M: cacheWrite(local) -> M.local', 'W: cacheRead(global, readers=[M.local]) -> W.global', `M: tile(i, j, ${mr}, ${nr}) -> i.outer, j.outer, i.inner, j.inner`]);
+    expect(printSchedule(defaultSchedule([matmul(nr + 8).M], CPU))).not.toContain('cacheRead');
   });
 
   it('leaves parallel loops out on targets without threads', () => {
@@ -82,11 +89,11 @@ describe.each(TARGETS)('defaultSchedule computes what the unscheduled program do
       return { inputs: [p.A], out: p.T };
     }],
     ['matmul', () => {
-      const m = matmul(48);
+      const m = matmul();
       return { inputs: [m.X, m.W], out: m.M };
     }],
     ['matmul with a partial tile', () => {
-      const m = matmul(40);
+      const m = matmul(nr + 8);
       return { inputs: [m.X, m.W], out: m.M };
     }],
   ];
