@@ -34,9 +34,13 @@ function prepare(node: Node, opset: number, known: (v: Value) => HostTensor | un
   if (node.outputs.some((v) => v.type === null || staticShape(v.type.shape) === null)) return null;
   const holders: (Tensor | null)[] = [];
   for (const [k, v] of node.inputs.entries()) {
-    const shape = v && v.type && staticShape(v.type.shape);
-    if (v !== null && !shape) return null;
-    holders.push(v && placeholder(shape!, v.type!.dtype, `in${k}`));
+    if (v === null) {
+      holders.push(null);
+      continue;
+    }
+    const shape = v.type && staticShape(v.type.shape);
+    if (!v.type || !shape) return null;
+    holders.push(placeholder(shape, v.type.dtype, `in${k}`));
   }
   const lookup = (i: number): HostTensor | null => {
     const v = node.inputs[i];

@@ -71,10 +71,11 @@ function foldGraph(g: Graph): Graph {
   const lookup = (v: Value): HostTensor | undefined => known.get(v.id);
   /** ids of values this pass defined anew (folded or retyped): their consumers are re-inferred */
   const renewed = new Set<number>();
+  let changed = false;
   for (const n of g.nodes) {
     const inputs = n.inputs.map((v) => v && b.resolve(v));
     if (!isPlainOp(n)) {
-      b.copy(n, { inputs });
+      changed ||= b.copy(n, { inputs }) !== n;
       continue;
     }
     const opset = opsetOf(g, n, PASS);
@@ -87,9 +88,10 @@ function foldGraph(g: Graph): Graph {
     const values = n.op === 'Constant' ? [constantOf(n)] : evaluateNode(current, opset, lookup, policy);
     outputs.forEach((v, k) => v !== n.outputs[k] && renewed.add(v.id));
     if (values === null) {
-      b.copy(n, { inputs, outputs });
+      changed ||= b.copy(n, { inputs, outputs }) !== n;
       continue;
     }
+    changed = true;
     outputs.forEach((v, k) => {
       const t = values[k];
       const type = tensorType(t.dtype, t.shape);
@@ -100,7 +102,7 @@ function foldGraph(g: Graph): Graph {
       renewed.add(v.id);
     });
   }
-  return b.build(g.outputs);
+  return changed ? b.build(g.outputs) : g;
 }
 
 export const foldConstants: Pass<Graph> = definePass({ name: PASS, run: (g) => foldGraph(g) });
