@@ -75,7 +75,7 @@ function foldGraph(g: Graph): Graph {
   for (const n of g.nodes) {
     const inputs = n.inputs.map((v) => v && b.resolve(v));
     if (!isPlainOp(n)) {
-      changed ||= b.copy(n, { inputs }) !== n;
+      if (b.copy(n, { inputs }) !== n) changed = true;
       continue;
     }
     const opset = opsetOf(g, n, PASS);
@@ -88,7 +88,7 @@ function foldGraph(g: Graph): Graph {
     const values = n.op === 'Constant' ? [constantOf(n)] : evaluateNode(current, opset, lookup, policy);
     outputs.forEach((v, k) => v !== n.outputs[k] && renewed.add(v.id));
     if (values === null) {
-      changed ||= b.copy(n, { inputs, outputs }) !== n;
+      if (b.copy(n, { inputs, outputs }) !== n) changed = true;
       continue;
     }
     changed = true;
