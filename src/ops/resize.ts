@@ -62,32 +62,51 @@ interface Plan {
   readonly roi: readonly [number, number][];
 }
 
-/** Scales or sizes, and roi: inputs (opset ≥ 11: roi 1, scales 2, sizes 3), or Upsample's. */
+interface Given {
+  readonly scales: readonly number[] | null;
+  readonly sizes: readonly number[] | null;
+  /** roi starts then ends; null when absent or not constant */
+  readonly roi: readonly number[] | null;
+}
+
+/**
+ * What the node gives: Upsample and Resize-10 a scales attribute or input 1; from opset 11 the
+ * inputs roi (1), scales (2) and sizes (3), an empty tensor meaning absent. Null when scales or
+ * sizes is an input that is not constant.
+ */
+function givenOf(ctx: NodeContext): Given | null {
+  if (ctx.node.op === 'Upsample' || ctx.opset < 11) {
+    const scales = ctx.hasAttr('scales') ? ctx.floats('scales') : ctx.constantValues(1);
+    return scales && { scales, sizes: null, roi: null };
+  }
+  const read = (i: number): number[] | null => (ctx.has(i) ? ctx.constantValues(i) : []);
+  const [roi, scales, sizes] = [read(1), read(2), read(3)];
+  if (scales === null || sizes === null) return null;
+  const some = (v: number[] | null): number[] | null => (v && v.length > 0 ? v : null);
+  return { scales: some(scales), sizes: some(sizes), roi: some(roi) };
+}
+
 function plan(ctx: NodeContext, input: readonly Dim[], coord: CoordMode): Plan | null {
+  const given = givenOf(ctx);
+  const crop = coord === 'tf_crop_and_resize';
+  if (given === null || (crop && ctx.has(1) && given.roi === null)) return null;
   const rank = input.length;
-  const legacyScales = ctx.node.op === 'Upsample' || ctx.opset < 11;
   const axes = normalizeAxes(ctx, ctx.ints('axes', Array.from({ length: rank }, (_, k) => k)), rank);
+  /** per-axis values spread over all dims, `fill` for the others */
   const spread = (vals: readonly number[], fill: (k: number) => number): number[] => {
     if (vals.length !== axes.length) throw ctx.fail(`got ${vals.length} values for ${axes.length} axes`);
     return Array.from({ length: rank }, (_, k) => (axes.includes(k) ? vals[axes.indexOf(k)] : fill(k)));
   };
-  const scalesIn = legacyScales ? (ctx.hasAttr('scales') ? ctx.floats('scales') : ctx.constantValues(1)) : ctx.has(2) ? ctx.constantValues(2) : [];
-  const sizesIn = legacyScales || !ctx.has(3) ? [] : ctx.constantValues(3);
-  if (scalesIn === null || sizesIn === null) return null;
-  const roiVals = !legacyScales && ctx.has(1) ? ctx.constantValues(1) : null;
-  if (!legacyScales && ctx.has(1) && roiVals === null && coord === 'tf_crop_and_resize') return null;
-  const roi = Array.from({ length: rank }, (_, k): [number, number] => {
-    if (!roiVals || roiVals.length === 0) return [0, 1];
-    const r = spread(roiVals.slice(0, roiVals.length / 2), () => 0);
-    const e = spread(roiVals.slice(roiVals.length / 2), () => 1);
-    return [r[k], e[k]];
-  });
-  if (sizesIn.length > 0) return sizesPlan(ctx, input, spread(sizesIn, (k) => dimOr(input[k], -1)), axes, roi);
-  if (scalesIn.length === 0) throw ctx.fail('needs scales or sizes');
-  const scales = spread(scalesIn, () => 1);
-  if (scales.some((s) => s <= 0)) throw ctx.fail(`scales [${scales.join(', ')}] must be positive`);
-  const crop = coord === 'tf_crop_and_resize';
-  const out = input.map((d, k) => (scales[k] === 1 && !crop ? d : typeof d === 'number' ? Math.floor(d * (crop ? roi[k][1] - roi[k][0] : 1) * scales[k] + 1e-9) : unknownDim()));
+  const r = given.roi;
+  const [starts, ends] = r ? [spread(r.slice(0, r.length / 2), () => 0), spread(r.slice(r.length / 2), () => 1)] : [null, null];
+  const roi = input.map((_, k): [number, number] => [starts?.[k] ?? 0, ends?.[k] ?? 1]);
+  if (given.sizes) return sizesPlan(ctx, input, spread(given.sizes, (k) => dimOr(input[k], -1)), axes, roi);
+  if (!given.scales) throw ctx.fail('needs scales or sizes');
+  const scales = spread(given.scales, () => 1);
+  if (scales.some((v) => v <= 0)) throw ctx.fail(`scales [${scales.join(', ')}] must be positive`);
+  // out = floor(in · (roi extent) · scale); the epsilon absorbs float error in products like 5 · 0.6
+  const extent = (d: number, k: number): number => Math.floor(d * (crop ? roi[k][1] - roi[k][0] : 1) * scales[k] + 1e-9);
+  const out = input.map((d, k) => (scales[k] === 1 && !crop ? d : typeof d === 'number' ? extent(d, k) : unknownDim()));
   return { scales, out, roi };
 }
 
@@ -95,7 +114,11 @@ const dimOr = (d: Dim, fallback: number): number => (typeof d === 'number' ? d :
 
 function sizesPlan(ctx: NodeContext, input: readonly Dim[], sizes: readonly number[], axes: readonly number[], roi: [number, number][]): Plan {
   const policy = oneOf(ctx, 'keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'], 'stretch');
-  if (input.some((d) => typeof d !== 'number')) return { scales: sizes.map(() => 1), out: input.map((d, k) => (sizes[k] < 0 ? d : sizes[k])), roi };
+  if (input.some((d) => typeof d !== 'number')) {
+    // only inference sees symbolic dims: the sizes are the output unless a policy rescales them
+    const out = input.map((d, k) => (!axes.includes(k) ? d : policy === 'stretch' ? sizes[k] : unknownDim()));
+    return { scales: sizes.map(() => 1), out, roi };
+  }
   const dims = input as readonly number[];
   if (policy === 'stretch') return { scales: sizes.map((s, k) => s / dims[k]), out: sizes, roi };
   const ratios = axes.map((a) => sizes[a] / dims[a]);
