@@ -7,7 +7,7 @@
  */
 
 import type { DType } from '../../ir/dtype.js';
-import type { Buffer, Expr, Var } from '../../ir/expr.js';
+import type { BinaryOp, Buffer, CmpOp, Expr, MathFn, Var } from '../../ir/expr.js';
 import { broadcast } from '../../ir/expr.js';
 import type { Local } from './code.js';
 import type { FuncContext, VecVal } from './context.js';
@@ -25,19 +25,19 @@ export function packable(dtype: DType, lanes: number): boolean {
   return (dtype === 'float32' || dtype === 'int32' || dtype === 'bool') && lanes % 4 === 0;
 }
 
-const F32_BINARY: Partial<Record<string, SimdOp>> = {
+const F32_BINARY: Partial<Record<BinaryOp, SimdOp>> = {
   add: 'f32x4.add', sub: 'f32x4.sub', mul: 'f32x4.mul', div: 'f32x4.div', min: 'f32x4.min', max: 'f32x4.max', floordiv: 'f32x4.div',
 };
-const I32_BINARY: Partial<Record<string, SimdOp>> = {
+const I32_BINARY: Partial<Record<BinaryOp, SimdOp>> = {
   add: 'i32x4.add', sub: 'i32x4.sub', mul: 'i32x4.mul', min: 'i32x4.min_s', max: 'i32x4.max_s',
 };
-const F32_CMP: Readonly<Record<string, SimdOp>> = {
+const F32_CMP: Readonly<Record<CmpOp, SimdOp>> = {
   eq: 'f32x4.eq', ne: 'f32x4.ne', lt: 'f32x4.lt', le: 'f32x4.le', gt: 'f32x4.gt', ge: 'f32x4.ge',
 };
-const I32_CMP: Readonly<Record<string, SimdOp>> = {
+const I32_CMP: Readonly<Record<CmpOp, SimdOp>> = {
   eq: 'i32x4.eq', ne: 'i32x4.ne', lt: 'i32x4.lt_s', le: 'i32x4.le_s', gt: 'i32x4.gt_s', ge: 'i32x4.ge_s',
 };
-const F32_UNARY_CALL: Partial<Record<string, SimdOp>> = {
+const F32_UNARY_CALL: Partial<Record<MathFn, SimdOp>> = {
   sqrt: 'f32x4.sqrt', abs: 'f32x4.abs', floor: 'f32x4.floor', ceil: 'f32x4.ceil', round: 'f32x4.nearest',
 };
 
