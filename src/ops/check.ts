@@ -1,11 +1,12 @@
 /**
- * @file Checks and small builders every op file uses: dtype classes an input must belong to, and
- * the element-wise compute that most ops reduce to.
+ * @file Checks and small builders every op file uses: dtype classes an input must belong to, the
+ * element-wise compute that most ops reduce to, and compile-time tables indexed at run time.
  */
 
 import type { DType } from '../ir/dtype.js';
 import { isFloat, isInt, isSigned } from '../ir/dtype.js';
 import type { Expr } from '../ir/expr.js';
+import { constant, eq, select } from '../ir/expr.js';
 import { compute } from '../te/compute.js';
 import type { Tensor } from '../te/tensor.js';
 import type { NodeContext } from './context.js';
@@ -47,4 +48,14 @@ export function sameDType(ctx: Pick<NodeContext, 'fail'>, dtypes: readonly DType
 /** `f` applied to each element of `x`. */
 export function mapElements(x: Tensor, f: (v: Expr) => Expr, name: string): Tensor {
   return compute(x.shape, (...i) => f(x.at(...i)), name, { tag: 'elemwise' });
+}
+
+/**
+ * values[i] for a run-time index `i` into a table known at compile time: a chain of selects,
+ * meant for the short tables ops need (a shape vector, the positions Compress keeps).
+ */
+export function lookup(i: Expr, values: readonly number[], dtype: DType = 'int32'): Expr {
+  let e: Expr = constant(values[values.length - 1] ?? 0, dtype);
+  for (let k = values.length - 2; k >= 0; k--) e = select(eq(i, k), constant(values[k], dtype), e);
+  return e;
 }

@@ -12,7 +12,7 @@ import type { TensorType } from '../graph/types.js';
 import { tensorType } from '../graph/types.js';
 import { compute } from '../te/compute.js';
 import type { NodeContext } from './context.js';
-import { checkDType } from './check.js';
+import { checkDType, lookup } from './check.js';
 import { defineOp } from './registry.js';
 import { normalizeAxis, showShape, unknownDim, unravel } from './shape.js';
 
@@ -183,13 +183,6 @@ function keptPositions(ctx: NodeContext): number[] | null {
   return cond && cond.flatMap((v, k) => (v ? [k] : []));
 }
 
-/** The element of `values` at index `i`: a select chain, for the short tables of compile-time positions. */
-function pick(i: Expr, values: readonly number[]): Expr {
-  let e: Expr = intImm(values[values.length - 1] ?? 0);
-  for (let k = values.length - 2; k >= 0; k--) e = select(eq(i, k), intImm(values[k]), e);
-  return e;
-}
-
 defineOp({
   name: 'Compress',
   inputs: [2, 2],
@@ -209,8 +202,8 @@ defineOp({
     const kept = keptPositions(ctx);
     if (kept === null) throw ctx.fail('condition must be a constant');
     const out = ctx.outputs[0].shape;
-    if (!ctx.hasAttr('axis')) return [compute(out, (j) => x.at(...unravel(pick(j, kept), x.shape)), 'compress', { tag: 'injective' })];
+    if (!ctx.hasAttr('axis')) return [compute(out, (j) => x.at(...unravel(lookup(j, kept), x.shape)), 'compress', { tag: 'injective' })];
     const axis = normalizeAxis(ctx, ctx.int('axis'), x.ndim);
-    return [compute(out, (...i) => x.at(...i.map((v, k): Expr => (k === axis ? pick(v, kept) : v))), 'compress', { tag: 'injective' })];
+    return [compute(out, (...i) => x.at(...i.map((v, k): Expr => (k === axis ? lookup(v, kept) : v))), 'compress', { tag: 'injective' })];
   },
 });

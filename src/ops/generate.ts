@@ -15,7 +15,7 @@ import { tensorType } from '../graph/types.js';
 import { compute } from '../te/compute.js';
 import type { Tensor } from '../te/tensor.js';
 import type { NodeContext } from './context.js';
-import { checkDType, mapElements, sameDType } from './check.js';
+import { checkDType, lookup, mapElements, sameDType } from './check.js';
 import { defineOp } from './registry.js';
 import { unknownDim, showShape } from './shape.js';
 
@@ -63,15 +63,6 @@ function defineCast(name: string, inputs: readonly [number, number], target: (ct
 defineCast('Cast', [1, 1], (ctx) => dtypeOfCode(ctx, ctx.int('to'), 'to'));
 defineCast('CastLike', [2, 2], (_ctx, types) => types[1].dtype);
 
-/** A 1-d compute holding `values`: a chain of selects on the index (for short shape vectors). */
-function tableOf(values: readonly number[], dtype: DType, name: string): Tensor {
-  return compute([values.length], (i) => {
-    let e: Expr = constant(values[values.length - 1] ?? 0, dtype);
-    for (let k = values.length - 2; k >= 0; k--) e = select(eq(i, k), constant(values[k], dtype), e);
-    return e;
-  }, name, { tag: 'injective' });
-}
-
 /** Shape's [start, end) slice of the dims, clamped as the opset-15 attributes say. */
 function shapeRange(ctx: NodeContext, rank: number): [number, number] {
   const clamp = (v: number): number => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
@@ -91,7 +82,8 @@ defineOp({
   compute(ctx) {
     const x = ctx.input(0);
     const [s, e] = shapeRange(ctx, x.ndim);
-    return [tableOf(x.shape.slice(s, Math.max(s, e)), 'int64', 'shape')];
+    const dims = x.shape.slice(s, Math.max(s, e));
+    return [compute([dims.length], (i) => lookup(i, dims, 'int64'), 'shape', { tag: 'injective' })];
   },
 });
 
