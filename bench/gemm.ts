@@ -91,7 +91,7 @@ function randomArray(len: number, seed: number): Float32Array {
 async function measure(n: number, threads: number): Promise<Row> {
   const { A, B, C } = matmul(n);
   const s = createSchedule([C]);
-  scheduleMatmul(s, C, defaultMatmulKnobs(getBackend(target).info));
+  scheduleMatmul(s, C, defaultMatmulKnobs(getBackend(target).info, { n, k: n }));
   const kernel = await buildKernel(s, [A, B, C], { target, threads, name: 'gemm' });
   const peer = await createPeer(n, threads);
   const a = randomArray(n * n, 1);

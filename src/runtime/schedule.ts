@@ -34,7 +34,7 @@ export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo):
   // a snapshot: the GEMM schedule adds cache stages to the list
   for (const st of [...s.stages]) {
     if (st.isPlaceholder || st.attach.kind !== 'root') continue;
-    if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target));
+    if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target, { n: st.tensor.shape[1], k: st.reduceAxis[0].extent }));
     else scheduleLoops(s, st, target);
   }
   return s;

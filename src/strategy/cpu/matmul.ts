@@ -3,17 +3,19 @@
  *
  * A register-tiled micro-kernel with a packed B panel, the structure every fast CPU GEMM shares:
  *
- *   parallel (j.outer)                     one nr-wide column panel per iteration (threads split these)
- *     B.global[k, 0:nr] = B[k, j.outer*nr : +nr]     pack the panel contiguously (cacheRead)
- *     for (i.outer)                        one mr-row tile
- *       C.local[mr, nr] = 0                accumulators in registers (cacheWrite)
- *       for (k)                            rank-1 updates: nr/lanes vector loads of B,
- *         C.local[ii, :] += A[i, k] * B.global[k, :]    mr broadcasts of A, fused multiply-adds
- *       C[tile] = C.local                  vectorized write-back
+ *   parallel (j.outer)                     one nc-wide column panel per iteration (threads split these)
+ *     B.global[k, 0:nc] = B[k, j.outer*nc : +nc]     pack the panel contiguously (cacheRead)
+ *     for (i.outer)                        one mr-row strip of A ...
+ *       for (j.middle)                     ... meets nc/nr register tiles of the panel
+ *         C.local[mr, nr] = 0              accumulators in registers (cacheWrite)
+ *         for (k)                          rank-1 updates: nr/lanes vector loads of B,
+ *           C.local[ii, :] += A[i, k] * B.global[k, jm*nr : +nr]   mr broadcasts of A, FMAs
+ *         C[tile] = C.local                vectorized write-back
  *
  * Knobs: mr × nr is the register tile (mr · nr/lanes accumulators must fit the register file with
- * room for the B vectors); lanes is the target's vector width in float32 elements. A panel of
- * K × nr floats stays in L2 while all row tiles stream through it.
+ * room for the B vectors); lanes is the target's vector width in float32 elements; the panel of
+ * K × nc floats stays in L2 while every strip of A streams through it, and each strip (mr × K) is
+ * reused from L1 by the nc/nr tiles of the panel, which divides A's traffic from memory by nc/nr.
  */
 
 import type { TargetInfo } from '../../codegen/target.js';
@@ -30,6 +32,8 @@ export interface MatmulKnobs {
   readonly nr: number;
   /** vector lanes of float32 */
   readonly lanes: number;
+  /** columns of the packed B panel (a multiple of nr) */
+  readonly nc: number;
 }
 
 /**
@@ -37,9 +41,16 @@ export interface MatmulKnobs {
  * accumulators leave room for the B vectors and the broadcast. AVX2 and WebAssembly SIMD (as V8
  * maps it on x86-64) have 16, so 6 × 2 accumulators plus 3 temporaries fill them.
  */
-export function defaultMatmulKnobs(info: TargetInfo): MatmulKnobs {
+export function defaultMatmulKnobs(info: TargetInfo, shape?: { readonly n: number; readonly k: number }): MatmulKnobs {
   const lanes = Math.max(4, info.vectorBits / 32);
-  return { mr: info.vectorBits >= 512 ? 8 : 6, nr: 2 * lanes, lanes };
+  const nr = 2 * lanes;
+  const mr = info.vectorBits >= 512 ? 8 : 6;
+  if (!shape) return { mr, nr, lanes, nc: nr };
+  // Up to four register tiles per panel, as long as the panel fills at most half of L2 and the
+  // panels tile N exactly.
+  let tiles = Math.max(1, Math.min(4, Math.floor(info.l2Bytes / 2 / (shape.k * 4 * nr))));
+  while (tiles > 1 && shape.n % (tiles * nr) !== 0) tiles--;
+  return { mr, nr, lanes, nc: tiles * nr };
 }
 
 function only<T>(xs: readonly T[], what: string, stage: string): T {
@@ -53,8 +64,8 @@ export function scheduleMatmul(s: Schedule, C: Tensor, knobs: MatmulKnobs): void
     throw new ScheduleError(`scheduleMatmul(${C.name}): expected a 2-D compute`);
   }
   only(C.op.reduceAxis, 'reduce axis', C.name);
-  if (knobs.nr % knobs.lanes !== 0) {
-    throw new ScheduleError(`scheduleMatmul(${C.name}): nr=${knobs.nr} is not a multiple of lanes=${knobs.lanes}`);
+  if (knobs.nr % knobs.lanes !== 0 || knobs.nc % knobs.nr !== 0) {
+    throw new ScheduleError(`scheduleMatmul(${C.name}): nr=${knobs.nr} must be a multiple of lanes=${knobs.lanes} and nc=${knobs.nc} of nr`);
   }
   const B = inputTensors(C)[1];
   if (!B) throw new ScheduleError(`scheduleMatmul(${C.name}): expected two inputs`);
@@ -64,13 +75,14 @@ export function scheduleMatmul(s: Schedule, C: Tensor, knobs: MatmulKnobs): void
   const local = s.cacheWrite(C, 'local');
   const panel = s.cacheRead(B, 'global', [local]);
 
-  const [io, jo, ii, ji] = c.tile(i, j, knobs.mr, knobs.nr);
-  c.reorder(jo, io, ii, ji);
+  const [io, jo, ii, jPanel] = c.tile(i, j, knobs.mr, knobs.nc);
+  const [jm, ji] = c.split(jPanel, { factor: knobs.nr });
+  c.reorder(jo, io, jm, ii, ji);
   c.parallel(jo);
   c.vectorize(ji);
 
   const acc = s.stage(local);
-  acc.computeAt(c, io);
+  acc.computeAt(c, jm);
   const [ai, aj] = acc.axis as [IterVar, IterVar];
   const k = acc.reduceAxis[0];
   const [ajo, aji] = acc.split(aj, { factor: knobs.lanes });
