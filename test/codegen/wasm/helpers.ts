@@ -3,13 +3,16 @@
  * section back, and measuring float32 errors in units in the last place.
  */
 
+import { expect } from 'vitest';
 import type { HostArray } from '../../../src/codegen/target.js';
 import { wasmBackend } from '../../../src/codegen/wasm/index.js';
 import type { PrimFunc } from '../../../src/tir/stmt.js';
 
-/** Emits, loads, runs `f` once on `args` (updated in place) and disposes. */
+/** Emits (checking the module validates), loads, runs `f` once on `args` (updated in place) and disposes. */
 export async function runFunc(f: PrimFunc, args: readonly HostArray[], threads = 1): Promise<void> {
-  const exe = await wasmBackend.load(wasmBackend.emit([f], { threads }), { threads });
+  const artifact = wasmBackend.emit([f], { threads });
+  expect(WebAssembly.validate(artifact.code as Uint8Array)).toBe(true);
+  const exe = await wasmBackend.load(artifact, { threads });
   try {
     exe.run(f.name, args);
   } finally {
