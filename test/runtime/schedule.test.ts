@@ -69,7 +69,8 @@ describe('defaultSchedule', () => {
 
   it('gives matmul-tagged computes the GEMM schedule when the register tile divides them', () => {
     const steps = printSchedule(defaultSchedule([matmul().M], CPU)).split('\n');
-    expect(steps.slice(0, 3)).toEqual(['M: cacheWrite(local) -> M.local', 'W: cacheRead(global, readers=[M.local]) -> W.global', `M: tile(i, j, ${mr}, ${nr}) -> i.outer, j.outer, i.inner, j.inner`]);
+    // the strategy's own steps follow; its tests pin them down
+    expect(steps.slice(0, 2)).toEqual(['M: cacheWrite(local) -> M.local', 'W: cacheRead(global, readers=[M.local]) -> W.global']);
     expect(printSchedule(defaultSchedule([matmul(nr + 8).M], CPU))).not.toContain('cacheRead');
   });
 
