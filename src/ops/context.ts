@@ -199,6 +199,19 @@ function range(lo: number, hi: number): string {
 }
 
 /**
+ * `f`'s result; an error that is not already an OpError (one an IR constructor raised inside an
+ * op) is wrapped in one that names the node, keeping the original as its cause.
+ */
+function named<T>(node: Node, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof OpError || !(e instanceof Error)) throw e;
+    throw new OpError(nodeLabel(node), `${e.name}: ${e.message}`, { cause: e });
+  }
+}
+
+/**
  * The types of `node`'s outputs, given the types of its inputs (by position; null where unknown)
  * and the values of those that are constants. Dims that depend on non-constant values are fresh
  * unknown symbols.
@@ -208,7 +221,8 @@ export function inferNode(node: Node, opset: number, types: readonly (TensorType
   node.inputs.forEach((v, i) => {
     if (v !== null && (types[i] ?? null) === null) throw new OpError(nodeLabel(node), `input ${i} has no type`);
   });
-  const out = getOp(node).infer(new InferCtx(node, opset, constant, types));
+  const def = getOp(node);
+  const out = named(node, () => def.infer(new InferCtx(node, opset, constant, types)));
   if (out.length < node.outputs.length) {
     throw new OpError(nodeLabel(node), `infers ${out.length} output types for ${node.outputs.length} outputs`);
   }
@@ -226,7 +240,8 @@ export function computeNode(node: Node, opset: number, inputs: readonly (Tensor 
     if (shape === null) throw new OpError(nodeLabel(node), `output ${k} has shape ${printType(t)} that the inputs do not decide: its shape inputs must be constant`);
     return { dtype: t.dtype, shape };
   });
-  const out = getOp(node).compute(new ComputeCtx(node, opset, constant, inputs, outTypes)).slice(0, node.outputs.length);
+  const def = getOp(node);
+  const out = named(node, () => def.compute(new ComputeCtx(node, opset, constant, inputs, outTypes))).slice(0, node.outputs.length);
   outTypes.forEach((t, k) => {
     const c = out[k];
     const same = c !== undefined && c.dtype === t.dtype && c.shape.length === t.shape.length && c.shape.every((d, i) => d === t.shape[i]);

@@ -11,7 +11,8 @@ export class OpError extends Error {
     /** the place: `node "conv1" (Conv)` or `node #12 (Relu)` */
     readonly where: string,
     readonly detail: string,
+    options?: ErrorOptions,
   ) {
-    super(`${where}: ${detail}`);
+    super(`${where}: ${detail}`, options);
   }
 }

@@ -132,6 +132,19 @@ describe('shapes and types', () => {
     expect(failure(() => computeNode(node('TestMismatch', [f32(3)]), 21, [x]))).toBe('node "n" (TestMismatch): compute gives float32[1] for output 0, inference gives float32[3]');
   });
 
+  it('names the node when the IR rejects what an op builds', () => {
+    defineOp({
+      name: 'TestBadIndex',
+      inputs: [1, 1],
+      outputs: [1, 1],
+      pattern: 'opaque',
+      infer: (ctx) => [ctx.type(0)],
+      compute: (ctx) => [compute([2, 2], (i) => ctx.input(0).at(i), 'bad')],
+    });
+    const x = placeholder([2, 2], 'float32', 'x');
+    expect(failure(() => computeNode(node('TestBadIndex', [f32(2, 2)]), 21, [x]))).toBe('node "n" (TestBadIndex): TensorError: x: indexed with 1 indices, has 2 dimensions');
+  });
+
   it('refuses to compile a Constant and Dropout in training mode', () => {
     const c = node('Constant', [], { attrs: { value_float: float(1) } });
     expect(inferNode(c, 21, []).map((ty) => ty.shape)).toEqual([[]]);
