@@ -1,8 +1,9 @@
 /**
  * @file Element-wise math ops of one input: each is one line of TE over one element. Ops the
- * expression language has no call for are spelled with the calls it has (Tan as sin/cos, the
- * hyperbolic functions through exp and log in float64 so that cancellation near 0 costs no
- * float32 accuracy).
+ * expression language has no call for are spelled with the calls it has, so no backend needs
+ * more math than the IR's: Tan as sin/cos, the hyperbolic functions through exp and log, and
+ * Atan/Asin/Acos by range reduction and a series — the last two families in float64, so that
+ * cancellation costs no float32 accuracy.
  */
 
 import type { DType } from '../ir/dtype.js';
