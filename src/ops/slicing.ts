@@ -5,7 +5,7 @@
  */
 
 import type { Expr, Var } from '../ir/expr.js';
-import { add, constant, floormod, ge, le, lt, mul, select, sub } from '../ir/expr.js';
+import { add, cast, constant, floormod, ge, le, lt, mul, select, sub } from '../ir/expr.js';
 import type { Dim, TensorType } from '../graph/types.js';
 import { tensorType } from '../graph/types.js';
 import { compute } from '../te/compute.js';
@@ -235,8 +235,9 @@ defineOp({
   },
   compute(ctx) {
     const x = ctx.input(0);
-    const k = ctx.has(1) ? (ctx.constantValues(1)?.[0] ?? null) : 0;
-    if (k === null) throw ctx.fail('k must be a constant');
+    // k is data, not shape: read at run time (a cast of the int64 scalar)
+    const kt = ctx.optionalInput(1);
+    const k: Expr = kt ? cast(kt.at(...kt.shape.map(() => 0)), 'int32') : constant(0, 'int32');
     const upper = ctx.int('upper', 1) !== 0;
     return [
       compute(x.shape, (...i) => {
