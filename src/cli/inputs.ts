@@ -12,6 +12,7 @@ import { quote, word } from '../graph/text.js';
 import { printType, staticShape } from '../graph/types.js';
 import type { DType } from '../ir/dtype.js';
 import { readTensorProto } from '../frontend/onnx/index.js';
+import { arrayOf } from '../runtime/arrays.js';
 import { UsageError } from './usage.js';
 
 export interface Feed {
@@ -50,21 +51,20 @@ function generator(seed: number): () => number {
   };
 }
 
+/** Random data beyond this many elements is a typo, not a model input (and would not fit a typed array). */
+const MAX_ELEMENTS = 2 ** 30;
+
 /** Uniform floats in [-1, 1), integers in [0, 10), bools 0/1. */
-function randomTensor(dtype: DType, dims: readonly number[], seed: number): Tensor {
+function randomTensor(name: string, dtype: DType, dims: readonly number[], seed: number): Tensor {
   const next = generator(seed);
   const n = dims.reduce((a, b) => a * b, 1);
-  switch (dtype) {
-    case 'float32':
-    case 'float64':
-      return new Tensor(dtype, Array.from({ length: n }, () => next() * 2 - 1), dims);
-    case 'int64':
-      return new Tensor(dtype, Array.from({ length: n }, () => BigInt(Math.floor(next() * 10))), dims);
-    case 'bool':
-      return new Tensor(dtype, Array.from({ length: n }, () => next() < 0.5), dims);
-    default:
-      return new Tensor(dtype, Array.from({ length: n }, () => Math.floor(next() * 10)), dims);
-  }
+  if (n > MAX_ELEMENTS) throw new UsageError(`--input ${word(name)}=${dims.join('x')} has ${n} elements, more than ${MAX_ELEMENTS}`);
+  const data = arrayOf(dtype, dims);
+  if (data instanceof BigInt64Array) data.forEach((_, i) => (data[i] = BigInt(Math.floor(next() * 10))));
+  else if (dtype === 'float32' || dtype === 'float64') data.forEach((_, i) => (data[i] = next() * 2 - 1));
+  else if (dtype === 'bool') data.forEach((_, i) => (data[i] = next() < 0.5 ? 1 : 0));
+  else data.forEach((_, i) => (data[i] = Math.floor(next() * 10)));
+  return new Tensor(dtype, data, dims);
 }
 
 function readFeedFile(file: string, input: Value): Tensor {
@@ -91,7 +91,7 @@ export function makeFeeds(inputs: readonly Value[], sources: ReadonlyMap<string,
     if (!dims || !v.type) {
       throw new UsageError(`input ${quote(v.name)} has shape ${printType(v.type)}: give its dims with --input ${word(v.name)}=DIMS (like 1x3x224x224)`);
     }
-    feeds.set(v.name, { tensor: randomTensor(v.type.dtype, dims, seed + k), origin: `random, seed ${seed + k}` });
+    feeds.set(v.name, { tensor: randomTensor(v.name, v.type.dtype, dims, seed + k), origin: `random, seed ${seed + k}` });
   });
   return feeds;
 }

@@ -33,7 +33,8 @@ export async function runCommand(args: readonly string[]): Promise<number> {
       else await session.run(record);
       times.push(performance.now() - t);
     }
-    say(`latency: median ${ms(median(times))} over ${opts.repeat} runs (target ${session.target}, ${opts.threadsShown} threads)`);
+    const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+    say(`latency: median ${ms(median(times))} over ${plural(opts.repeat, 'run')} (target ${session.target}, ${plural(opts.threadsShown, 'thread')})`);
     if (opts.flags.profile) printProfile(kernels);
     return 0;
   } finally {

@@ -189,12 +189,21 @@ async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen,
   });
   const plan = planRun(graph, kernels.map((k) => k.params), new Map(g.inputs.map((v, k) => [v.id, k])));
   const kernel = await buildFuncs(funcs, kernelOpts);
-  const arena = new ArrayBuffer(plan.arenaBytes);
+  const arena = allocateArena(plan.arenaBytes);
   const fixedArray = (s: Slot): HostArray | null => {
     if (s.kind === 'constant') return s.data;
     return s.kind === 'arena' ? viewOf(arena, s.dtype, s.offset, s.elems) : null;
   };
   return { graph, plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)), frozenKey: frozenKey(frozen.inputs, frozen.feeds) };
+}
+
+function allocateArena(bytes: number): ArrayBuffer {
+  try {
+    return new ArrayBuffer(bytes);
+  } catch (e) {
+    if (e instanceof RangeError) throw new SessionError('model', `needs ${bytes} bytes for its intermediate values, more than can be allocated`);
+    throw e;
+  }
 }
 
 function execute(c: Compiled, feeds: readonly HostTensor[], profile: boolean): RunResult {
