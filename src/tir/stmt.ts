@@ -121,7 +121,7 @@ export function seq(...stmts: Stmt[]): Stmt {
     else if (s.kind !== 'noop') flat.push(s);
   }
   if (flat.length === 0) return NOOP;
-  if (flat.length === 1) return flat[0]!;
+  if (flat.length === 1) return flat[0];
   return { kind: 'seq', body: flat };
 }
 
