@@ -39,23 +39,29 @@ function reshapeDims(ctx: NodeContext, input: readonly Dim[], target: readonly n
   });
   const hole = out.indexOf(-1);
   if (hole < 0) return checkCount(ctx, input, out);
-  const rest = [...input];
-  const denominator: Dim[] = [];
-  out.forEach((d, k) => {
-    if (k === hole) return;
-    const at = rest.indexOf(d);
-    if (at >= 0 && d !== 1) rest.splice(at, 1);
-    else denominator.push(d);
-  });
-  const num = dimProduct(rest);
-  const den = dimProduct(denominator);
-  if (typeof num === 'number' && typeof den === 'number') {
-    if (den === 0 || num % den !== 0) throw ctx.fail(`cannot reshape ${showShape(input)} to [${target.join(', ')}]`);
-    out[hole] = num / den;
-  } else {
-    out[hole] = unknownDim();
-  }
+  out[hole] = leftOver(ctx, input, out.filter((_, k) => k !== hole), target);
   return out;
+}
+
+/**
+ * The product of `input` divided by the product of `others`: symbols that appear on both sides
+ * cancel, and the numbers divide; a single symbol times 1 survives as itself.
+ */
+function leftOver(ctx: NodeContext, input: readonly Dim[], others: readonly Dim[], target: readonly number[]): Dim {
+  const syms = input.filter((d): d is string => typeof d === 'string');
+  const denSyms: string[] = [];
+  for (const d of others) {
+    if (typeof d !== 'string') continue;
+    const at = syms.indexOf(d);
+    if (at >= 0) syms.splice(at, 1);
+    else denSyms.push(d);
+  }
+  const product = (ds: readonly Dim[]): number => ds.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
+  const [num, den] = [product(input), product(others)];
+  if (den === 0 || (syms.length === 0 && denSyms.length === 0 && num % den !== 0)) throw ctx.fail(`cannot reshape ${showShape(input)} to [${target.join(', ')}]`);
+  if (denSyms.length > 0) return unknownDim();
+  if (syms.length === 0) return num / den;
+  return syms.length === 1 && num === den ? syms[0] : unknownDim();
 }
 
 function checkCount(ctx: NodeContext, input: readonly Dim[], out: readonly Dim[]): Dim[] {

@@ -73,6 +73,7 @@ describe('shapes from constant inputs', () => {
     expect(inferShown('Reshape', [f32('n', 'c'), null], { constants: [null, i64(-1)] })).toBe('float32[?]');
     expect(inferShown('Reshape', [f32('b', 't', 64), null], { constants: [null, i64(0, 0, 8, 8)] })).toBe('float32[b, t, 8, 8]');
     expect(inferShown('Reshape', [f32('b', 't', 64), null], { constants: [null, i64(-1, 64)] })).toBe('float32[?, 64]');
+    expect(inferShown('Reshape', [f32('b', 2, 32), null], { constants: [null, i64(-1, 64)] })).toBe('float32[b, 64]');
   });
 
   it('gives unknown dims of the right rank when the shape is not constant', () => {
