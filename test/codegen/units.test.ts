@@ -16,8 +16,9 @@ describe('target registry', () => {
     expect(getBackend('js').name).toBe('js');
     expect(getBackend('c')).toBe(getBackend('c'));
     expect(isTargetName('c')).toBe(true);
+    expect(getBackend('wasm').name).toBe('wasm');
     expect(isTargetName('toString')).toBe(false);
-    expect(() => getBackend('cobol' as 'js')).toThrow("unknown target 'cobol' (known: js, c)");
+    expect(() => getBackend('cobol' as 'js')).toThrow("unknown target 'cobol' (known: js, c, wasm)");
   });
 
   it('describes the CPU targets', () => {
