@@ -2,9 +2,10 @@
  * @file The model executor. A graph is typed once with symbolic shapes when the executor is made
  * (so unknown ops and bad attributes fail before any run). The first run with a new list of
  * input shapes specializes the graph to them (the graph pipeline: folding, simplification,
- * fusion), builds one kernel per node or fused group, compiles all kernels
- * into ONE artifact (one C compiler run per model and shape) and plans the run; the result is
- * cached by shape signature. A run is then a static list of kernel calls over one arena.
+ * fusion), builds one kernel per node or fused group, compiles all kernels into ONE artifact (one
+ * C compiler run per model and shape) and plans the run; the result is cached by shape signature
+ * (and, for models whose shapes follow small integer inputs, by their values: see freeze.ts).
+ * A run is then a static list of kernel calls over one arena.
  *
  * Kernel calls are synchronous and a run never awaits between them, so concurrent `run` calls on
  * one executor cannot interleave inside the shared arena.
