@@ -43,7 +43,8 @@ export interface VecVal {
   readonly parts: readonly Local[];
 }
 
-export type Binding = { readonly kind: 'scalar'; readonly local: Local } | { readonly kind: 'vector'; readonly value: VecVal };
+/** A scalar known to be ≥ 0 (a loop counter from 0, say) lets addresses use the offset immediate. */
+export type Binding = { readonly kind: 'scalar'; readonly local: Local; readonly nonNegative?: boolean } | { readonly kind: 'vector'; readonly value: VecVal };
 
 /**
  * Where a buffer lives: at a constant address (parameters), at an address held in a local

@@ -43,6 +43,34 @@ function log2Size(dtype: DType): number {
   return Math.log2(bytesOf(dtype));
 }
 
+/** Whether a scalar integer expression is provably ≥ 0, from constants and bindings known to be. */
+export function isNonNegative(fc: FuncContext, e: Expr): boolean {
+  switch (e.kind) {
+    case 'int':
+      return e.value >= 0;
+    case 'var': {
+      const b = fc.vars.get(e.id);
+      return b?.kind === 'scalar' && b.nonNegative === true;
+    }
+    case 'binary':
+      return (e.op === 'add' || e.op === 'mul') && isNonNegative(fc, e.a) && isNonNegative(fc, e.b);
+    default:
+      return false;
+  }
+}
+
+/**
+ * `rest + constant` for a scalar int32 index `x + c` or `c + x` with c > 0 and x ≥ 0, else null.
+ * x must be known non-negative: a negative x would make a huge unsigned address that traps,
+ * where `x + c` itself is a valid index.
+ */
+function splitConstant(fc: FuncContext, e: Expr): { readonly rest: Expr; readonly constant: number } | null {
+  if (e.kind !== 'binary' || e.op !== 'add' || e.dtype !== 'int32' || e.lanes !== 1) return null;
+  if (e.b.kind === 'int' && e.b.value > 0 && isNonNegative(fc, e.a)) return { rest: e.a, constant: e.b.value };
+  if (e.a.kind === 'int' && e.a.value > 0 && isNonNegative(fc, e.b)) return { rest: e.b, constant: e.a.value };
+  return null;
+}
+
 /**
  * Pushes the dynamic part of the address of element `index + elemOffset` of `b` and returns the
  * constant part, to be used as the access's offset immediate.
@@ -53,6 +81,11 @@ export function pushAddress(fc: FuncContext, b: Buffer, index: IndexSource, elem
   const size = bytesOf(b.dtype);
   const c = fc.code;
   const base = loc.kind === 'static' ? loc.offset : 0;
+  // `i + c` addresses element c past `i`: the constant rides in the offset immediate
+  const split = index.kind === 'expr' ? splitConstant(fc, index.expr) : null;
+  if (split && base + (elemOffset + split.constant) * size <= 0xffffffff) {
+    return pushAddress(fc, b, { kind: 'expr', expr: split.rest }, elemOffset + split.constant, emitIndex);
+  }
   const constIndex = index.kind === 'expr' && index.expr.kind === 'int' ? index.expr.value + elemOffset : null;
   if (constIndex !== null && constIndex >= 0 && base + constIndex * size <= 0xffffffff) {
     if (loc.kind === 'static') c.i32Const(0);

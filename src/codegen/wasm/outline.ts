@@ -14,6 +14,7 @@ import type { Local } from './code.js';
 import type { Binding, BufferLoc } from './context.js';
 import { FuncContext } from './context.js';
 import { CLOSURE_OFFSET, CLOSURE_SLOT_BYTES, CLOSURE_SLOTS } from './layout.js';
+import { isNonNegative } from './memory.js';
 import type { MemOp, ValType } from './opcodes.js';
 import { emitScalar } from './scalar.js';
 import { emitStmt } from './stmt.js';
@@ -88,7 +89,7 @@ function buildTask(fc: FuncContext, s: For, caps: Captures, name: string): FuncC
   const min = readSlot(tc, 0, 'i32');
   for (const [id, b] of caps.vars) {
     const parts = locals(b).map((l) => readSlot(tc, slot++, l.type));
-    tc.vars.set(id, b.kind === 'scalar' ? { kind: 'scalar', local: parts[0] } : { kind: 'vector', value: { ...b.value, parts } });
+    tc.vars.set(id, b.kind === 'scalar' ? { kind: 'scalar', local: parts[0], nonNegative: b.nonNegative } : { kind: 'vector', value: { ...b.value, parts } });
   }
   for (const [id, loc] of caps.buffers) if (loc.kind === 'dynamic') tc.buffers.set(id, { kind: 'dynamic', base: readSlot(tc, slot++, 'i32') });
   const [lo, hi] = fb.params as [Local, Local];
@@ -100,7 +101,7 @@ function buildTask(fc: FuncContext, s: For, caps: Captures, name: string): FuncC
   c.block(null, (exit) => {
     c.localGet(v).localGet(end).op('i32.ge_s').brIf(exit);
     c.loop(null, (top) => {
-      tc.scoped(s.loopVar.id, { kind: 'scalar', local: v }, () => emitStmt(tc, s.body));
+      tc.scoped(s.loopVar.id, { kind: 'scalar', local: v, nonNegative: isNonNegative(fc, s.min) }, () => emitStmt(tc, s.body));
       c.localGet(v).i32Const(1).op('i32.add').localTee(v).localGet(end).op('i32.lt_s').brIf(top);
     });
   });

@@ -7,17 +7,18 @@
 import type { Buffer, Expr } from '../../ir/expr.js';
 import { constInt } from '../../ir/expr.js';
 import { bytesOf } from '../../ir/dtype.js';
-import type { For, Stmt } from '../../tir/stmt.js';
+import type { For, Stmt, Store } from '../../tir/stmt.js';
 import type { FuncContext } from './context.js';
 import { wasmType } from './context.js';
 import { align, CTRL } from './layout.js';
 import { bufferElems } from '../abi.js';
-import { flatIndex, pushAddress, storeScalar } from './memory.js';
+import { flatIndex, isNonNegative, pushAddress, storeScalar } from './memory.js';
 import type { Op } from './opcodes.js';
 import { emitConst } from './ops.js';
 import { emitParallel } from './outline.js';
 import { constLanes, planRegisters, registerTargets } from './registers.js';
 import { emitScalar } from './scalar.js';
+import { shareSubexpressions } from './share.js';
 import { bindLet, storeVector } from './vector.js';
 
 /** Loops marked unrolled with a constant trip count up to this are copied out. */
@@ -54,7 +55,7 @@ function emitStmtBody(fc: FuncContext, s: Stmt): void {
       emitStmt(fc, s.body);
       return;
     case 'seq':
-      for (const b of s.body) emitStmt(fc, b);
+      emitSeq(fc, s.body);
       return;
     case 'attr':
       emitStmt(fc, s.body);
@@ -62,6 +63,26 @@ function emitStmtBody(fc: FuncContext, s: Stmt): void {
     case 'noop':
       return;
   }
+}
+
+/** Emits a sequence; runs of two or more stores share their common subexpressions (share.ts). */
+function emitSeq(fc: FuncContext, body: readonly Stmt[]): void {
+  let run: Store[] = [];
+  const flush = (): void => {
+    const shared = run.length > 1 ? shareSubexpressions(run) : null;
+    if (shared) emitStmt(fc, shared);
+    else for (const st of run) emitStmt(fc, st);
+    run = [];
+  };
+  for (const b of body) {
+    if (b.kind === 'store') {
+      run.push(b);
+      continue;
+    }
+    flush();
+    emitStmt(fc, b);
+  }
+  flush();
 }
 
 function emitStore(fc: FuncContext, buf: Buffer, indices: readonly Expr[], value: Expr): void {
@@ -128,11 +149,12 @@ function emitUnrolled(fc: FuncContext, s: For, extent: number): void {
   const v = fc.temp(t);
   emitScalar(fc, s.min);
   c.localSet(min);
+  const nonNegative = isNonNegative(fc, s.min);
   for (let k = 0; k < extent; k++) {
     c.localGet(min);
     emitConst(c, k, s.loopVar.dtype);
     c.op(t === 'i64' ? 'i64.add' : 'i32.add').localSet(v);
-    fc.scoped(s.loopVar.id, { kind: 'scalar', local: v }, () => emitStmt(fc, s.body));
+    fc.scoped(s.loopVar.id, { kind: 'scalar', local: v, nonNegative }, () => emitStmt(fc, s.body));
   }
 }
 
@@ -144,6 +166,7 @@ function emitSerial(fc: FuncContext, s: For): void {
   const v = fc.temp(t);
   emitScalar(fc, s.min);
   c.localSet(v);
+  const nonNegative = isNonNegative(fc, s.min);
   const minC = constInt(s.min);
   const extC = constInt(s.extent);
   let pushEnd: () => void;
@@ -158,7 +181,7 @@ function emitSerial(fc: FuncContext, s: For): void {
   }
   const loop = (): void => {
     c.loop(null, (top) => {
-      fc.scoped(s.loopVar.id, { kind: 'scalar', local: v }, () => emitStmt(fc, s.body));
+      fc.scoped(s.loopVar.id, { kind: 'scalar', local: v, nonNegative }, () => emitStmt(fc, s.body));
       c.localGet(v);
       emitConst(c, 1, s.loopVar.dtype);
       c.op(op('add')).localTee(v);

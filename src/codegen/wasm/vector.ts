@@ -14,7 +14,7 @@ import type { FuncContext, VecVal } from './context.js';
 import { wasmType } from './context.js';
 import { emitLanes } from './lanes.js';
 import type { KernelFn } from './math/library.js';
-import { flatIndex, pushAddress, storeScalar } from './memory.js';
+import { flatIndex, isNonNegative, pushAddress, storeScalar } from './memory.js';
 import { pow2Divisor } from './ops.js';
 import type { SimdOp } from './opcodes.js';
 import type { RegisterFile } from './registers.js';
@@ -123,7 +123,7 @@ export function bindLet<T>(fc: FuncContext, v: Var, value: Expr, body: () => T):
     const local = fc.temp(wasmType(value.dtype));
     emitScalar(fc, value);
     fc.code.localSet(local);
-    return fc.scoped(v.id, { kind: 'scalar', local }, body);
+    return fc.scoped(v.id, { kind: 'scalar', local, nonNegative: isNonNegative(fc, value) }, body);
   }
   return fc.scoped(v.id, { kind: 'vector', value: emitVector(fc, value) }, body);
 }
