@@ -124,9 +124,10 @@ describe('IR that CPU targets refuse at emit time', () => {
   const shared = buffer('s', 'float32', [4], 'shared');
   const i = variable('i');
   const bad: [string, PrimFunc, string][] = [
-    ['a thread-bound loop', primFunc('bound', [a], forLoop(i, intImm(0), intImm(4), store(a, [i], floatImm(0)), 'thread', 'threadIdx.x')), `loop i_${i.id} is bound to threadIdx.x; CPU targets have no GPU threads`],
-    ['a shared buffer', primFunc('shared', [a], allocate(shared, store(a, [intImm(0)], floatImm(0)))), `buffer s_${shared.id}: 'shared' scope needs a GPU target`],
-    ['an unflattened load', primFunc('multi', [a], store(a, [intImm(0)], load(a, [intImm(0), intImm(1)]))), `load of a_${a.id} has 2 indices; codegen expects flattened buffers`],
+    // identifiers are numbered per function in order of first use (params first)
+    ['a thread-bound loop', primFunc('bound', [a], forLoop(i, intImm(0), intImm(4), store(a, [i], floatImm(0)), 'thread', 'threadIdx.x')), `loop i_1 is bound to threadIdx.x; CPU targets have no GPU threads`],
+    ['a shared buffer', primFunc('shared', [a], allocate(shared, store(a, [intImm(0)], floatImm(0)))), `buffer s_1: 'shared' scope needs a GPU target`],
+    ['an unflattened load', primFunc('multi', [a], store(a, [intImm(0)], load(a, [intImm(0), intImm(1)]))), `load of a_0 has 2 indices; codegen expects flattened buffers`],
     ['arithmetic on bool', primFunc('boolsum', [flags], store(flags, [intImm(0)], add(load(flags, [intImm(0)]), load(flags, [intImm(1)])))), "arithmetic 'add' on bool"],
     ['a math call on an integer', primFunc('intexp', [ints], store(ints, [intImm(0)], { kind: 'call', fn: 'exp', args: [intImm(1)], dtype: 'int32', lanes: 1 })), "math call 'exp' on int32"],
   ];

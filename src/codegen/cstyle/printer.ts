@@ -16,6 +16,7 @@ import { CodegenError } from '../abi.js';
 
 export abstract class CStylePrinter {
   private readonly out: string[] = [];
+  private readonly localIds = new Map<number, number>();
   private depth: number;
   private readonly declared = new Set<number>();
 
@@ -49,8 +50,17 @@ export abstract class CStylePrinter {
 
   // --- shared ---------------------------------------------------------------------------------
 
+  /**
+   * Declarations are numbered in order of first use within the function, not by their global
+   * ids, so the same kernel prints the same source in every process and the disk cache hits.
+   */
   protected ident(x: Var | Buffer): string {
-    return safeIdent(x.name, x.id);
+    let n = this.localIds.get(x.id);
+    if (n === undefined) {
+      n = this.localIds.size;
+      this.localIds.set(x.id, n);
+    }
+    return safeIdent(x.name, n);
   }
 
   protected error(what: string): never {
