@@ -149,8 +149,13 @@ function emitPacked(fc: FuncContext, e: Expr): readonly Local[] {
   const c = fc.code;
   switch (e.kind) {
     case 'broadcast': {
-      emitScalar(fc, e.value);
-      c.simd(e.dtype === 'float32' ? 'f32x4.splat' : 'i32x4.splat');
+      const fromMemory = splatFromMemory(fc, e.value);
+      if (fromMemory) {
+        c.simdMem('v128.load32_splat', fromMemory.offset, 2);
+      } else {
+        emitScalar(fc, e.value);
+        c.simd(e.dtype === 'float32' ? 'f32x4.splat' : 'i32x4.splat');
+      }
       if (e.dtype === 'bool') c.simd('i32x4.neg');
       const l = fc.temp('v128');
       c.localSet(l);
@@ -204,6 +209,17 @@ function emitPacked(fc: FuncContext, e: Expr): readonly Local[] {
     default:
       throw fc.error(`no SIMD form for ${e.kind}`);
   }
+}
+
+/**
+ * For a broadcast of one 4-byte element from memory: pushes its address and returns the offset
+ * immediate, so that `v128.load32_splat` loads and broadcasts at once (one vbroadcastss on x86).
+ */
+function splatFromMemory(fc: FuncContext, value: Expr): { readonly offset: number } | null {
+  if (value.kind !== 'load' || value.lanes !== 1 || (value.dtype !== 'float32' && value.dtype !== 'int32')) return null;
+  if (fc.buffer(value.buffer).kind === 'registers') return null;
+  const index = flatIndex(fc, value.buffer, value.indices);
+  return { offset: pushAddress(fc, value.buffer, { kind: 'expr', expr: index }, 0, (x) => emitScalar(fc, x)) };
 }
 
 function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): readonly Local[] {
