@@ -36,16 +36,16 @@ describe.each(targets)('PaddleOCR on %s matches onnxruntime-node', (target) => {
     const model = path.join(assets, file);
     const data = image(shape);
     const peer = await ort.InferenceSession.create(model);
-    const want = await peer.run({ [peer.inputNames[0]!]: new ort.Tensor('float32', data, shape) });
+    const want = await peer.run({ [peer.inputNames[0]]: new ort.Tensor('float32', data, shape) });
     const session = await InferenceSession.create(model, { target, threads: 2 });
-    const got = await session.run({ [session.inputNames[0]!]: new Tensor('float32', data, shape) });
+    const got = await session.run({ [session.inputNames[0]]: new Tensor('float32', data, shape) });
     for (const name of peer.outputNames) {
-      const w = want[name]!.data as Float32Array;
-      const g = got[name]!.data as Float32Array;
-      expect(got[name]!.dims).toEqual(want[name]!.dims);
+      const w = want[name].data as Float32Array;
+      const g = got[name].data as Float32Array;
+      expect(got[name].dims).toEqual(want[name].dims);
       const scale = w.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       let maxAbs = 0;
-      for (let q = 0; q < w.length; q++) maxAbs = Math.max(maxAbs, Math.abs(g[q]! - w[q]!));
+      for (let q = 0; q < w.length; q++) maxAbs = Math.max(maxAbs, Math.abs(g[q] - w[q]));
       expect(maxAbs, `${file} output ${name}`).toBeLessThanOrEqual(1e-4 * scale + 1e-5);
     }
     await session.release();
