@@ -13,7 +13,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { buildKernel } from '../src/api/build.js';
+import { buildKernel } from '../src/codegen/build.js';
 import { getBackend } from '../src/codegen/index.js';
 import { createSchedule } from '../src/schedule/index.js';
 import { defaultMatmulKnobs, scheduleMatmul } from '../src/strategy/cpu/matmul.js';

@@ -12,5 +12,5 @@ export type { KernelTime } from '../runtime/executor.js';
 export { OnnxError } from '../frontend/onnx/index.js';
 export { OpError } from '../ops/index.js';
 export { GraphPassError } from '../passes/graph/index.js';
-export { Kernel, buildKernel, buildKernels } from './build.js';
-export type { KernelOptions, KernelSpec } from './build.js';
+export { Kernel, buildKernel, buildKernels } from '../codegen/build.js';
+export type { KernelOptions, KernelSpec } from '../codegen/build.js';

@@ -11,8 +11,8 @@
  * one executor cannot interleave inside the shared arena.
  */
 
-import type { Kernel, KernelOptions } from '../api/build.js';
-import { buildFuncs, lowerKernel } from '../api/build.js';
+import type { Kernel, KernelOptions } from '../codegen/build.js';
+import { buildFuncs, lowerKernel } from '../codegen/build.js';
 import type { TargetName } from '../codegen/index.js';
 import { getBackend } from '../codegen/index.js';
 import type { HostArray } from '../codegen/target.js';

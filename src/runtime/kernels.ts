@@ -9,7 +9,7 @@
  * and kernel names are generated (`p0`, `k3`): no name from the model reaches generated source.
  */
 
-import type { KernelSpec } from '../api/build.js';
+import type { KernelSpec } from '../codegen/build.js';
 import type { TargetInfo } from '../codegen/target.js';
 import type { Node, Value } from '../graph/graph.js';
 import { nodeLabel, valueLabel } from '../graph/graph.js';

@@ -5,7 +5,7 @@
  * TE's meaning.
  */
 
-import { buildKernel } from '../../src/api/build.js';
+import { buildKernel } from '../../src/codegen/build.js';
 import type { HostTensor } from '../../src/graph/tensor.js';
 import { zeros } from '../../src/graph/tensor.js';
 import type { HostArray } from '../../src/codegen/target.js';

@@ -8,7 +8,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildKernels, type KernelSpec } from '../../src/api/build.js';
+import { buildKernels, type KernelSpec } from '../../src/codegen/build.js';
 import type { TargetName } from '../../src/codegen/index.js';
 import { createSchedule } from '../../src/schedule/index.js';
 import { printSchedule } from '../../src/schedule/index.js';

@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { buildKernel } from '../../src/api/build.js';
+import { buildKernel } from '../../src/codegen/build.js';
 import type { TargetInfo } from '../../src/codegen/target.js';
 import { defaultSchedule } from '../../src/runtime/schedule.js';
 import { createSchedule, printSchedule } from '../../src/schedule/index.js';

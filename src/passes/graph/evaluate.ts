@@ -9,7 +9,7 @@
  * value are known, whatever computes their data input — which is what folds shape chains.
  */
 
-import { buildKernelSync } from '../../api/build.js';
+import { buildKernelSync } from '../../codegen/build.js';
 import type { Node, Value } from '../../graph/graph.js';
 import type { HostTensor } from '../../graph/tensor.js';
 import { shapeSize, zeros } from '../../graph/tensor.js';

@@ -5,7 +5,7 @@
  * before and after a pass compares what the passes did, not two implementations of the ops.
  */
 
-import { buildKernel } from '../../../src/api/build.js';
+import { buildKernel } from '../../../src/codegen/build.js';
 import type { Graph, Node, Value } from '../../../src/graph/graph.js';
 import type { HostTensor } from '../../../src/graph/tensor.js';
 import { zeros } from '../../../src/graph/tensor.js';

@@ -8,8 +8,8 @@
  *   k.run([a, b, c]);
  */
 
-import type { Backend, BuildOptions, Executable, HostArray } from '../codegen/target.js';
-import { getBackend, type TargetName } from '../codegen/index.js';
+import type { Backend, BuildOptions, Executable, HostArray } from './target.js';
+import { getBackend, type TargetName } from './index.js';
 import { lower } from '../lower/index.js';
 import type { PassConfig } from '../passes/pass.js';
 import { makePassContext } from '../passes/pass.js';
