@@ -102,6 +102,8 @@ export class FuncContext {
   readonly vars = new Map<number, Binding>();
   readonly buffers = new Map<number, BufferLoc>();
   private readonly pool: LocalPool;
+  /** ids of loop variables whose loops must be unrolled (they index a register file) */
+  readonly unroll = new Set<number>();
   /** bytes of the allocation stack in use at the current point */
   stackDepth: number;
   /** this thread's stack base, read from the global once at entry */

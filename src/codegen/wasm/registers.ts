@@ -15,8 +15,10 @@
 
 import type { DType } from '../../ir/dtype.js';
 import type { Buffer, Expr } from '../../ir/expr.js';
-import type { Stmt } from '../../tir/stmt.js';
-import { visitStmt } from '../../tir/visit.js';
+import { constInt, intImm } from '../../ir/expr.js';
+import { freeVars, substitute, visit } from '../../ir/visit.js';
+import type { For, Stmt } from '../../tir/stmt.js';
+import { stmtChildren, stmtExprs } from '../../tir/visit.js';
 import { bufferElems } from '../abi.js';
 import type { Local } from './code.js';
 import type { FuncContext, VecVal } from './context.js';
@@ -61,32 +63,70 @@ function alignedGroups(lanes: readonly number[]): boolean {
   return lanes.length % 4 === 0 && lanes[0] % 4 === 0 && lanes.every((l, k) => l === lanes[0] + k);
 }
 
+/** The most copies of a body that unrolling loops for a register file may make. */
+const MAX_UNROLLED = 64;
+
+/**
+ * The constant lanes an access touches for every iteration of the loops it depends on, or
+ * undefined when it depends on anything else. Such loops (a register tile's write-back
+ * `for (i, 0, 6) C[…] = acc[ramp(i * 8, 1, 8)]`, say) are added to `unroll`.
+ */
+function accessLanes(index: Expr, loops: readonly For[], unroll: Set<number>): number[][] | undefined {
+  const direct = constLanes(index);
+  if (direct) return [direct];
+  const used: For[] = [];
+  for (const v of freeVars(index).values()) {
+    const loop = loops.find((l) => l.loopVar.id === v.id);
+    if (!loop || (loop.forKind !== 'serial' && loop.forKind !== 'unrolled') || constInt(loop.min) === undefined || constInt(loop.extent) === undefined) return undefined;
+    used.push(loop);
+  }
+  let combos: Map<number, Expr>[] = [new Map<number, Expr>()];
+  for (const l of used) {
+    const [min, extent] = [constInt(l.min)!, constInt(l.extent)!];
+    combos = combos.flatMap((m) => Array.from({ length: extent }, (_, k) => new Map<number, Expr>(m).set(l.loopVar.id, intImm(min + k, l.loopVar.dtype))));
+    if (combos.length > MAX_UNROLLED) return undefined;
+  }
+  const out: number[][] = [];
+  for (const m of combos) {
+    const lanes = constLanes(substitute(index, m));
+    if (!lanes) return undefined;
+    out.push(lanes);
+  }
+  for (const l of used) unroll.add(l.loopVar.id);
+  return out;
+}
+
 /**
  * Locals for `buf` when it can live in them for all of `body`, else null. Buffers a parallel
- * loop could see stay in memory, since an outlined task runs in another function.
+ * loop could see stay in memory, since an outlined task runs in another function. Loops whose
+ * variable an index uses are unrolled (recorded in `fc.unroll`), so every index is a constant.
  */
 export function planRegisters(fc: FuncContext, buf: Buffer, body: Stmt): RegisterFile | null {
   const elems = bufferElems(buf);
   if (buf.scope !== 'local' || elems > MAX_ELEMENTS) return null;
   let ok = true;
   let aligned = buf.dtype === 'float32' || buf.dtype === 'int32';
-  const check = (indices: readonly Expr[]): void => {
-    const lanes = constLanes(flatIndex(fc, buf, indices));
-    if (!lanes || lanes.some((l) => l < 0 || l >= elems)) ok = false;
-    else aligned &&= alignedGroups(lanes);
+  const unroll = new Set<number>();
+  const check = (indices: readonly Expr[], loops: readonly For[]): void => {
+    const all = accessLanes(flatIndex(fc, buf, indices), loops, unroll);
+    if (!all || all.some((lanes) => lanes.some((l) => l < 0 || l >= elems))) ok = false;
+    else aligned &&= all.every(alignedGroups);
   };
-  visitStmt(
-    body,
-    (s) => {
-      if (s.kind === 'for' && s.forKind === 'parallel') ok = false;
-      if (s.kind === 'store' && s.buffer.id === buf.id) check(s.indices);
-      return ok;
-    },
-    (e) => {
-      if (e.kind === 'load' && e.buffer.id === buf.id) check(e.indices);
-    },
-  );
+  const walk = (s: Stmt, loops: readonly For[]): void => {
+    if (!ok) return;
+    if (s.kind === 'for' && s.forKind === 'parallel') ok = false;
+    if (s.kind === 'store' && s.buffer.id === buf.id) check(s.indices, loops);
+    for (const e of stmtExprs(s)) {
+      visit(e, (n) => {
+        if (n.kind === 'load' && n.buffer.id === buf.id) check(n.indices, loops);
+      });
+    }
+    const inner = s.kind === 'for' ? [...loops, s] : loops;
+    for (const c of stmtChildren(s)) walk(c, inner);
+  };
+  walk(body, []);
   if (!ok) return null;
+  for (const id of unroll) fc.unroll.add(id);
   const count = aligned ? Math.ceil(elems / 4) : elems;
   const regs = Array.from({ length: count }, () => fc.temp(aligned ? 'v128' : wasmType(buf.dtype)));
   return { dtype: buf.dtype, packed: aligned, regs };

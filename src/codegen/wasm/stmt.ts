@@ -4,8 +4,10 @@
  * stores its message number in the control block and traps; `attr` only annotates.
  */
 
-import type { Buffer, Expr } from '../../ir/expr.js';
-import { constInt } from '../../ir/expr.js';
+import type { Buffer, Expr, IntImm, Var } from '../../ir/expr.js';
+import { constInt, intImm } from '../../ir/expr.js';
+import { transform } from '../../ir/visit.js';
+import { mutateStmt } from '../../tir/visit.js';
 import { bytesOf } from '../../ir/dtype.js';
 import type { For, Stmt, Store } from '../../tir/stmt.js';
 import type { FuncContext } from './context.js';
@@ -16,7 +18,7 @@ import { flatIndex, isNonNegative, pushAddress, storeScalar } from './memory.js'
 import type { Op } from './opcodes.js';
 import { emitConst } from './ops.js';
 import { emitParallel } from './outline.js';
-import { constLanes, planRegisters, registerTargets } from './registers.js';
+import { constIndex, constLanes, planRegisters, registerTargets } from './registers.js';
 import { emitScalar } from './scalar.js';
 import { shareSubexpressions } from './share.js';
 import { bindLet, storeVector } from './vector.js';
@@ -138,11 +140,21 @@ function emitFor(fc: FuncContext, s: For): void {
   }
   const extent = constInt(s.extent);
   if (extent !== undefined && extent <= 0) return;
-  if (s.forKind === 'unrolled' && extent !== undefined && extent <= UNROLL_LIMIT) emitUnrolled(fc, s, extent);
+  const unroll = fc.unroll.has(s.loopVar.id) || (s.forKind === 'unrolled' && extent !== undefined && extent <= UNROLL_LIMIT);
+  if (unroll && extent !== undefined) emitUnrolled(fc, s, extent);
   else emitSerial(fc, s);
 }
 
 function emitUnrolled(fc: FuncContext, s: For, extent: number): void {
+  const minC = constInt(s.min);
+  if (minC !== undefined) {
+    // constant indices let each copy address register files and offset immediates directly
+    for (let k = 0; k < extent; k++) {
+      const value = intImm(minC + k, s.loopVar.dtype);
+      emitStmt(fc, mutateStmt(s.body, { expr: (e) => withLoopValue(e, s.loopVar, value) }));
+    }
+    return;
+  }
   const t = wasmType(s.loopVar.dtype);
   const c = fc.code;
   const min = fc.temp(t);
@@ -156,6 +168,16 @@ function emitUnrolled(fc: FuncContext, s: For, extent: number): void {
     c.op(t === 'i64' ? 'i64.add' : 'i32.add').localSet(v);
     fc.scoped(s.loopVar.id, { kind: 'scalar', local: v, nonNegative }, () => emitStmt(fc, s.body));
   }
+}
+
+/** `e` with `v` replaced by `value` and the integer arithmetic that becomes constant folded. */
+function withLoopValue(e: Expr, v: Var, value: IntImm): Expr {
+  return transform(e, (n) => {
+    if (n.kind === 'var') return n.id === v.id ? value : undefined;
+    if (n.kind !== 'binary' || n.lanes !== 1 || (n.dtype !== 'int32' && n.dtype !== 'int64')) return undefined;
+    const folded = constIndex(n);
+    return folded === undefined ? undefined : intImm(folded, n.dtype);
+  });
 }
 
 function emitSerial(fc: FuncContext, s: For): void {

@@ -89,6 +89,21 @@ describe('statements', () => {
     expect([...c]).toEqual([...sums, ...prods, 2, 5, 0, 0]);
   });
 
+  it('keeps a local buffer in locals when a small loop indexes it, unrolling that loop', async () => {
+    // a register tile's write-back: for (r, 0, 3) C[r * 8 : +8] = acc[r * 8 : +8]
+    const [A, C] = [buffer('A', 'float32', [24]), buffer('C', 'float32', [24])];
+    const acc = buffer('acc', 'float32', [24], 'local');
+    const fill = loop(3, (r) => store(acc, [ramp(mul(r, intImm(8)), 1, 8)], mul(load(A, [ramp(mul(r, intImm(8)), 1, 8)]), broadcast(floatImm(2), 8))));
+    const back = loop(3, (r) => store(C, [ramp(mul(r, intImm(8)), 1, 8)], add(load(acc, [ramp(mul(r, intImm(8)), 1, 8)]), broadcast(floatImm(1), 8))));
+    const f = primFunc('tile', [A, C], allocate(acc, seq(fill, back)));
+    const meta = parseMeta(WebAssembly.Module.customSections(new WebAssembly.Module(wasmBackend.emit([f], { threads: 1 }).code as Uint8Array), META_SECTION));
+    expect(meta.stackPerThread).toBe(0);
+    const a = Float32Array.from({ length: 24 }, (_, k) => k - 7);
+    const c = new Float32Array(24);
+    await runFunc(f, [a, c]);
+    expect([...c]).toEqual([...a].map((x) => 2 * x + 1));
+  });
+
   it('runs if/else and scalar lets', async () => {
     const [A, C] = [buffer('A', 'int32', [10]), buffer('C', 'int32', [10])];
     const t = variable('t');
