@@ -7,6 +7,10 @@
  * into one FMA: a GEMM needs it to reach peak, and it changes float results by at most the one
  * rounding it removes, so tests compare float results with the JS reference within a relative
  * tolerance. `fpContract: 'off'` gives results identical to JS for + - * /.
+ * -fno-tree-loop-if-convert: GCC 12's if-conversion for the loop vectorizer miscompiles loops with
+ * conditionals under AVX-512 masks (`C[i] = X[i] < 0 ? S[i]*X[i] : X[i]` and `C[i] = A[i] && B[i]`
+ * give wrong lanes at -O3 -march=native; found by the ONNX PRelu/And/Or conformance cases). kiln
+ * vectorizes its hot loops itself with explicit vector types, which this flag does not touch.
  *
  * Cache: `<dir>/<sha256>.so`, keyed by the source, the flags, the compiler's `--version` text
  * and the CPU (model and feature flags, since -march=native depends on them). A library is
@@ -57,6 +61,7 @@ export function compilerFlags(fpContract: 'fast' | 'off'): string[] {
     '-std=gnu11',
     '-fwrapv',
     '-fno-math-errno',
+    '-fno-tree-loop-if-convert',
     `-ffp-contract=${fpContract}`,
     '-fvisibility=hidden',
     '-Wno-psabi',
