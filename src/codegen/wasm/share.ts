@@ -14,7 +14,8 @@
  *
  * Each binding is placed just before the first statement that uses it, so no more values are
  * live at once than the original order needs (a register tile already fills V8's 16 xmm registers).
- * Only loads of buffers the run does not store to are shared, and no load moves past a branch.
+ * Only loads of buffers the run does not store to are shared, and nothing leaves a guarded
+ * select side or and/or operand.
  */
 
 import { exprKey } from '../../ir/equal.js';
@@ -23,6 +24,7 @@ import { freshId } from '../../ir/expr.js';
 import { children, withChildren } from '../../ir/visit.js';
 import type { Stmt, Store } from '../../tir/stmt.js';
 import { letStmt, seq } from '../../tir/stmt.js';
+import { mayTrap } from './scalar.js';
 
 /** Whether `e` may be bound to a variable: it computes something and reads no stored buffer. */
 function shareable(e: Expr, stored: ReadonlySet<number>): boolean {
@@ -42,6 +44,16 @@ function shareable(e: Expr, stored: ReadonlySet<number>): boolean {
   };
   walk(e);
   return ok && reads;
+}
+
+/**
+ * The children of `e` that are evaluated whenever `e` is. A select's sides and the right operand
+ * of and/or that might trap are guarded (see lanes.ts), so nothing in them moves out.
+ */
+function evaluated(e: Expr): readonly Expr[] {
+  if (e.kind === 'select') return mayTrap(e.t) || mayTrap(e.f) ? [e.cond] : [e.cond, e.t, e.f];
+  if (e.kind === 'logic') return mayTrap(e.b) ? [e.a] : [e.a, e.b];
+  return children(e);
 }
 
 interface Candidate {
@@ -67,7 +79,7 @@ function countUses(stores: readonly Store[], chosen: ReadonlySet<string>): Map<s
       if (expanded.has(key)) return;
       expanded.add(key);
     }
-    children(e).forEach(walk);
+    evaluated(e).forEach(walk);
   };
   for (const s of stores) [...s.indices, s.value].forEach(walk);
   return counts;
@@ -101,7 +113,7 @@ export function shareSubexpressions(stores: readonly Store[]): Stmt | null {
         expanded.add(key);
         return;
       }
-      children(e).forEach(scan);
+      evaluated(e).forEach(scan);
     };
     for (const s of stores) [...s.indices, s.value].forEach(scan);
     if (chosen.size === before) break;
@@ -123,7 +135,10 @@ export function shareSubexpressions(stores: readonly Store[]): Stmt | null {
     }
     return cand.v;
   };
-  const rebuild = (e: Expr, at: number): Expr => withChildren(e, children(e).map((k) => bind(k, at)));
+  const rebuild = (e: Expr, at: number): Expr => {
+    const open = evaluated(e);
+    return withChildren(e, children(e).map((k) => (open.includes(k) ? bind(k, at) : k)));
+  };
   const rewritten = stores.map((s, at): Store => ({ ...s, indices: s.indices.map((i) => bind(i, at)), value: bind(s.value, at) }));
 
   let body: Stmt = seq();

@@ -1,7 +1,7 @@
 // Common subexpressions of a run of stores: what is bound, where, and that results do not change.
 import { describe, expect, it } from 'vitest';
 import { shareSubexpressions } from '../../../src/codegen/wasm/share.js';
-import { add, broadcast, buffer, intImm, load, mul, ramp, variable } from '../../../src/ir/expr.js';
+import { add, broadcast, buffer, floatImm, intImm, load, lt, mul, ramp, select, variable } from '../../../src/ir/expr.js';
 import type { Store } from '../../../src/tir/stmt.js';
 import { forLoop, primFunc, seq, store } from '../../../src/tir/stmt.js';
 import { printStmt } from '../../../src/tir/print.js';
@@ -38,6 +38,13 @@ describe('shareSubexpressions', () => {
     const at = ramp(intImm(0), 1, 4);
     const x = load(C, [ramp(intImm(8), 1, 4)]);
     expect(shareSubexpressions([store(C, [at], x), store(C, [ramp(intImm(4), 1, 4)], x)])).toBeNull();
+  });
+
+  it('moves nothing out of a guarded select side', () => {
+    const [i, j] = [variable('i'), variable('j')];
+    const a = load(A, [j]);
+    const guarded = [select(lt(i, intImm(4)), a, floatImm(0)), select(lt(j, intImm(4)), a, floatImm(1))];
+    expect(shareSubexpressions(guarded.map((g, at) => store(C, [intImm(at)], g)))).toBeNull();
   });
 
   it('computes the same results as the statements it replaces', async () => {
