@@ -4,8 +4,10 @@
  * fp32 GEMM C = A·B (M = N = K) compiled by kiln with the default CPU matmul schedule
  * (src/strategy/cpu/matmul.ts), against a peer running MatMul on the same inputs in the same run:
  * onnxruntime-node for the `c` target, onnxruntime-web (its WebAssembly backend with SIMD and
- * threads, run in Node) for `wasm`. Runs alternate between kiln and the peer so machine noise hits
- * both; medians are reported. Prints a table, or with --json one JSON object per line.
+ * threads, run in Node) for `wasm`. Timing alternates between blocks of kiln runs and blocks of
+ * peer runs, so machine noise hits both; medians of single runs are reported. Between blocks the
+ * benchmark idles briefly: both sides' thread pools spin after a run, and a pool still spinning
+ * would steal the other side's second core.
  *
  * onnxruntime-web fixes its thread count when it first initializes, so each thread count runs in
  * a child process of its own.
@@ -88,6 +90,10 @@ function randomArray(len: number, seed: number): Float32Array {
   });
 }
 
+/** Runs per block, and the pause after a block that lets spinning worker threads go to sleep. */
+const BLOCK = 5;
+const IDLE_MS = 50;
+
 async function measure(n: number, threads: number): Promise<Row> {
   const { A, B, C } = matmul(n);
   const s = createSchedule([C]);
@@ -112,17 +118,18 @@ async function measure(n: number, threads: number): Promise<Row> {
   const repeat = Math.max(3, Math.round(Number(values.repeat) * Math.min(1, (1024 / n) ** 3)));
   const kilnMs: number[] = [];
   const peerMs: number[] = [];
-  for (let r = 0; r < repeat + 2; r++) {
-    let t0 = performance.now();
-    kernel.run([a, b, c]);
-    const tk = performance.now() - t0;
-    t0 = performance.now();
-    await peer.run(a, b);
-    const tp = performance.now() - t0;
-    if (r >= 2) {
-      kilnMs.push(tk);
-      peerMs.push(tp);
+  const block = async (fn: () => unknown, into: number[]): Promise<void> => {
+    await fn(); // warm caches and wake the pool
+    for (let r = 0; r < BLOCK; r++) {
+      const t0 = performance.now();
+      await fn();
+      into.push(performance.now() - t0);
     }
+    await new Promise((done) => setTimeout(done, IDLE_MS));
+  };
+  for (let round = 0; round < Math.ceil(repeat / BLOCK); round++) {
+    await block(() => kernel.run([a, b, c]), kilnMs);
+    await block(() => peer.run(a, b), peerMs);
   }
   kernel.dispose();
   await peer.release();
