@@ -13,13 +13,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Graph, Node } from '../../src/graph/graph.js';
 import type { HostTensor } from '../../src/graph/tensor.js';
-import { tensorNumbers, tensorOf } from '../../src/graph/tensor.js';
+import { tensorNumbers } from '../../src/graph/tensor.js';
 import { printType } from '../../src/graph/types.js';
 import { readOnnx, readTensorProto } from '../../src/frontend/onnx/index.js';
 import { placeholder } from '../../src/te/compute.js';
 import type { Tensor } from '../../src/te/tensor.js';
 import { postOrder } from '../../src/te/tensor.js';
 import { computeNode, hasOp, inferNode } from '../../src/ops/index.js';
+import { constantOf } from '../../src/passes/graph/foldConstants.js';
 import { runJs } from './jsrun.js';
 
 export const ONNX_ROOT = path.resolve(import.meta.dirname, '../../../shared/onnx');
@@ -59,25 +60,6 @@ function readSet(dir: string, prefix: 'input' | 'output'): HostTensor[] {
   return files.sort((a, b) => index(a) - index(b)).map((f) => readTensorProto(fs.readFileSync(path.join(set, f))));
 }
 
-/** A Constant node's value from its attribute. */
-function constantValue(n: Node): HostTensor {
-  const a = n.attrs.get('value') ?? n.attrs.get('value_float') ?? n.attrs.get('value_int') ?? n.attrs.get('value_floats') ?? n.attrs.get('value_ints');
-  switch (a?.kind) {
-    case 'tensor':
-      return a.value;
-    case 'float':
-      return tensorOf('float32', [], [a.value]);
-    case 'int':
-      return tensorOf('int64', [], [a.value]);
-    case 'floats':
-      return tensorOf('float32', [a.value.length], a.value);
-    case 'ints':
-      return tensorOf('int64', [a.value.length], a.value);
-    default:
-      throw new Error('Constant without a supported value attribute');
-  }
-}
-
 /** One node's outputs for known input values, through infer, compute and the js pipeline. */
 export async function runNodeJs(node: Node, opset: number, values: readonly (HostTensor | null)[]): Promise<HostTensor[]> {
   const types = values.map((v) => v && { dtype: v.dtype, shape: v.shape });
@@ -96,7 +78,7 @@ export async function runGraph(g: Graph, feeds: readonly HostTensor[]): Promise<
   for (const i of g.initializers) values.set(i.value.id, i.tensor);
   const opset = g.opsets.get('') ?? 1;
   for (const n of g.nodes) {
-    const outs = n.op === 'Constant' ? [constantValue(n)] : await runNodeJs(n, opset, n.inputs.map((v) => v && values.get(v.id)!));
+    const outs = n.op === 'Constant' ? [constantOf(n)] : await runNodeJs(n, opset, n.inputs.map((v) => v && values.get(v.id)!));
     n.outputs.forEach((v, k) => values.set(v.id, outs[k]));
   }
   return g.outputs.map((v) => values.get(v.id)!);

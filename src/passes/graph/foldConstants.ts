@@ -47,7 +47,7 @@ const policy: FoldPolicy = (outElements, readElements) =>
   outElements <= FOLD_MAX_ELEMENTS || outElements <= readElements || readElements <= SMALL_INPUT_ELEMENTS;
 
 /** The value of a Constant node, from whichever value attribute it has. */
-function constantOf(n: Node): HostTensor {
+export function constantOf(n: Node): HostTensor {
   const a = n.attrs.get('value') ?? n.attrs.get('value_float') ?? n.attrs.get('value_int') ?? n.attrs.get('value_floats') ?? n.attrs.get('value_ints');
   switch (a?.kind) {
     case 'tensor':
