@@ -19,6 +19,7 @@ import { bytesOf } from '../ir/dtype.js';
 import type { IterVar } from '../ir/expr.js';
 import type { Schedule, Stage } from '../schedule/index.js';
 import { createSchedule } from '../schedule/index.js';
+import { scheduleBlocked } from '../strategy/cpu/conv2d-nchwc.js';
 import { defaultMatmulKnobs, scheduleMatmul } from '../strategy/cpu/matmul.js';
 import type { Tensor } from '../te/tensor.js';
 import { inputTensors } from '../te/tensor.js';
@@ -34,6 +35,7 @@ export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo):
   // a snapshot: the GEMM schedule adds cache stages to the list
   for (const st of [...s.stages]) {
     if (st.isPlaceholder || st.attach.kind !== 'root') continue;
+    if (scheduleBlocked(s, st, target)) continue;
     if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target, { n: st.tensor.shape[1], k: st.reduceAxis[0].extent }));
     else scheduleLoops(s, st, target);
   }
