@@ -32,6 +32,8 @@ export type FusionPattern = 'elementwise' | 'broadcast' | 'injective' | 'reducti
 export interface OpDef {
   /** the ONNX op type */
   readonly name: string;
+  /** '' (the default) for ONNX ops; 'kiln' for the compiler's own ops (blocked layouts) */
+  readonly domain?: string;
   /** the accepted number of inputs, [min, max]; trailing optional inputs may be absent or null */
   readonly inputs: readonly [number, number];
   /** the accepted number of outputs, [min, max] */
@@ -45,28 +47,32 @@ export interface OpDef {
 
 const registry = new Map<string, OpDef>();
 
+/** The registry key: the op type, prefixed by its domain outside the default one. */
+const keyOf = (domain: string, op: string): string => (domain === '' ? op : `${domain}.${op}`);
+
 /** Registers `def`; an op is defined once, so a second definition of a name is an error. */
 export function defineOp(def: OpDef): OpDef {
-  if (registry.has(def.name)) throw new OpError(`op ${quote(def.name)}`, 'is defined twice');
+  const key = keyOf(def.domain ?? '', def.name);
+  if (registry.has(key)) throw new OpError(`op ${quote(key)}`, 'is defined twice');
   if (def.inputs[0] > def.inputs[1] || def.outputs[0] > def.outputs[1]) {
     throw new OpError(`op ${quote(def.name)}`, 'has a min arity above its max arity');
   }
-  registry.set(def.name, def);
+  registry.set(key, def);
   return def;
 }
 
 export function hasOp(node: Pick<Node, 'op' | 'domain'>): boolean {
-  return node.domain === '' && registry.has(node.op);
+  return registry.has(keyOf(node.domain, node.op));
 }
 
 /** The definition of `node`'s op, or an OpError `unknown op X` naming the node. */
 export function getOp(node: Node): OpDef {
-  const def = node.domain === '' ? registry.get(node.op) : undefined;
-  if (def === undefined) throw new OpError(nodeLabel(node), `unknown op ${quote(node.domain === '' ? node.op : `${node.domain}.${node.op}`)}`);
+  const def = registry.get(keyOf(node.domain, node.op));
+  if (def === undefined) throw new OpError(nodeLabel(node), `unknown op ${quote(keyOf(node.domain, node.op))}`);
   return def;
 }
 
-/** The names of all registered ops, sorted. */
+/** The names of all registered ops (`kiln.X` for the kiln domain), sorted. */
 export function registeredOps(): string[] {
   return [...registry.keys()].sort();
 }

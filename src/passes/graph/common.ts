@@ -26,9 +26,9 @@ export function constantsOf(g: Graph): Map<number, HostTensor> {
   return new Map(g.initializers.map((i) => [i.value.id, i.tensor]));
 }
 
-/** Whether `n` is an op of the registry (default domain) without subgraphs: what rewrites may touch. */
+/** Whether `n` is an op of the registry without subgraphs: what rewrites may touch. */
 export function isPlainOp(n: Node): boolean {
-  return n.domain === '' && hasOp(n) && subgraphs(n).length === 0;
+  return hasOp(n) && subgraphs(n).length === 0;
 }
 
 /**
