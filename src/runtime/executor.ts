@@ -31,7 +31,7 @@ import type { PrimFunc } from '../tir/stmt.js';
 import { arrayOf, copyArray, viewOf } from './arrays.js';
 import { SessionError } from './errors.js';
 import { checkFeeds, shapeSignature } from './feeds.js';
-import type { NodeKernel } from './kernels.js';
+import type { KernelScheduler, NodeKernel } from './kernels.js';
 import { nodeKernel } from './kernels.js';
 import type { Plan, Slot } from './plan.js';
 import { planRun } from './plan.js';
@@ -45,6 +45,8 @@ export interface ExecutorOptions {
   readonly threads?: number;
   /** pass configuration for the graph and TIR pipelines (passes to skip, bounds checks, …) */
   readonly passes?: Partial<PassConfig>;
+  /** chooses kernels' schedules in place of the default strategy (tuning records) */
+  readonly scheduler?: KernelScheduler;
 }
 
 export interface KernelTime {
@@ -184,7 +186,7 @@ async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen,
   const kernels: NodeKernel[] = [];
   const funcs: PrimFunc[] = [];
   graph.nodes.forEach((n, k) => {
-    const nk = atNode(n, 'cannot build its kernel', () => nodeKernel(n, `k${k}`, opset, (v) => index.constant(v), info));
+    const nk = atNode(n, 'cannot build its kernel', () => nodeKernel(n, `k${k}`, opset, (v) => index.constant(v), info, opts.scheduler));
     funcs.push(atNode(n, 'cannot lower its kernel', () => lowerKernel(nk.spec, kernelOpts)));
     kernels.push(nk);
   });

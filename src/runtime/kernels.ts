@@ -17,6 +17,7 @@ import type { HostTensor } from '../graph/tensor.js';
 import { staticShape } from '../graph/types.js';
 import { computeNode } from '../ops/index.js';
 import { fusedBody, isFused } from '../passes/graph/index.js';
+import type { Schedule } from '../schedule/index.js';
 import { compute, placeholder } from '../te/compute.js';
 import type { Tensor } from '../te/tensor.js';
 import { postOrder } from '../te/tensor.js';
@@ -69,11 +70,26 @@ function asOutput(t: Tensor, taken: Set<number>): Tensor {
   return out;
 }
 
+/** The tensors of a kernel, unscheduled: its parameters (read inputs, then outputs) and how each is bound. */
+export interface KernelCompute {
+  readonly outputs: readonly Tensor[];
+  /** the kernel's parameters: the inputs its computes read, then its outputs */
+  readonly args: readonly Tensor[];
+  readonly params: readonly Binding[];
+}
+
 /**
- * The kernel of `node` (a node of a specialized graph), named `name`. `constant` gives the values
- * of the graph's constants, which ops may read as known values (shape inputs).
+ * Picks a kernel's schedule in place of the default one (tuning records do); null keeps the
+ * default. It gets freshly built tensors, so it may replay a recorded schedule onto them.
  */
-export function nodeKernel(node: Node, name: string, opset: number, constant: (v: Value) => HostTensor | undefined, target: TargetInfo): NodeKernel {
+export type KernelScheduler = (kernel: KernelCompute, target: TargetInfo) => Schedule | null;
+
+/**
+ * The tensor expressions of `node` (a node of a specialized graph). `constant` gives the values
+ * of the graph's constants, which ops may read as known values (shape inputs). Each call builds
+ * fresh tensors.
+ */
+export function kernelCompute(node: Node, opset: number, constant: (v: Value) => HostTensor | undefined): KernelCompute {
   const body = bodyOf(node);
   const tensors = new Map<number, Tensor>();
   const known = new Map<number, HostTensor>();
@@ -93,11 +109,25 @@ export function nodeKernel(node: Node, name: string, opset: number, constant: (v
   const outputs = body.outputs.map((v) => asOutput(tensors.get(v.id) ?? missing(node, v), taken));
   const read = new Set(postOrder(outputs).map((t) => t.id));
   const used = holders.filter((h) => read.has(h.tensor.id));
-  const schedule = defaultSchedule(outputs, target);
   return {
-    spec: { schedule, args: [...used.map((h) => h.tensor), ...outputs], name },
+    outputs,
+    args: [...used.map((h) => h.tensor), ...outputs],
     params: [...used.map((h) => h.binding), ...node.outputs.map((value): Binding => ({ kind: 'value', value }))],
   };
+}
+
+/** The kernel of `node`, named `name`: its computes under `scheduler`'s schedule, or the default one. */
+export function nodeKernel(
+  node: Node,
+  name: string,
+  opset: number,
+  constant: (v: Value) => HostTensor | undefined,
+  target: TargetInfo,
+  scheduler?: KernelScheduler,
+): NodeKernel {
+  const k = kernelCompute(node, opset, constant);
+  const schedule = scheduler?.(k, target) ?? defaultSchedule(k.outputs, target);
+  return { spec: { schedule, args: k.args, name }, params: k.params };
 }
 
 function missing(n: Node, v: Value): never {
