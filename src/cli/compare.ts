@@ -13,14 +13,13 @@ import { InferenceSession } from '../api/session.js';
 import type { Tensor } from '../api/tensor.js';
 import { quote } from '../graph/text.js';
 import { feedRecord } from './inputs.js';
-import type { CommonOptions } from './options.js';
 import { COMMON_OPTIONS, parseCommon, prepareFeeds, say } from './options.js';
 import type { Peer } from './peer.js';
 import { createPeer } from './peer.js';
 import type { OutputError } from './report.js';
 import { fmt, median, ms, outputError } from './report.js';
 
-interface Timed {
+export interface Timed {
   readonly kilnMs: number;
   readonly peerMs: number;
 }
@@ -36,7 +35,7 @@ export async function compareCommand(args: readonly string[]): Promise<number> {
     const errors = session.outputNames.map((name) => ({ name, ...outputError(ours[name], ref[name] ?? missing(name)) }));
     const timed = await alternate(session, peer, feeds, opts.repeat);
     const ok = errors.every((e) => e.ok);
-    if (opts.flags.json) say(JSON.stringify(jsonReport(opts, session.target, errors, timed, ok)));
+    if (opts.flags.json) say(JSON.stringify(compareJson(opts.model, session.target, opts.threadsShown, errors, timed, ok)));
     else printReport(errors, timed, ok);
     return ok ? 0 : 1;
   } finally {
@@ -62,16 +61,17 @@ async function alternate(session: InferenceSession, peer: Peer, feeds: Readonly<
   return { kilnMs: median(kiln), peerMs: median(other) };
 }
 
-type NamedError = OutputError & { readonly name: string };
+export type NamedError = OutputError & { readonly name: string };
 
 /** JSON has no Infinity: an incomparable output reports null errors. */
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function jsonReport(opts: CommonOptions, target: string, errors: readonly NamedError[], t: Timed, ok: boolean): object {
+/** The --json report; the benchmark suite (bench/suite.ts) writes these fields too. */
+export function compareJson(model: string, target: string, threads: number, errors: readonly NamedError[], t: Timed, ok: boolean): object {
   return {
-    model: opts.model,
+    model,
     target,
-    threads: opts.threadsShown,
+    threads,
     outputs: errors.map((e) => ({ name: e.name, max_abs: finite(e.maxAbs), max_rel: finite(e.maxRel) })),
     kiln_ms: t.kilnMs,
     peer_ms: t.peerMs,

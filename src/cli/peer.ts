@@ -1,7 +1,8 @@
 /**
  * @file onnxruntime-node as the reference `kiln compare` measures against. It is loaded only
  * when needed (it is a development dependency), with the same thread count kiln gets, and its
- * outputs come back as kiln Tensors.
+ * outputs come back as kiln Tensors. `wrapOrtSession` also serves onnxruntime-web sessions (the
+ * benchmark suite's second peer): both packages share onnxruntime-common's session API.
  */
 
 import { Tensor } from '../api/tensor.js';
@@ -10,6 +11,7 @@ import { quote } from '../graph/text.js';
 import { UsageError } from './usage.js';
 
 type Ort = typeof import('onnxruntime-node');
+type OrtSession = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 export interface Peer {
   run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
@@ -24,9 +26,15 @@ async function loadOrt(): Promise<Ort> {
   }
 }
 
-export async function createPeer(model: string, threads: number): Promise<Peer> {
+export async function createPeer(model: string | Uint8Array, threads: number): Promise<Peer> {
   const ort = await loadOrt();
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const options = { intraOpNumThreads: threads, interOpNumThreads: 1 };
+  const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+  return wrapOrtSession(ort, session);
+}
+
+/** A Peer over an onnxruntime session: kiln Tensors in, kiln Tensors out. */
+export function wrapOrtSession(ort: Pick<Ort, 'Tensor'>, session: OrtSession): Peer {
   return {
     async run(feeds) {
       const ortFeeds: Record<string, InstanceType<Ort['Tensor']>> = {};
