@@ -1,5 +1,5 @@
 /**
- * @file `npm run bench:gemm [-- --target c|wasm] [--json] [--sizes 512,1024,2048] [--threads 1,2]`
+ * @file `npm run bench:gemm [-- --target c|wasm] [--json] [--sizes 512,1024,2048] [--threads 1,2] [--relaxed-simd]`
  *
  * fp32 GEMM C = A·B (M = N = K) compiled by kiln with the default CPU matmul schedule
  * (src/strategy/cpu/matmul.ts), against a peer running MatMul on the same inputs in the same run:
@@ -10,7 +10,8 @@
  * would steal the other side's second core.
  *
  * onnxruntime-web fixes its thread count when it first initializes, so each thread count runs in
- * a child process of its own.
+ * a child process of its own. `--relaxed-simd` (wasm only) fuses kiln's multiply-adds (see
+ * src/codegen/wasm/relaxed.ts); the `target` field of each row then reads `wasm+relaxed-simd`.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { createSchedule } from '../src/schedule/index.js';
 import { defaultMatmulKnobs, scheduleMatmul } from '../src/strategy/cpu/matmul.js';
 import { compute, mul, placeholder, reduceAxis, sum } from '../src/te/index.js';
 import { singleNodeModel } from './lib/onnx-model.js';
+import { uniform } from './lib/random.js';
 import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     repeat: { type: 'string', default: '15' },
     target: { type: 'string', default: 'c' },
+    'relaxed-simd': { type: 'boolean', default: false },
   },
 });
 const list = (s: string): number[] => s.split(',').map(Number);
@@ -38,6 +41,8 @@ function parseTarget(name: string): 'c' | 'wasm' {
   return name;
 }
 const target = parseTarget(values.target);
+const relaxedSimd = values['relaxed-simd'];
+if (relaxedSimd && target !== 'wasm') throw new Error('bench:gemm: --relaxed-simd applies to the wasm target only');
 
 interface Row {
   op: string; m: number; n: number; k: number; target: string; threads: number;
@@ -80,16 +85,6 @@ function matmul(n: number) {
   return { A, B, C };
 }
 
-function randomArray(len: number, seed: number): Float32Array {
-  let x = seed >>> 0 || 1;
-  return Float32Array.from({ length: len }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32 - 0.5;
-  });
-}
-
 /** Runs per block, and the pause after a block that lets spinning worker threads go to sleep. */
 const BLOCK = 5;
 const IDLE_MS = 50;
@@ -98,10 +93,10 @@ async function measure(n: number, threads: number): Promise<Row> {
   const { A, B, C } = matmul(n);
   const s = createSchedule([C]);
   scheduleMatmul(s, C, defaultMatmulKnobs(getBackend(target).info, { n, k: n }));
-  const kernel = await buildKernel(s, [A, B, C], { target, threads, name: 'gemm' });
+  const kernel = await buildKernel(s, [A, B, C], { target, threads, relaxedSimd, name: 'gemm' });
   const peer = await createPeer(n, threads);
-  const a = randomArray(n * n, 1);
-  const b = randomArray(n * n, 2);
+  const a = uniform(n * n, 1);
+  const b = uniform(n * n, 2);
   const c = new Float32Array(n * n);
 
   // Correctness first: a benchmark of wrong results is worthless.
@@ -137,7 +132,7 @@ async function measure(n: number, threads: number): Promise<Row> {
   const kilnGflops = flops / median(kilnMs) / 1e6;
   const peerGflops = flops / median(peerMs) / 1e6;
   return {
-    op: 'gemm', m: n, n, k: n, target, threads,
+    op: 'gemm', m: n, n, k: n, target: relaxedSimd ? `${target}+relaxed-simd` : target, threads,
     kiln_gflops: +kilnGflops.toFixed(1), peer: peer.name, peer_gflops: +peerGflops.toFixed(1),
     ratio: +(kilnGflops / peerGflops).toFixed(3),
   };
@@ -145,7 +140,7 @@ async function measure(n: number, threads: number): Promise<Row> {
 
 /** Runs one thread count in a child process (see the file comment); returns its rows. */
 function measureInChild(threads: number): Row[] {
-  const args = [...process.execArgv, process.argv[1], '--target', target, '--sizes', values.sizes, '--threads', String(threads), '--repeat', values.repeat, '--json'];
+  const args = [...process.execArgv, process.argv[1], '--target', target, '--sizes', values.sizes, '--threads', String(threads), '--repeat', values.repeat, '--json', ...(relaxedSimd ? ['--relaxed-simd'] : [])];
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (child.status !== 0) throw new Error(`bench:gemm: the child for ${threads} thread(s) failed with status ${child.status}`);
   return child.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
@@ -169,7 +164,7 @@ for (const threads of threadCounts) {
 
 if (!values.json) {
   const peer = rows[0]?.peer ?? '';
-  console.log(`fp32 GEMM, target ${target} (${getBackend(target).info.vectorBits}-bit vectors), medians; ratio = kiln / ${peer} GFLOP/s`);
+  console.log(`fp32 GEMM, target ${rows[0]?.target ?? target} (${getBackend(target).info.vectorBits}-bit vectors), medians; ratio = kiln / ${peer} GFLOP/s`);
   console.log(`| M=N=K | threads | kiln GFLOP/s | ${peer} GFLOP/s | ratio |`);
   console.log('|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.m} | ${r.threads} | ${r.kiln_gflops} | ${r.peer_gflops} | ${r.ratio} |`);

@@ -46,6 +46,8 @@ export interface Executable {
 export interface BuildOptions {
   /** number of threads parallel loops may use (default: the target's cores) */
   readonly threads?: number;
+  /** allow relaxed-SIMD instructions (wasm: fused multiply-add); off by default, see wasm/relaxed.ts */
+  readonly relaxedSimd?: boolean;
 }
 
 export interface Backend {

@@ -25,13 +25,13 @@ export const wasmBackend: Backend = {
   name: 'wasm',
   info: wasmTargetInfo,
   emit(funcs: readonly PrimFunc[], opts: BuildOptions = {}): Artifact {
-    const code = emitModule(funcs, { threads: opts.threads ?? HOST_CORES });
+    const code = emitModule(funcs, { threads: opts.threads ?? HOST_CORES, relaxedSimd: opts.relaxedSimd });
     return { target: 'wasm', code, entries: funcs.map((f) => f.name) };
   },
   load(artifact: Artifact, opts?: BuildOptions): Promise<Executable> {
     return loadWasm(artifact, opts);
   },
-  loadSync(artifact: Artifact): Executable {
-    return loadWasmSync(artifact);
+  loadSync(artifact: Artifact, opts?: BuildOptions): Executable {
+    return loadWasmSync(artifact, opts);
   },
 };

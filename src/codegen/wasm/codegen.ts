@@ -26,6 +26,8 @@ import { emitStmt } from './stmt.js';
 export interface EmitOptions {
   /** threads parallel loops may use; 1 emits them as serial loops and needs no shared memory */
   readonly threads: number;
+  /** fuse float32 vector multiply-adds into f32x4.relaxed_madd (see relaxed.ts) */
+  readonly relaxedSimd?: boolean;
 }
 
 interface Scan {
@@ -88,7 +90,8 @@ export function emitModule(funcs: readonly PrimFunc[], options: EmitOptions): Ui
   const plans = funcs.map((f) => planParams(f.params, writtenBuffers(f.body), paramBase));
   const stackBase = align(Math.max(paramBase, ...plans.map((p) => p.end)), 64);
 
-  const mb = new ModuleBuilder();
+  const relaxedSimd = options.relaxedSimd ?? false;
+  const mb = new ModuleBuilder({ relaxedSimd });
   mb.moduleName('kiln');
   mb.importMemory('env', 'memory', threaded ? { initial: 1, maximum: 65536, shared: true } : { initial: 1 });
   const host = MathLibrary.importHost(mb, needs.hostFns);
@@ -100,6 +103,7 @@ export function emitModule(funcs: readonly PrimFunc[], options: EmitOptions): Ui
     parallel: threaded ? new ParallelRuntime(mb, stackGlobal) : null,
     messages: [],
     maxStack: 0,
+    relaxedSimd,
   };
   const entries = funcs.map((f, i) => emitEntry(mod, f, i, plans[i].regions));
   const stackPerThread = align(mod.maxStack, 64);
@@ -107,7 +111,7 @@ export function emitModule(funcs: readonly PrimFunc[], options: EmitOptions): Ui
     throw new CodegenError('wasm', funcs.map((f) => f.name).join(', '), `the buffers need ${memoryBytes(stackBase, stackPerThread, 1)} bytes, more than wasm32's 4 GiB`);
   }
   mod.parallel?.finish(stackBase, stackPerThread);
-  const meta: WasmMeta = { entries, messages: mod.messages, stackBase, stackPerThread, threaded };
+  const meta: WasmMeta = { entries, messages: mod.messages, stackBase, stackPerThread, threaded, relaxedSimd };
   mb.custom(META_SECTION, encodeMeta(meta));
   return mb.finish();
 }

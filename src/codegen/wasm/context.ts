@@ -66,6 +66,8 @@ export interface ModuleContext {
   readonly messages: string[];
   /** deepest allocation stack seen in any function, in bytes */
   maxStack: number;
+  /** float32 vector multiply-adds become f32x4.relaxed_madd */
+  readonly relaxedSimd: boolean;
 }
 
 class LocalPool {

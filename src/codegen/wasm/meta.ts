@@ -10,7 +10,7 @@ import { WasmRuntimeError } from './errors.js';
 import type { ParamRegion } from './layout.js';
 
 export const META_SECTION = 'kiln';
-const VERSION = 1;
+const VERSION = 2;
 
 export interface EntryMeta {
   readonly name: string;
@@ -25,6 +25,8 @@ export interface WasmMeta {
   readonly stackPerThread: number;
   /** the module imports a shared memory and runs parallel loops on a thread pool */
   readonly threaded: boolean;
+  /** the module uses relaxed-SIMD instructions (the engine must support them) */
+  readonly relaxedSimd: boolean;
 }
 
 export function encodeMeta(meta: WasmMeta): Uint8Array {
@@ -80,11 +82,13 @@ export function parseMeta(sections: readonly ArrayBuffer[]): WasmMeta {
   }
   if (!isRecord(raw) || raw.version !== VERSION) fail('version');
   if (typeof raw.threaded !== 'boolean') fail('threaded');
+  if (typeof raw.relaxedSimd !== 'boolean') fail('relaxedSimd');
   return {
     entries: list(raw.entries, 'entries').map(parseEntry),
     messages: list(raw.messages, 'messages').map((m) => text(m, 'message')),
     stackBase: count(raw.stackBase, 'stackBase'),
     stackPerThread: count(raw.stackPerThread, 'stackPerThread'),
     threaded: raw.threaded,
+    relaxedSimd: raw.relaxedSimd,
   };
 }

@@ -9,7 +9,7 @@ import { bytesOf } from '../../ir/dtype.js';
 import type { EntryInfo, Manifest } from '../abi.js';
 import { checkArgs, findEntry, KernelAssertError } from '../abi.js';
 import type { Artifact, BuildOptions, Executable, HostArray } from '../target.js';
-import { WasmRuntimeError } from './errors.js';
+import { RelaxedSimdError, WasmRuntimeError } from './errors.js';
 import { HOST_CORES } from './host.js';
 import type { ParamRegion } from './layout.js';
 import { CTRL, MAX_MEMORY_BYTES, memoryBytes, PAGE_BYTES } from './layout.js';
@@ -17,6 +17,7 @@ import { HOST_FNS, HOST_MODULE } from './math/library.js';
 import type { EntryMeta, WasmMeta } from './meta.js';
 import { META_SECTION, parseMeta } from './meta.js';
 import { WorkerPool } from './pool.js';
+import { enableRelaxedSimd, relaxedSimdSupported } from './relaxed.js';
 
 /** The most threads a pool may have (the control block counts them in 32 bits, the OS in fewer). */
 const MAX_THREADS = 256;
@@ -133,6 +134,7 @@ function prepare(module: WebAssembly.Module, wanted: number): Prepared {
 
 /** Compiles and instantiates an artifact; starts the thread pool when it has parallel loops. */
 export async function loadWasm(artifact: Artifact, opts: BuildOptions = {}): Promise<Executable> {
+  if (opts.relaxedSimd) await enableRelaxedSimd();
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(moduleBytes(artifact));
@@ -146,7 +148,8 @@ export async function loadWasm(artifact: Artifact, opts: BuildOptions = {}): Pro
 }
 
 /** Loads without waiting: parallel loops run on the calling thread (starting workers is asynchronous). */
-export function loadWasmSync(artifact: Artifact): Executable {
+export function loadWasmSync(artifact: Artifact, opts: BuildOptions = {}): Executable {
+  if (opts.relaxedSimd && !relaxedSimdSupported()) throw new RelaxedSimdError('relaxed SIMD is not enabled in this engine (load asynchronously to enable it)');
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(moduleBytes(artifact));

@@ -180,6 +180,8 @@ function emitPacked(fc: FuncContext, e: Expr): readonly Local[] {
         if (e.op === 'floordiv') return perPart(fc, e.lanes, (j) => void c.localGet(a[j]).i32Const(k).simd('i32x4.shr_s'));
         return perPart(fc, e.lanes, (j) => void c.localGet(a[j]).i32x4Const([mask, mask, mask, mask]).simd('v128.and'));
       }
+      const fused = fc.mod.relaxedSimd ? multiplyAdd(e) : null;
+      if (fused) return packedMultiplyAdd(fc, fused);
       const [a, b] = [packedChild(fc, e.a), packedChild(fc, e.b)];
       const op = (e.dtype === 'float32' ? F32_BINARY : I32_BINARY)[e.op]!;
       return perPart(fc, e.lanes, (j) => {
@@ -209,6 +211,30 @@ function emitPacked(fc: FuncContext, e: Expr): readonly Local[] {
     default:
       throw fc.error(`no SIMD form for ${e.kind}`);
   }
+}
+
+interface MultiplyAdd {
+  readonly x: Expr;
+  readonly y: Expr;
+  readonly addend: Expr;
+  /** `addend − x·y` rather than `x·y + addend` */
+  readonly negated: boolean;
+}
+
+/** `x·y + z`, `z + x·y` or `z − x·y` over float32 vectors: one fused multiply-add. */
+function multiplyAdd(e: Expr & { kind: 'binary' }): MultiplyAdd | null {
+  if (e.dtype !== 'float32') return null;
+  const isMul = (x: Expr): x is Expr & { kind: 'binary' } => x.kind === 'binary' && x.op === 'mul';
+  if (e.op === 'add' && isMul(e.a)) return { x: e.a.a, y: e.a.b, addend: e.b, negated: false };
+  if (e.op === 'add' && isMul(e.b)) return { x: e.b.a, y: e.b.b, addend: e.a, negated: false };
+  if (e.op === 'sub' && isMul(e.b)) return { x: e.b.a, y: e.b.b, addend: e.a, negated: true };
+  return null;
+}
+
+function packedMultiplyAdd(fc: FuncContext, m: MultiplyAdd): readonly Local[] {
+  const [x, y, z] = [packedChild(fc, m.x), packedChild(fc, m.y), packedChild(fc, m.addend)];
+  const lanes = 4 * x.length;
+  return perPart(fc, lanes, (j) => void fc.code.localGet(x[j]).localGet(y[j]).localGet(z[j]).relaxed(m.negated ? 'f32x4.relaxed_nmadd' : 'f32x4.relaxed_madd'));
 }
 
 /**
