@@ -19,8 +19,16 @@ export interface PassConfig {
   readonly unrollMaxStmts: number;
 }
 
+/** What graph passes know of the target: the layout pass blocks channels by its vector width. */
+export interface PassTarget {
+  /** width of one vector register in bits */
+  readonly vectorBits: number;
+}
+
 export interface PassContext {
   readonly config: PassConfig;
+  /** the target kernels are built for; absent, target-dependent rewrites (layouts) are skipped */
+  readonly target?: PassTarget;
   /** Called after each pass that ran with the pass name and the IR it produced, printed. */
   readonly dump?: (passName: string, printedIr: string) => void;
 }
@@ -56,6 +64,7 @@ export function definePass<IR>(pass: Pass<IR>): Pass<IR> {
 export function makePassContext(
   config: Partial<PassConfig> = {},
   dump?: (passName: string, printedIr: string) => void,
+  target?: PassTarget,
 ): PassContext {
   const full: PassConfig = { ...DEFAULT_PASS_CONFIG, ...config };
   if (!Number.isInteger(full.unrollMaxIterations) || full.unrollMaxIterations < 0) {
@@ -64,7 +73,7 @@ export function makePassContext(
   if (!Number.isInteger(full.unrollMaxStmts) || full.unrollMaxStmts < 0) {
     throw new PassConfigError(`pass config: unrollMaxStmts must be a non-negative integer, got ${full.unrollMaxStmts}`);
   }
-  return dump ? { config: full, dump } : { config: full };
+  return { config: full, ...(dump ? { dump } : {}), ...(target ? { target } : {}) };
 }
 
 export function isDisabled(ctx: PassContext, name: string): boolean {

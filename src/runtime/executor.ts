@@ -178,9 +178,9 @@ function atNode<T>(node: Node, what: string, f: () => T): T {
 }
 
 async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen, opts: ExecutorOptions): Promise<Compiled> {
-  const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)), makePassContext(opts.passes), frozen);
-  const index = indexGraph(graph);
   const info = getBackend(opts.target).info;
+  const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)), makePassContext(opts.passes, undefined, info), frozen);
+  const index = indexGraph(graph);
   const opset = graph.opsets.get('') ?? 1;
   const kernelOpts: KernelOptions = { target: opts.target, threads: opts.threads, passes: opts.passes };
   const kernels: NodeKernel[] = [];
