@@ -29,6 +29,7 @@ import './attention.js';
 import './rotary.js';
 import './grid.js';
 import './col2im.js';
+import './nchwc.js';
 
 export type { FusionPattern, OpDef } from './registry.js';
 export { defineOp, getOp, hasOp, patternOf, registeredOps } from './registry.js';
