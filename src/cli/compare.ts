@@ -66,8 +66,19 @@ export type NamedError = OutputError & { readonly name: string };
 /** JSON has no Infinity: an incomparable output reports null errors. */
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
+export interface CompareReport {
+  readonly model: string;
+  readonly target: string;
+  readonly threads: number;
+  readonly outputs: readonly { readonly name: string; readonly max_abs: number | null; readonly max_rel: number | null }[];
+  readonly kiln_ms: number;
+  readonly peer_ms: number;
+  readonly ratio: number;
+  readonly ok: boolean;
+}
+
 /** The --json report; the benchmark suite (bench/suite.ts) writes these fields too. */
-export function compareJson(model: string, target: string, threads: number, errors: readonly NamedError[], t: Timed, ok: boolean): object {
+export function compareJson(model: string, target: string, threads: number, errors: readonly NamedError[], t: Timed, ok: boolean): CompareReport {
   return {
     model,
     target,
