@@ -1,7 +1,7 @@
 /**
  * @file What every CPU backend agrees on at the boundary between JavaScript and a kernel: the
  * manifest that describes each entry's parameters (dtype, element count, whether the kernel
- * writes it), the checks `Executable.run` makes before calling native code (a wrong array type or
+ * writes it, which output may be passed the memory of which input), the checks `Executable.run` makes before calling native code (a wrong array type or
  * length would otherwise read or write out of bounds and crash the process), and the errors a
  * backend raises. The manifest travels inside each artifact (a JSON literal in JS, a string
  * returned by `kiln_manifest()` in C), so a loaded artifact is self-describing.
@@ -10,7 +10,7 @@
 import type { DType } from '../ir/dtype.js';
 import { DTYPES } from '../ir/dtype.js';
 import type { Buffer } from '../ir/expr.js';
-import type { PrimFunc } from '../tir/stmt.js';
+import type { ParamAlias, PrimFunc } from '../tir/stmt.js';
 import { visitStmt } from '../tir/visit.js';
 import type { HostArray } from './target.js';
 
@@ -25,6 +25,8 @@ export interface ParamInfo {
 export interface EntryInfo {
   readonly name: string;
   readonly params: readonly ParamInfo[];
+  /** the parameter pairs that may start at the same address (in place); no other two overlap */
+  readonly aliases: readonly ParamAlias[];
 }
 
 export interface Manifest {
@@ -95,7 +97,16 @@ function writtenBuffers(f: PrimFunc): Set<number> {
 export function entryInfo(f: PrimFunc): EntryInfo {
   const written = writtenBuffers(f);
   const params = f.params.map((b) => ({ dtype: b.dtype, elems: bufferElems(b), written: written.has(b.id) }));
-  return { name: f.name, params };
+  const aliases = f.aliases ?? [];
+  if (!aliases.every((a) => validAlias(params, a))) throw new CodegenError('abi', f.name, 'declares an alias between parameters that cannot share memory');
+  return { name: f.name, params, aliases };
+}
+
+/** An alias pairs a written parameter with a read-only one of the same dtype and length. */
+export function validAlias(params: readonly ParamInfo[], a: ParamAlias): boolean {
+  const w = params[a.written] as ParamInfo | undefined;
+  const r = params[a.read] as ParamInfo | undefined;
+  return w !== undefined && r !== undefined && w.written && !r.written && w.dtype === r.dtype && w.elems === r.elems;
 }
 
 /** Parses and validates a manifest read back from an artifact. */
@@ -112,10 +123,16 @@ export function parseManifest(text: string): Manifest {
     const q = p as Partial<ParamInfo> | null;
     return !!q && DTYPES.includes(q.dtype as DType) && Number.isInteger(q.elems) && typeof q.written === 'boolean';
   };
+  const isAlias = (a: unknown): a is ParamAlias => {
+    const q = a as Partial<ParamAlias> | null;
+    return !!q && Number.isInteger(q.written) && Number.isInteger(q.read);
+  };
   for (const e of entries as unknown[]) {
     const q = e as Partial<EntryInfo> | null;
     if (!q || typeof q.name !== 'string' || !ENTRY_NAME.test(q.name)) return fail();
     if (!Array.isArray(q.params) || !q.params.every(isParam)) return fail();
+    const params = q.params;
+    if (!Array.isArray(q.aliases) || !q.aliases.every((a: unknown) => isAlias(a) && validAlias(params, a))) return fail();
   }
   return { entries: entries as EntryInfo[], messages: messages };
 }
@@ -141,7 +158,8 @@ function overlaps(a: HostArray, b: HostArray): boolean {
 
 /**
  * Checks `args` against an entry before it runs: count, array type, length, and that a written
- * parameter shares no memory with another (kernels assume no aliasing, `restrict` in C).
+ * parameter shares no memory with another (kernels assume no aliasing, `restrict` in C) unless
+ * the entry declares that pair an alias and both start at the same address.
  */
 export function checkArgs(e: EntryInfo, args: readonly HostArray[]): void {
   if (args.length !== e.params.length) {
@@ -153,10 +171,13 @@ export function checkArgs(e: EntryInfo, args: readonly HostArray[]): void {
     if (kind !== ARRAY_OF[p.dtype]) throw new KernelArgError(e.name, `argument ${i} (${p.dtype}) must be a ${ARRAY_OF[p.dtype]}, got ${kind}`);
     if (a.length < p.elems) throw new KernelArgError(e.name, `argument ${i} needs ${p.elems} elements, got ${a.length}`);
   });
+  const declared = (i: number, j: number): boolean => e.aliases.some((a) => a.written === i && a.read === j);
   e.params.forEach((p, i) => {
     if (!p.written) return;
     args.forEach((b, j) => {
-      if (j !== i && overlaps(args[i], b)) throw new KernelArgError(e.name, `argument ${i} is written and overlaps argument ${j}`);
+      if (j === i || !overlaps(args[i], b)) return;
+      if (declared(i, j) && args[i].byteOffset === b.byteOffset) return;
+      throw new KernelArgError(e.name, `argument ${i} is written and overlaps argument ${j}`);
     });
   });
 }

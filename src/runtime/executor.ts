@@ -27,7 +27,8 @@ import { OpError } from '../ops/index.js';
 import type { PassConfig } from '../passes/pass.js';
 import { makePassContext } from '../passes/pass.js';
 import { GraphPassError } from '../passes/graph/index.js';
-import type { PrimFunc } from '../tir/stmt.js';
+import { inPlaceAliases } from '../tir/inPlace.js';
+import type { ParamAlias, PrimFunc } from '../tir/stmt.js';
 import { arrayOf, copyArray, viewOf } from './arrays.js';
 import { SessionError } from './errors.js';
 import { checkFeeds, shapeSignature } from './feeds.js';
@@ -47,6 +48,11 @@ export interface ExecutorOptions {
   readonly passes?: Partial<PassConfig>;
   /** chooses kernels' schedules in place of the default strategy (tuning records) */
   readonly scheduler?: KernelScheduler;
+  /**
+   * let a kernel write an output over an input that dies there, where its code allows it
+   * (../tir/inPlace.ts); default true, false gives the out-of-place reference
+   */
+  readonly inPlace?: boolean;
 }
 
 export interface KernelTime {
@@ -190,8 +196,12 @@ async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen,
     funcs.push(atNode(n, 'cannot lower its kernel', () => lowerKernel(nk.spec, kernelOpts)));
     kernels.push(nk);
   });
-  const plan = planRun(graph, kernels.map((k) => k.params), new Map(g.inputs.map((v, k) => [v.id, k])));
-  const kernel = await buildFuncs(funcs, kernelOpts);
+  const inPlace = opts.inPlace ?? true;
+  const aliases = (k: number): readonly ParamAlias[] => (inPlace ? inPlaceAliases(funcs[k]) : []);
+  const planned = planRun(graph, kernels.map((nk, k) => ({ params: nk.params, aliases: aliases(k) })), new Map(g.inputs.map((v, k) => [v.id, k])));
+  const plan = planned.plan;
+  // each kernel declares the aliases its arguments will have, no more (C keeps `restrict` elsewhere)
+  const kernel = await buildFuncs(funcs.map((f, k) => ({ ...f, aliases: planned.aliases[k] })), kernelOpts);
   const arena = allocateArena(plan.arenaBytes);
   const fixedArray = (s: Slot): HostArray | null => {
     if (s.kind === 'constant') return s.data;

@@ -4,7 +4,8 @@
  *
  * A value lives in one of four places: a feed (the caller's array), a constant (an initializer's
  * array), the arena (one buffer for all intermediates, offsets from `planMemory`, which lets
- * values whose lifetimes do not overlap share bytes), or a fresh
+ * values whose lifetimes do not overlap share bytes, and a kernel write an output over an input
+ * that dies there when the kernel allows it), or a fresh
  * output array made per run (so results a caller holds are never overwritten by a later run).
  * Graph outputs that no kernel writes — an input or a constant returned as is, or one value
  * returned twice — are copied at the end of a run.
@@ -19,7 +20,9 @@ import { staticShape } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import type { DType } from '../ir/dtype.js';
 import type { ConcreteType } from '../ops/index.js';
+import type { InPlace } from '../passes/graph/index.js';
 import { fusedBody, isFused, planMemory, valueBytes } from '../passes/graph/index.js';
+import type { ParamAlias } from '../tir/stmt.js';
 import { SessionError } from './errors.js';
 import type { Binding } from './kernels.js';
 
@@ -55,18 +58,30 @@ function concrete(v: Value): ConcreteType {
   return { dtype: v.type!.dtype, shape: staticShape(v.type!.shape)! };
 }
 
+/** A node's kernel as the plan sees it: what its parameters bind, which pairs may alias. */
+export interface KernelParams {
+  readonly params: readonly Binding[];
+  /** the parameter pairs the kernel may run in place (inPlaceAliases of its TIR) */
+  readonly aliases: readonly ParamAlias[];
+}
+
+export interface PlannedRun {
+  readonly plan: Plan;
+  /** per step, the argument pairs planned at the same arena offset, for its kernel to declare */
+  readonly aliases: readonly (readonly ParamAlias[])[];
+}
+
 /**
- * The plan for `g` whose node `k` is computed by kernel `k{k}` with parameters `params[k]`;
+ * The plan for `g` whose node `k` is computed by kernel `k{k}` described by `kernels[k]`;
  * `feedIndex` gives the position among the run's feeds of each input of `g`.
  */
-export function planRun(g: Graph, params: readonly (readonly Binding[])[], feedIndex: ReadonlyMap<number, number>): Plan {
+export function planRun(g: Graph, kernels: readonly KernelParams[], feedIndex: ReadonlyMap<number, number>): PlannedRun {
   const index = indexGraph(g);
   const written = new Map<number, number>();
   g.outputs.forEach((v, k) => {
     if (index.producer(v) !== undefined && !written.has(v.id)) written.set(v.id, k);
   });
-  // kernels assume their arguments do not alias (`restrict` in C), so no output overwrites an input
-  const arena = planMemory(g, valueBytes, { inPlace: false });
+  const arena = planMemory(g, valueBytes, { inPlace: (_, k) => inPlacePairs(kernels[k]) });
   const slotOf = (v: Value): Slot => {
     const out = written.get(v.id);
     if (out !== undefined) return { kind: 'output', index: out };
@@ -82,13 +97,35 @@ export function planRun(g: Graph, params: readonly (readonly Binding[])[], feedI
     entry: `k${k}`,
     label: nodeLabel(n),
     op: opsOf(n),
-    args: params[k].map((b) => (b.kind === 'constant' ? { kind: 'constant', data: b.tensor.data } : slotOf(b.value))),
+    args: kernels[k].params.map((b) => (b.kind === 'constant' ? { kind: 'constant', data: b.tensor.data } : slotOf(b.value))),
   }));
+  const aliases = kernels.map((kn, k) => kn.aliases.filter((a) => arena.inPlace.get(k)?.some((p) => isPair(kn.params, a, p))));
   const outputs = g.outputs.map((v, k): OutputPlan => ({
     type: concrete(v),
     source: written.get(v.id) === k ? { kind: 'written' } : { kind: 'copy', from: slotOf(v) },
   }));
-  return { steps, outputs, arenaBytes: arena.arenaBytes };
+  return { plan: { steps, outputs, arenaBytes: arena.arenaBytes }, aliases };
+}
+
+/**
+ * The values an alias of parameters binds; none when either is a constant of a fused body, or
+ * when the input is also bound to another parameter (read there by other rules).
+ */
+function inPlaceOf(params: readonly Binding[], a: ParamAlias): InPlace[] {
+  const input = params[a.read];
+  const output = params[a.written];
+  if (input.kind !== 'value' || output.kind !== 'value') return [];
+  const bindings = params.filter((b) => b.kind === 'value' && b.value.id === input.value.id).length;
+  return bindings === 1 ? [{ input: input.value, output: output.value }] : [];
+}
+
+/** The (input, output) values a kernel may compute in place, for `planMemory`. */
+export function inPlacePairs(k: KernelParams): InPlace[] {
+  return k.aliases.flatMap((a) => inPlaceOf(k.params, a));
+}
+
+function isPair(params: readonly Binding[], a: ParamAlias, p: InPlace): boolean {
+  return inPlaceOf(params, a).some((q) => q.input.id === p.input.id && q.output.id === p.output.id);
 }
 
 /** `Conv`, or the ops of a fused group: `Conv+Sigmoid+Mul`. */

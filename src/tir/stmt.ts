@@ -84,6 +84,17 @@ export interface PrimFunc {
   /** global buffers, inputs then outputs */
   readonly params: readonly Buffer[];
   readonly body: Stmt;
+  /**
+   * Parameter pairs the caller may pass the same memory for (an output written over an input, in
+   * place; see inPlace.ts); any other two parameters never overlap. Absent means none.
+   */
+  readonly aliases?: readonly ParamAlias[];
+}
+
+/** The written parameter `written` may start at the same address as the read parameter `read`. */
+export interface ParamAlias {
+  readonly written: number;
+  readonly read: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,12 +38,15 @@ function guarded(name: string, kind: 'serial' | 'parallel', scratch: 'none' | 'h
   return primFunc(name, [inp, out], body);
 }
 
-function copy(): PrimFunc {
+function copy(name = 'copy'): PrimFunc {
   const a = buffer('a', 'float32', [8]);
   const b = buffer('b', 'float32', [8]);
   const o = buffer('o', 'float32', [8]);
-  return primFunc('copy', [a, b, o], loop('i', 8, (i) => store(o, [i], add(load(a, [i]), load(b, [i])))));
+  return primFunc(name, [a, b, o], loop('i', 8, (i) => store(o, [i], add(load(a, [i]), load(b, [i])))));
 }
+
+/** `copy` declaring that its output may be passed the memory of its first input. */
+const inPlaceCopy = (): PrimFunc => ({ ...copy('copy_in_place'), aliases: [{ written: 2, read: 0 }] });
 
 const FUNCS = [
   guarded('top', 'serial', 'none'),
@@ -53,6 +56,7 @@ const FUNCS = [
   guarded('nested', 'serial', 'nested'),
   guarded('nested_par', 'parallel', 'nested'),
   copy(),
+  inPlaceCopy(),
 ];
 
 describe.each(TARGETS)('target $name', (t) => {
@@ -95,7 +99,7 @@ describe.each(TARGETS)('target $name', (t) => {
     const shared = f(16);
     expect(() => exe.run('copy', [shared.subarray(0, 8), f(8), shared.subarray(4, 12)])).toThrow(KernelArgError);
     expect(() => exe.run('copy', [shared.subarray(0, 8), f(8), shared.subarray(4, 12)])).toThrow('kernel copy: argument 2 is written and overlaps argument 0');
-    expect(() => exe.run('nope', [])).toThrow('kernel nope: no such entry (artifact has: top, par, heap, heap_par, nested, nested_par, copy)');
+    expect(() => exe.run('nope', [])).toThrow('kernel nope: no such entry (artifact has: top, par, heap, heap_par, nested, nested_par, copy, copy_in_place)');
   });
 
   it('lets read-only arguments share memory, and writes into subarrays in place', () => {
@@ -103,6 +107,35 @@ describe.each(TARGETS)('target $name', (t) => {
     const out = new Float32Array(12);
     exe.run('copy', [a, a, out.subarray(4)]);
     expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 2, 4, 6, 8, 10, 12, 14]);
+  });
+
+  it('runs a declared alias in place, and refuses every other overlap', () => {
+    const a = Float32Array.from({ length: 8 }, (_, i) => i);
+    const b = new Float32Array(8).fill(10);
+    exe.run('copy_in_place', [a, b, a]);
+    expect(Array.from(a)).toEqual([10, 11, 12, 13, 14, 15, 16, 17]);
+    // the same arrays, but for an entry that declares no alias
+    expect(() => exe.run('copy', [a, b, a])).toThrow('kernel copy: argument 2 is written and overlaps argument 0');
+    // the output over the input the entry did not declare
+    expect(() => exe.run('copy_in_place', [a, b, b])).toThrow('kernel copy_in_place: argument 2 is written and overlaps argument 1');
+    // the declared pair, but shifted: element i would be read after element i - 2 was written
+    const shared = new Float32Array(10);
+    expect(() => exe.run('copy_in_place', [shared.subarray(2), b, shared.subarray(0, 8)])).toThrow('kernel copy_in_place: argument 2 is written and overlaps argument 0');
+  });
+});
+
+describe('declared aliases', () => {
+  it('c drops restrict from the aliased parameters only', () => {
+    const dir = tempDir();
+    const source = String(createCBackend({ cacheDir: dir }).emit([inPlaceCopy()]).code);
+    rmSync(dir, { recursive: true, force: true });
+    expect(source).toContain('kiln_impl_copy_in_place(const float *a_0, const float *restrict b_1, float *o_2, int32_t kiln_nthreads)');
+  });
+
+  it('are refused at emit time between parameters that cannot share memory', () => {
+    // Rule: an alias pairs a written parameter with a read-only one of the same dtype and length.
+    const bad = { ...copy('bad'), aliases: [{ written: 1, read: 0 }] };
+    expect(() => createJsBackend().emit([bad])).toThrow('codegen abi: kernel bad: declares an alias between parameters that cannot share memory');
   });
 });
 

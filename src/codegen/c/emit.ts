@@ -1,6 +1,7 @@
 /**
  * @file TIR → C source for the c backend. Each PrimFunc becomes a `static` kernel taking
- * `restrict` pointers (const where it never stores) plus the thread count, and an exported
+ * `restrict` pointers (const where it never stores; plain for the pairs the function declares
+ * may alias, an output written in place over an input) plus the thread count, and an exported
  * wrapper with the uniform ABI `int32_t kiln_entry_<name>(void *const *args, int32_t nthreads)`.
  * `kiln_manifest()` returns the manifest (../abi.ts) as JSON, assert messages included, so the
  * library describes itself.
@@ -53,8 +54,11 @@ class CPrinter extends CStylePrinter {
 
   print(): string {
     const { name } = this.func;
-    const written = entryInfo(this.func).params.map((p) => p.written);
-    const params = this.func.params.map((b, i) => `${written[i] ? '' : 'const '}${scalarType(b.dtype)} *restrict ${this.ident(b)}`);
+    const { params: infos, aliases } = entryInfo(this.func);
+    const written = infos.map((p) => p.written);
+    // a parameter that may share memory with another (in place) must not promise otherwise
+    const aliased = new Set(aliases.flatMap((a) => [a.written, a.read]));
+    const params = this.func.params.map((b, i) => `${written[i] ? '' : 'const '}${scalarType(b.dtype)} *${aliased.has(i) ? '' : 'restrict '}${this.ident(b)}`);
     const args = this.func.params.map((b, i) => `(${written[i] ? '' : 'const '}${scalarType(b.dtype)} *)args[${i}]`);
     const body = this.printBody();
     const failing = this.exits[0].used;

@@ -13,7 +13,7 @@ import { visitStmt } from '../../tir/visit.js';
 import { ModuleBuilder } from './builder.js';
 import type { ModuleContext } from './context.js';
 import { FuncContext } from './context.js';
-import { checkEntries, CodegenError } from '../abi.js';
+import { checkEntries, CodegenError, entryInfo } from '../abi.js';
 import type { ParamRegion } from './layout.js';
 import { align, CLOSURE_OFFSET, CLOSURE_SLOT_BYTES, CLOSURE_SLOTS, CONTROL_BYTES, MAX_MEMORY_BYTES, memoryBytes, planParams } from './layout.js';
 import type { HostFn } from './math/library.js';
@@ -77,7 +77,7 @@ function emitEntry(mod: ModuleContext, f: PrimFunc, index: number, regions: read
   emitStmt(fc, f.body);
   const exportName = `k${index}`;
   mod.mb.exportFunc(exportName, fb.ref);
-  return { name: f.name, exportName, params: regions };
+  return { name: f.name, exportName, params: regions, aliases: entryInfo(f).aliases };
 }
 
 /** Assembles `funcs` into module bytes. */

@@ -6,16 +6,19 @@
 
 import type { DType } from '../../ir/dtype.js';
 import { DTYPES } from '../../ir/dtype.js';
+import type { ParamAlias } from '../../tir/stmt.js';
 import { WasmRuntimeError } from './errors.js';
 import type { ParamRegion } from './layout.js';
 
 export const META_SECTION = 'kiln';
-const VERSION = 2;
+const VERSION = 3;
 
 export interface EntryMeta {
   readonly name: string;
   readonly exportName: string;
   readonly params: readonly ParamRegion[];
+  /** parameter pairs the caller may pass the same memory for (each has its own region here) */
+  readonly aliases: readonly ParamAlias[];
 }
 
 export interface WasmMeta {
@@ -63,12 +66,18 @@ function parseParam(v: unknown): ParamRegion {
   return { dtype: dtype satisfies DType, offset: count(v.offset, 'param offset'), length: count(v.length, 'param length'), written: v.written };
 }
 
+function parseAlias(v: unknown): ParamAlias {
+  if (!isRecord(v)) fail('alias');
+  return { written: count(v.written, 'alias'), read: count(v.read, 'alias') };
+}
+
 function parseEntry(v: unknown): EntryMeta {
   if (!isRecord(v)) fail('entry');
   return {
     name: text(v.name, 'entry name'),
     exportName: text(v.exportName, 'entry export'),
     params: list(v.params, 'entry params').map(parseParam),
+    aliases: list(v.aliases, 'entry aliases').map(parseAlias),
   };
 }
 

@@ -7,7 +7,7 @@
 
 import { bytesOf } from '../../ir/dtype.js';
 import type { EntryInfo, Manifest } from '../abi.js';
-import { checkArgs, findEntry, KernelAssertError } from '../abi.js';
+import { checkArgs, findEntry, KernelAssertError, validAlias } from '../abi.js';
 import type { Artifact, BuildOptions, Executable, HostArray } from '../target.js';
 import { RelaxedSimdError, WasmRuntimeError } from './errors.js';
 import { HOST_CORES } from './host.js';
@@ -50,7 +50,12 @@ class WasmExecutable implements Executable {
     private readonly exports: Record<string, unknown>,
     private readonly pool: WorkerPool | null,
   ) {
-    const entries: EntryInfo[] = meta.entries.map((e) => ({ name: e.name, params: e.params.map((p) => ({ dtype: p.dtype, elems: p.length, written: p.written })) }));
+    const entries: EntryInfo[] = meta.entries.map((e) => ({
+      name: e.name,
+      params: e.params.map((p) => ({ dtype: p.dtype, elems: p.length, written: p.written })),
+      aliases: e.aliases,
+    }));
+    if (!entries.every((e) => e.aliases.every((a) => validAlias(e.params, a)))) throw new WasmRuntimeError('wasm artifact: corrupt metadata (alias)');
     this.manifest = { entries, messages: meta.messages };
   }
 

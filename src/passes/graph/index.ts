@@ -14,5 +14,5 @@ export { fuseOps, combinePatterns } from './fuseOps.js';
 export { convertLayout } from './convertLayout.js';
 export { fusedBody, isFused, FUSED_OP, KILN_DOMAIN } from './fused.js';
 export { planMemory, valueBytes, ARENA_ALIGN } from './planMemory.js';
-export type { MemoryPlan, PlanOptions } from './planMemory.js';
+export type { InPlace, MemoryPlan, PlanOptions } from './planMemory.js';
 export { GraphPassError } from './errors.js';

@@ -11,41 +11,45 @@
  * (into a free block at its end first). Sizes are rounded up to `ARENA_ALIGN` (64) bytes, so
  * every offset is 64-byte aligned.
  *
- * In place: an elementwise node (each output element reads only the same element of each
- * input — a `elementwise` op, or a Fused node of that pattern) may write an output over an
- * input whose last reader it is, when both have the same size: reading element i happens
- * before writing element i, in any loop order. Broadcasting ops are excluded, since they read
- * one input element for several outputs.
+ * In place: a node may write an output over an input whose last reader it is, when both have
+ * the same size and the caller's `inPlace` offers that pair — the executor offers the pairs its
+ * kernel reads element i of the input only to write element i of the output (../../tir/inPlace.ts),
+ * which rules out transposing, broadcasting and reducing readers. Only arena values take part:
+ * graph inputs, constants and graph outputs are never overwritten.
  *
  *   %a = Relu(%x)          a: [0, 64)
  *   %b = Exp(%a)           b: [0, 64)   in place: a dies here
- *   %c = Add(%b, %x)       c: [64, 128) Add broadcasts; b is freed after it
+ *   %c = Add(%b, %x)       c: [64, 128) x is a graph input; b is freed after it
  */
 
-import { findAttr } from '../../graph/attrs.js';
 import type { Graph, Node, Value } from '../../graph/graph.js';
 import { valueLabel } from '../../graph/graph.js';
 import { shapeSize } from '../../graph/tensor.js';
 import { staticShape } from '../../graph/types.js';
 import { nodeUses } from '../../graph/uses.js';
 import { bytesOf } from '../../ir/dtype.js';
-import { patternOf } from '../../ops/index.js';
-import { isPlainOp } from './common.js';
 import { GraphPassError } from './errors.js';
-import { isFused } from './fused.js';
 
 const PASS = 'planMemory';
 export const ARENA_ALIGN = 64;
+
+/** An output of a node written over one of its inputs. */
+export interface InPlace {
+  readonly input: Value;
+  readonly output: Value;
+}
 
 export interface MemoryPlan {
   /** value id → byte offset in the arena, for every intermediate value */
   readonly offsets: ReadonlyMap<number, number>;
   readonly arenaBytes: number;
+  /** node index → the pairs planned in place there */
+  readonly inPlace: ReadonlyMap<number, readonly InPlace[]>;
 }
 
 export interface PlanOptions {
-  /** let elementwise nodes write over a dying input of the same size (default true) */
-  readonly inPlace?: boolean;
+  /** the pairs node `n` (at index `i`) may compute in place; none when absent */
+  readonly inPlace?: (n: Node, i: number) => readonly InPlace[];
 }
 
 /** The bytes of a value of concrete type; a GraphPassError naming it otherwise. */
@@ -103,11 +107,6 @@ class Arena {
 
 const aligned = (bytes: number): number => Math.ceil(bytes / ARENA_ALIGN) * ARENA_ALIGN;
 
-function isElementwise(n: Node): boolean {
-  if (isFused(n)) return findAttr(n, 'pattern', 'string') === 'elementwise';
-  return isPlainOp(n) && patternOf(n) === 'elementwise';
-}
-
 /** Node index of each value's last read; values nothing reads die where they are defined. */
 function lastUses(g: Graph): Map<number, number> {
   const last = new Map<number, number>();
@@ -128,25 +127,31 @@ export function planMemory(g: Graph, sizes: (v: Value) => number, opts: PlanOpti
   const outputs = new Set(g.outputs.map((v) => v.id));
   const last = lastUses(g);
   const offsets = new Map<number, number>();
+  const inPlace = new Map<number, InPlace[]>();
   /** planned value id → its size in bytes */
   const planned = new Map<number, number>();
   const arena = new Arena();
   const release = (v: Value): void => arena.release(offsets.get(v.id)!, aligned(planned.get(v.id)!));
   g.nodes.forEach((n, i) => {
     const dying = nodeUses(n).filter((v) => planned.has(v.id) && last.get(v.id) === i);
-    const donors = opts.inPlace !== false && isElementwise(n) ? dying : [];
+    const offered = dying.length > 0 && opts.inPlace ? opts.inPlace(n, i) : [];
     /** dying inputs whose block an output took over */
     const taken = new Set<number>();
     for (const v of n.outputs) {
       if (outputs.has(v.id)) continue;
       const size = checkedSize(sizes, v);
-      const donor = donors.find((u) => !taken.has(u.id) && planned.get(u.id) === size);
-      if (donor !== undefined) taken.add(donor.id);
-      offsets.set(v.id, donor !== undefined ? offsets.get(donor.id)! : arena.alloc(aligned(size)));
+      const pair = offered.find(
+        (p) => p.output.id === v.id && !taken.has(p.input.id) && dying.some((u) => u.id === p.input.id) && planned.get(p.input.id) === size,
+      );
+      if (pair !== undefined) {
+        taken.add(pair.input.id);
+        inPlace.set(i, [...(inPlace.get(i) ?? []), pair]);
+      }
+      offsets.set(v.id, pair !== undefined ? offsets.get(pair.input.id)! : arena.alloc(aligned(size)));
       planned.set(v.id, size);
     }
     for (const u of dying) if (!taken.has(u.id)) release(u);
     for (const v of n.outputs) if (planned.has(v.id) && last.get(v.id) === i) release(v);
   });
-  return { offsets, arenaBytes: arena.top };
+  return { offsets, arenaBytes: arena.top, inPlace };
 }

@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { lowerKernel } from '../../../src/codegen/build.js';
+import { getBackend } from '../../../src/codegen/index.js';
+import { attrs, ints } from '../../../src/graph/attrs.js';
 import type { GraphBuilder } from '../../../src/graph/builder.js';
-import type { Graph, Value } from '../../../src/graph/graph.js';
+import type { Graph, Node, Value } from '../../../src/graph/graph.js';
 import { zeros } from '../../../src/graph/tensor.js';
-import { nodeUses } from '../../../src/graph/uses.js';
+import { indexGraph, nodeUses } from '../../../src/graph/uses.js';
+import type { InPlace } from '../../../src/passes/graph/index.js';
 import { ARENA_ALIGN, GraphPassError, fuseOps, isFused, planMemory, valueBytes } from '../../../src/passes/graph/index.js';
+import { nodeKernel } from '../../../src/runtime/kernels.js';
+import { inPlacePairs } from '../../../src/runtime/plan.js';
+import { inPlaceAliases } from '../../../src/tir/inPlace.js';
 import { builder, ctx, f32, typed } from './helpers.js';
 
 /** A typed graph over x: float32[16] (64 bytes) built by `f`. */
@@ -14,9 +21,22 @@ function graphOf(f: (b: GraphBuilder, x: Value) => Value[]): Graph {
   return typed(b.build(f(b, x)));
 }
 
+/**
+ * The pairs the executor offers: each node's kernel (default schedule, wasm's vector width) is
+ * lowered and its TIR checked by inPlaceAliases.
+ */
+function kernelPairs(g: Graph): (n: Node) => readonly InPlace[] {
+  const index = indexGraph(g);
+  const info = getBackend('wasm').info;
+  return (n) => {
+    const nk = nodeKernel(n, 'k', 17, (v) => index.constant(v), info);
+    return inPlacePairs({ params: nk.params, aliases: inPlaceAliases(lowerKernel(nk.spec)) });
+  };
+}
+
 /** The offsets by the model names of the values. */
 function offsetsByName(g: Graph, inPlace = true): Record<string, number> {
-  const plan = planMemory(g, valueBytes, { inPlace });
+  const plan = planMemory(g, valueBytes, inPlace ? { inPlace: kernelPairs(g) } : {});
   const out: Record<string, number> = {};
   for (const n of g.nodes) for (const v of n.outputs) if (plan.offsets.has(v.id)) out[v.name] = plan.offsets.get(v.id)!;
   return out;
@@ -25,16 +45,74 @@ function offsetsByName(g: Graph, inPlace = true): Record<string, number> {
 const named = (b: GraphBuilder, op: string, inputs: Value[], name: string): Value => b.node(op, inputs, { outputs: [{ name }] }).outputs[0];
 
 describe('planMemory', () => {
-  it('places the example of its header: in place for Exp, a fresh block for the broadcasting Add', () => {
-    // Rule: Exp is elementwise and a dies there (same size): b takes a's block. Add broadcasts.
+  it('places the example of its header: in place for Exp and Add, not for Softmax', () => {
+    // Rule: Exp reads a at the index it writes and a dies there (same size): b takes a's block.
+    // Softmax reads all of b for each element (a reduction): c gets a block of its own. Add
+    // writes over c, which dies there; x is a graph input and is never written.
     const g = graphOf((b, x) => {
       const a = named(b, 'Relu', [x], 'a');
       const e = named(b, 'Exp', [a], 'b');
-      const c = named(b, 'Add', [e, x], 'c');
-      return [named(b, 'Neg', [c], 'out')];
+      const c = named(b, 'Softmax', [e], 'c');
+      const d = named(b, 'Add', [c, x], 'd');
+      return [named(b, 'Neg', [d], 'out')];
     });
-    expect(offsetsByName(g)).toEqual({ a: 0, b: 0, c: 64 });
-    expect(planMemory(g, valueBytes).arenaBytes).toBe(128);
+    expect(offsetsByName(g)).toEqual({ a: 0, b: 0, c: 64, d: 64 });
+    const plan = planMemory(g, valueBytes, { inPlace: kernelPairs(g) });
+    expect(plan.arenaBytes).toBe(128);
+    expect([...plan.inPlace].map(([k, ps]) => [k, ps.map((p) => `${p.input.name}→${p.output.name}`)])).toEqual([
+      [1, ['a→b']],
+      [3, ['c→d']],
+    ]);
+  });
+
+  it('refuses a transposing reader', () => {
+    // Rule: Transpose reads a[j, i] to write t[i, j]: t needs its own block though a dies there.
+    const b = builder();
+    const x = b.input('x', f32([4, 4]));
+    const a = named(b, 'Relu', [x], 'a');
+    const t = b.node('Transpose', [a], { attrs: attrs({ perm: ints([1, 0]) }), outputs: [{ name: 't' }] }).outputs[0];
+    const g = typed(b.build([named(b, 'Neg', [t], 'out')]));
+    expect(offsetsByName(g)).toEqual({ a: 0, t: 64 });
+  });
+
+  it('writes over the full-size input of a broadcasting Add, never over the broadcast one', () => {
+    // Rule: Add(w, r) reads w at the index it writes, r (one row) for every row. Both die there:
+    // y takes w's block; r is smaller than y, and is read broadcast in any case.
+    const b = builder();
+    const x = b.input('x', f32([4, 4]));
+    const xr = b.input('xr', f32([1, 4]));
+    const w = named(b, 'Relu', [x], 'w');
+    const r = named(b, 'Relu', [xr], 'r');
+    const y = named(b, 'Add', [r, w], 'y');
+    const g = typed(b.build([named(b, 'Neg', [y], 'out')]));
+    expect(offsetsByName(g)).toEqual({ w: 0, r: 64, y: 0 });
+  });
+
+  it('refuses an input that is read again later', () => {
+    // Rule: a is still live after Exp (Add reads it), so b may not take its block; Add then
+    // writes over b, the input that dies there (the first one offered).
+    const g = graphOf((b, x) => {
+      const a = named(b, 'Relu', [x], 'a');
+      const e = named(b, 'Exp', [a], 'b');
+      return [named(b, 'Neg', [named(b, 'Add', [e, a], 'c')], 'out')];
+    });
+    const offsets = offsetsByName(g);
+    expect(offsets.b).not.toBe(offsets.a);
+    expect([offsets.a, offsets.b]).toContain(offsets.c);
+  });
+
+  it('never writes over a graph input, a constant or into a graph output', () => {
+    // Rule: only arena values take part. x (input) and k (constant) die at their readers but are
+    // not the arena's; y is a graph output and lives in its own array.
+    const g = graphOf((b, x) => {
+      const a = named(b, 'Relu', [x], 'a');
+      const k = b.initializer('k', zeros('float32', [16]));
+      const c = named(b, 'Add', [a, k], 'c');
+      return [named(b, 'Exp', [c], 'y')];
+    });
+    const plan = planMemory(g, valueBytes, { inPlace: kernelPairs(g) });
+    expect(offsetsByName(g)).toEqual({ a: 0, c: 0 });
+    expect([...plan.inPlace.values()].flat().map((p) => `${p.input.name}→${p.output.name}`)).toEqual(['a→c']);
   });
 
   it('without in-place, reuses a freed block only after its value died', () => {
@@ -64,13 +142,13 @@ describe('planMemory', () => {
     const v = named(b, 'Add', [named(b, 'Add', [t, q], 'u'), s2], 'v');
     const g = typed(b.build([v, named(b, 'Neg', [r], 'w')]));
     expect(offsetsByName(g, false)).toMatchObject({ a: 0, s1: 192, h: 256, s2: 320, q: 384, r: 448, t: 256 });
-    const plan = planMemory(g, valueBytes, { inPlace: false });
+    const plan = planMemory(g, valueBytes);
     expect([...plan.offsets.values()].every((o) => o % ARENA_ALIGN === 0)).toBe(true);
   });
 
-  it('writes an elementwise Fused node in place, but not a broadcast one', () => {
-    // Rule: a Fused node counts as elementwise by its pattern: Fused(Exp, Sigmoid) writes over a,
-    // which dies there; Fused(Add, Neg) broadcasts, so n gets a block of its own while f dies.
+  it('writes a Fused node in place over an input its body reads at the written index', () => {
+    // Rule: Fused(Exp, Sigmoid) writes over a, which dies there; Fused(Add, Neg) writes over f,
+    // which it reads at the index it writes (x is a graph input).
     const g = fuseOps.run(
       graphOf((b, x) => {
         const a = named(b, 'Softmax', [x], 'a');
@@ -82,12 +160,12 @@ describe('planMemory', () => {
       ctx,
     );
     expect(g.nodes.map((n) => (isFused(n) ? n.attrs.get('pattern')?.value : n.op))).toEqual(['Softmax', 'elementwise', 'Softmax', 'broadcast', 'Softmax']);
-    expect(offsetsByName(g)).toEqual({ a: 0, f: 0, n: 64 });
+    expect(offsetsByName(g)).toEqual({ a: 0, f: 0, n: 0 });
   });
 
   it('leaves inputs, initializers and graph outputs out of the arena', () => {
     const g = graphOf((b, x) => [named(b, 'Add', [x, b.initializer('c', zeros('float32', [16]))], 'y')]);
-    expect(planMemory(g, valueBytes)).toEqual({ offsets: new Map(), arenaBytes: 0 });
+    expect(planMemory(g, valueBytes, { inPlace: kernelPairs(g) })).toEqual({ offsets: new Map(), arenaBytes: 0, inPlace: new Map() });
   });
 
   it('names a value it cannot size', () => {
@@ -102,19 +180,22 @@ describe('planMemory', () => {
   it('never overlaps two values live at once (random graphs)', () => {
     // Property: for every pair of planned values whose live ranges [def, last use] intersect,
     // their byte ranges are disjoint — except an in-place pair, whose ranges touch only at the
-    // elementwise node where the input dies and the output is born.
+    // node where the input dies and the output is born. Every pair of a node's input and output
+    // is offered: the pass alone must keep to dying inputs of the same size.
     const ops = ['Relu', 'Exp', 'Add', 'Mul', 'Sigmoid'] as const;
     const step = fc.record({ op: fc.constantFrom(...ops), a: fc.nat(), b: fc.nat(), len: fc.integer({ min: 1, max: 40 }) });
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 24 }), fc.boolean(), fc.nat(), (steps, inPlace, outs) => {
         const g = randomGraph(steps, outs);
-        checkNoOverlap(g, planMemory(g, valueBytes, { inPlace }));
+        checkNoOverlap(g, planMemory(g, valueBytes, inPlace ? { inPlace: everyPair } : {}));
       }),
       { numRuns: 300, seed: 7 },
     );
   });
 });
 
+
+const everyPair = (n: Node): InPlace[] => n.inputs.flatMap((input) => (input === null ? [] : n.outputs.map((output) => ({ input, output }))));
 
 /** Values of several sizes; each op reads earlier values of its size (picked by a, b). */
 function randomGraph(steps: readonly { op: string; a: number; b: number; len: number }[], outs: number): Graph {
@@ -157,7 +238,8 @@ function checkNoOverlap(g: Graph, plan: ReturnType<typeof planMemory>): void {
       if (!timeOverlap || !spaceOverlap) continue;
       // the only allowed overlap: v written in place over u at the node where u dies
       const node = g.nodes[def.get(v.id)!];
-      const inPlace = last.get(u.id) === def.get(v.id) && node.inputs.includes(u) && ou === ov && su === sv && ['Relu', 'Exp', 'Sigmoid'].includes(node.op);
+      const taken = plan.inPlace.get(def.get(v.id)!)?.some((p) => p.input === u && p.output === v) ?? false;
+      const inPlace = taken && last.get(u.id) === def.get(v.id) && node.inputs.includes(u) && ou === ov && su === sv;
       expect(inPlace).toBe(true);
     }
   }
