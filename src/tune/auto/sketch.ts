@@ -1,0 +1,295 @@
+/**
+ * @file Sketch rules (Ansor-style): from the tensor expression of any fused group, with no
+ * template, build one schedule whose structure follows from the compute and whose parameters —
+ * tile sizes, loop order, parallel granularity, compute locations, packing, unroll depth — are
+ * drawn from `rng`. The result is an ordinary Schedule: its `steps` are the trace.
+ *
+ * Rules, applied to the stages from the outputs back:
+ *  1. every injective stage that is not an output is inlined into its readers;
+ *  2. a reduction with reuse (matmul, convolution: some input is read at the same element for
+ *     several output points) gets multi-level tiling, S S R S R S on CPU: it accumulates in a
+ *     `local` stage computed inside the tile loops of its anchor — its element-wise consumer when
+ *     it has exactly one of the same shape (the epilogue is fused), else its own output copy:
+ *
+ *       parallel (S0 loops, fused)             anchor's outer tiles, the first p of them fused
+ *         [B.global = pack of B's panel]       optional cacheRead of a reused, strided input
+ *         for (S1 loops)
+ *           R.local: for (R0) for (S2) for (R1) for (S3)   the register tile: S3 unrolled and
+ *                                                          vectorized on the last axis
+ *           anchor[tile] = epilogue(R.local)               vectorized write-back
+ *
+ *  3. a reduction without reuse (softmax's max and sum, a row sum) accumulates in a `local` stage
+ *     computed at a loop of its reader (fused with it) or at the root, reduce loops outside the
+ *     vector lanes when it is computed per vector of outputs;
+ *  4. every other root stage fuses its outer loops (the first p of them) into one parallel loop
+ *     and vectorizes its innermost one.
+ */
+
+import type { TargetInfo } from '../../codegen/target.js';
+import type { IterVar } from '../../ir/expr.js';
+import type { Schedule, Stage } from '../../schedule/index.js';
+import { createSchedule } from '../../schedule/index.js';
+import type { Tensor } from '../../te/tensor.js';
+import { effectiveReaders, hasReuse, lanesOf, packCandidates, sameShape, vectorRegisters } from './analysis.js';
+import type { Rng } from './random.js';
+import { divisors, pick, randInt } from './random.js';
+
+interface Ctx {
+  readonly s: Schedule;
+  readonly info: TargetInfo;
+  readonly rng: Rng;
+  /** stages a rule has already scheduled */
+  readonly done: Set<Stage>;
+}
+
+/** Applies the sketch rules to a fresh schedule of `outputs`, drawing every parameter from `rng`. */
+export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: Rng): Schedule {
+  const s = createSchedule(outputs);
+  const ctx: Ctx = { s, info, rng, done: new Set() };
+  for (const st of s.stages) {
+    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0) st.computeInline();
+  }
+  // a snapshot, consumers first: the rules add cache stages to the list
+  for (const st of [...s.stages].reverse()) {
+    if (st.isPlaceholder || st.attach.kind === 'inline' || ctx.done.has(st)) continue;
+    ctx.done.add(st);
+    if (st.reduceAxis.length === 0) {
+      const reduction = anchoredReduction(ctx, st);
+      if (reduction) tiled(ctx, reduction, st);
+      else injective(ctx, st);
+    } else if (hasReuse(st)) {
+      tiled(ctx, st, st);
+    } else {
+      simpleReduction(ctx, st);
+    }
+  }
+  return s;
+}
+
+/** A reduction with reuse whose only reader is `st`, of the same shape: its fusable epilogue. */
+function anchoredReduction(ctx: Ctx, st: Stage): Stage | undefined {
+  return ctx.s.stages.find((r) => {
+    if (r.isPlaceholder || r.isOutput || r.attach.kind !== 'root' || ctx.done.has(r) || !hasReuse(r)) return false;
+    if (!sameShape(r.tensor.shape, st.tensor.shape)) return false;
+    const readers = effectiveReaders(ctx.s, r);
+    return readers.length === 1 && readers[0] === st;
+  });
+}
+
+// --- parameters ------------------------------------------------------------------------------
+
+/** A power of two in [4, 4·lanes] no larger than `extent`, lanes or wider when it fits. */
+function vectorWidth(rng: Rng, extent: number, lanes: number): number {
+  const widths: number[] = [];
+  for (let w = 4; w <= 4 * lanes && w <= extent; w *= 2) widths.push(w);
+  const wide = widths.filter((w) => w >= lanes);
+  return pick(rng, wide.length > 0 ? wide : widths);
+}
+
+/** A tile of an axis of `extent` points: mostly a divisor, sometimes any size (a guarded edge). */
+function tileOf(rng: Rng, extent: number, max = extent): number {
+  const ds = divisors(extent).filter((d) => d <= max);
+  if (rng() < 0.85 || max < 2) return pick(rng, ds);
+  return randInt(rng, 1, Math.min(max, extent));
+}
+
+/**
+ * Per spatial axis, the inner tile sizes [s1, s2, s3] (S0 is what remains). s3 is the register
+ * tile: on the last axis a vector width (or a multiple of the lanes), on the others a few rows,
+ * as long as the accumulators fit the register file.
+ */
+function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number): [number, number, number][] {
+  const { rng } = ctx;
+  const n = axes.length;
+  const s3 = axes.map(() => 1);
+  const last = axes[n - 1];
+  if (last.extent >= 4) {
+    const w = vectorWidth(rng, last.extent, lanes);
+    s3[n - 1] = w >= lanes && rng() < 0.5 ? w * randInt(rng, 1, Math.max(1, Math.min(4, Math.floor(last.extent / w)))) : w;
+  }
+  let budget = Math.max(1, Math.floor((vectorRegisters(ctx.info) - 4) / Math.ceil(s3[n - 1] / lanes)));
+  const others = axes.slice(0, n - 1).map((_, d) => d).sort(() => rng() - 0.5);
+  for (const d of others) {
+    s3[d] = tileOf(rng, axes[d].extent, budget);
+    budget = Math.max(1, Math.floor(budget / s3[d]));
+  }
+  return axes.map((a, d) => {
+    const rest = Math.ceil(a.extent / s3[d]);
+    const s2 = tileOf(rng, rest);
+    const s1 = tileOf(rng, Math.ceil(rest / s2));
+    return [s1, s2, s3[d]];
+  });
+}
+
+// --- rule 2: multi-level tiling ---------------------------------------------------------------
+
+/** Tiles reduction `R`, accumulating in a local stage computed in the tiles of `anchor`. */
+function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
+  const { s, info, rng } = ctx;
+  const local = s.stage(s.cacheWrite(R.tensor, 'local'));
+  ctx.done.add(R);
+  ctx.done.add(local);
+  if (R !== anchor) R.computeInline();
+  const packs = packCandidates(local)
+    .filter(() => rng() < 0.5)
+    .map((X) => s.stage(s.cacheRead(X, 'global', [local.tensor])));
+  packs.forEach((p) => ctx.done.add(p));
+
+  const lanes = lanesOf(info, R.tensor.dtype);
+  const tiles = spatialTiles(ctx, anchor.axis, lanes);
+  const S0: IterVar[] = [];
+  const S1: IterVar[] = [];
+  const inner: IterVar[] = [];
+  anchor.axis.forEach((a, d) => {
+    const [s1, s2, s3] = tiles[d];
+    if (a.extent === 1) return void S0.push(a);
+    const [o, i] = anchor.split(a, { factor: s1 * s2 * s3 });
+    const [io, ii] = anchor.split(i, { factor: s2 * s3 });
+    S0.push(o);
+    S1.push(io);
+    inner.push(ii);
+  });
+  const outer = rng() < 0.5 ? S0 : [...S0].sort(() => rng() - 0.5);
+  anchor.reorder(...outer, ...S1, ...inner);
+  const fused = anchor.fuse(...outer.slice(0, randInt(rng, 1, outer.length)));
+  if (info.threads && fused.extent > 1) anchor.parallel(fused);
+  const outerLeaves = anchor.leafAxes().filter((l) => !inner.includes(l));
+  if (anchor.axis[anchor.axis.length - 1].extent > 1) vectorizeInner(anchor, inner[inner.length - 1], lanes);
+  const at = rng() < 0.5 ? outerLeaves.length - 1 : randInt(rng, 0, outerLeaves.length - 1);
+  local.computeAt(anchor, outerLeaves[at]);
+  tileLocal(ctx, local, tiles.map((t) => t[2]), lanes);
+  for (const p of packs) {
+    p.computeAt(anchor, outerLeaves[randInt(rng, 0, at)]);
+    const pl = p.leafAxes();
+    vectorizeInner(p, pl[pl.length - 1], lanes);
+  }
+}
+
+/** The local stage's loops: R0, S2, R1, S3 — S3 is the register tile, unrolled and vectorized. */
+function tileLocal(ctx: Ctx, local: Stage, s3: readonly number[], lanes: number): void {
+  const { rng } = ctx;
+  const S2: IterVar[] = [];
+  const S3: IterVar[] = [];
+  const R0: IterVar[] = [];
+  const R1: IterVar[] = [];
+  local.axis.forEach((a, d) => {
+    if (a.extent === 1) return void S2.push(a);
+    const [o, i] = local.split(a, { factor: s3[d] });
+    S2.push(o);
+    S3.push(i);
+  });
+  for (const r of local.reduceAxis) {
+    if (r.extent === 1) {
+      R0.push(r);
+      continue;
+    }
+    const [o, i] = local.split(r, { factor: tileOf(rng, r.extent, 64) });
+    R0.push(o);
+    R1.push(i);
+  }
+  local.reorder(...R0, ...S2, ...R1, ...S3);
+  const unrollable: IterVar[] = [];
+  const vec = local.axis[local.axis.length - 1].extent > 1 ? S3.pop() : undefined;
+  if (vec) {
+    const rest = vectorizeInner(local, vec, lanes);
+    if (rest) unrollable.push(rest);
+  }
+  unrollable.push(...S3.reverse(), ...R1.reverse());
+  for (const l of unrollable.slice(0, randInt(rng, 0, unrollable.length))) local.unroll(l);
+}
+
+/**
+ * Vectorizes `axis` when its extent allows: split by the lanes when it is wider (the outer part
+ * is returned, for unrolling), as a whole when it is a power of two up to the lanes.
+ */
+function vectorizeInner(st: Stage, axis: IterVar, lanes: number): IterVar | undefined {
+  if (axis.extent > lanes) {
+    const [o, i] = st.split(axis, { factor: lanes });
+    st.vectorize(i);
+    return o;
+  }
+  if (axis.extent >= 2 && (axis.extent & (axis.extent - 1)) === 0) st.vectorize(axis);
+  return undefined;
+}
+
+// --- rule 3: reductions without reuse ---------------------------------------------------------
+
+function simpleReduction(ctx: Ctx, st: Stage): void {
+  const { s, rng } = ctx;
+  const local = s.stage(s.cacheWrite(st.tensor, 'local'));
+  ctx.done.add(local);
+  let vector = false;
+  if (st.isOutput) {
+    const { outerLeaves, vectorized } = injective(ctx, st);
+    const at = rng() < 0.5 ? outerLeaves.length - 1 : randInt(rng, 0, outerLeaves.length - 1);
+    local.computeAt(st, outerLeaves[at]);
+    // computed per vector of outputs: the local region is one vector wide
+    vector = vectorized && at === outerLeaves.length - 1;
+  } else {
+    st.computeInline();
+    placeAtReader(ctx, local);
+  }
+  const spatial = [...local.axis];
+  const last = spatial.pop();
+  const reduce = [...local.reduceAxis];
+  const r = reduce.pop();
+  let unrolled: IterVar | undefined;
+  if (r && r.extent > 2 && rng() < 0.5) {
+    const [ro, ri] = local.split(r, { factor: pick(rng, [2, 4, 8, 16].filter((f) => f <= r.extent)) });
+    reduce.push(ro);
+    unrolled = ri;
+  } else if (r) {
+    reduce.push(r);
+  }
+  local.reorder(...spatial, ...reduce, ...(unrolled ? [unrolled] : []), ...(last ? [last] : []));
+  if (unrolled) local.unroll(unrolled);
+  if (vector && last) local.vectorize(last);
+}
+
+/**
+ * Computes `st` at a spatial loop of its reader (fusing the two) or leaves it at the root. The
+ * reader must be at the root, and any other reader computed inside the chosen loop.
+ */
+function placeAtReader(ctx: Ctx, st: Stage): void {
+  const readers = effectiveReaders(ctx.s, st);
+  const roots = readers.filter((r) => r.attach.kind === 'root');
+  if (roots.length !== 1 || ctx.rng() < 0.25) return;
+  const C = roots[0];
+  const leaves = C.leafAxes();
+  let limit = leaves.length;
+  for (const r of readers) {
+    if (r === C) continue;
+    if (r.attach.kind !== 'at' || r.attach.stage !== C) return;
+    limit = Math.min(limit, leaves.indexOf(r.attach.axis) + 1);
+  }
+  const spots = leaves.slice(0, limit).filter((l) => l.iterType === 'spatial' && C.annotation(l)?.kind !== 'vectorize');
+  if (spots.length > 0) st.computeAt(C, pick(ctx.rng, spots));
+}
+
+// --- rule 4: everything else ------------------------------------------------------------------
+
+/** Fused parallel outer loops and a vectorized inner loop; returns the loops outside the vector. */
+function injective(ctx: Ctx, st: Stage): { outerLeaves: IterVar[]; vectorized: boolean } {
+  const { info, rng } = ctx;
+  const spatial = [...st.axis];
+  const last = spatial.pop();
+  if (last === undefined) return { outerLeaves: [...st.leafAxes()], vectorized: false };
+  const lanes = lanesOf(info, st.tensor.dtype);
+  const outer = [...spatial];
+  /** leaves the vector split leaves inside the outer loops: li, or the unrolled part and the lanes */
+  let innerLoops = 0;
+  let vectorized = false;
+  if (last.extent >= 4 && rng() < 0.9) {
+    const [lo, li] = st.split(last, { factor: vectorWidth(rng, last.extent, lanes) });
+    outer.push(lo);
+    innerLoops = vectorizeInner(st, li, lanes) ? 2 : 1;
+    vectorized = st.leafAxes().some((l) => st.annotation(l)?.kind === 'vectorize');
+  } else {
+    outer.push(last);
+  }
+  const fused = st.fuse(...outer.slice(0, randInt(rng, 1, outer.length)));
+  if (info.threads && fused.extent > 1 && rng() < 0.9) st.parallel(fused);
+  const leaves = st.leafAxes();
+  const outerLeaves = leaves.slice(0, leaves.length - innerLoops);
+  return { outerLeaves, vectorized };
+}

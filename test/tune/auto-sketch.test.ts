@@ -1,0 +1,98 @@
+/**
+ * @file Sampled automatic schedules: for each kind of fused group the sketch rules distinguish,
+ * seeded samples replay, lower through the whole TIR pipeline, and compute what the unscheduled
+ * program computes — on js for all of them, on c (AVX-512-sized tiles) for a few. The structure
+ * tests pin the rules down: what is inlined, tiled, cached, fused and vectorized.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { lowerKernel } from '../../src/codegen/build.js';
+import type { Step } from '../../src/schedule/index.js';
+import { createSchedule, printSteps, replaySchedule } from '../../src/schedule/index.js';
+import type { Tensor } from '../../src/te/index.js';
+import type { ScheduleTask } from '../../src/tune/auto/index.js';
+import { kernelArgs, sampleSchedules, seededRng } from '../../src/tune/auto/index.js';
+import { CPU128, CPU512, conv2d, depthwise, elementwise, matmul, maxRelError, runSchedules, softmax, task } from './auto-programs.js';
+
+const HAS_CC = spawnSync('cc', ['--version']).status === 0;
+
+const PROGRAMS: readonly [string, () => Tensor[]][] = [
+  ['matmul', () => matmul(24, 40, 16)],
+  ['conv2d + bias + relu', () => conv2d(4, 8, 8)],
+  ['strided conv2d', () => conv2d(3, 9, 4, 2)],
+  ['depthwise conv', () => depthwise(8, 10)],
+  ['softmax', () => softmax(6, 40)],
+  ['element-wise chain', () => elementwise(12, 40)],
+];
+
+/** Replays every trace and checks each against the unscheduled program on `target`. */
+async function expectCorrect(t: ScheduleTask, traces: readonly Step[][], target: 'js' | 'c'): Promise<void> {
+  const { outputs } = t.build();
+  const schedules = [createSchedule(outputs), ...traces.map((steps) => replaySchedule(steps, outputs))];
+  for (const s of schedules) lowerKernel({ schedule: s, args: kernelArgs(outputs), name: 'check' });
+  const [want, ...got] = await runSchedules(schedules, outputs, target);
+  got.forEach((results, k) => {
+    results.forEach((r, o) => expect(maxRelError(want[o], r), `sample ${k}:\n${printSteps(traces[k])}`).toBeLessThanOrEqual(1e-4));
+  });
+}
+
+describe.each(PROGRAMS)('sampled schedules of %s', (_, build) => {
+  it('replay, lower and match the unscheduled program on js', async () => {
+    const t = task(build, CPU128);
+    const traces = sampleSchedules(t, 6, seededRng(11));
+    expect(traces).toHaveLength(6);
+    // sampling is random: not every draw is the same schedule
+    expect(new Set(traces.map((s) => printSteps(s))).size).toBeGreaterThan(1);
+    await expectCorrect(t, traces, 'js');
+  });
+
+  it('are the same for the same seed', () => {
+    const t = task(build, CPU512);
+    const a = sampleSchedules(t, 3, seededRng(5)).map((s) => printSteps(s));
+    const b = sampleSchedules(t, 3, seededRng(5)).map((s) => printSteps(s));
+    expect(a).toEqual(b);
+  });
+});
+
+describe.runIf(HAS_CC)('sampled schedules on c', () => {
+  it.each([
+    ['matmul', () => matmul(40, 64, 24)],
+    ['conv2d + bias + relu', () => conv2d(4, 10, 16)],
+    ['softmax', () => softmax(5, 70)],
+  ] as const)('%s', async (_, build) => {
+    const t = task(build, CPU512);
+    await expectCorrect(t, sampleSchedules(t, 4, seededRng(3)), 'c');
+  });
+});
+
+describe('sketch rules', () => {
+  const lines = (t: ScheduleTask, seed: number): string[] => printSteps(sampleSchedules(t, 1, seededRng(seed))[0]).split('\n');
+
+  it('tile a matmul: accumulate in a local stage computed in the tiles, vectorized register tile, outer tiles fused', () => {
+    for (let seed = 0; seed < 5; seed++) {
+      const steps = lines(task(() => matmul(64, 64, 64), CPU512), seed);
+      expect(steps[0]).toBe('C: cacheWrite(local) -> C.local');
+      expect(steps.some((l) => l.startsWith('C.local: computeAt(C, '))).toBe(true);
+      expect(steps.some((l) => l.startsWith('C.local: vectorize('))).toBe(true);
+      expect(steps.some((l) => l.startsWith('C: fuse('))).toBe(true);
+    }
+  });
+
+  it('inline the pad and bias stages and fuse the convolution into its epilogue', () => {
+    const steps = lines(task(() => conv2d(4, 8, 8), CPU128), 1);
+    expect(steps).toContain('pad: computeInline()');
+    expect(steps).toContain('bias_add: computeInline()');
+    expect(steps).toContain('conv: cacheWrite(local) -> conv.local');
+    expect(steps).toContain('conv: computeInline()');
+    expect(steps.some((l) => l.startsWith('conv.local: computeAt(relu, '))).toBe(true);
+  });
+
+  it('accumulate reductions without reuse in local stages; inline element-wise chains', () => {
+    const sm = lines(task(() => softmax(6, 40), CPU128), 2);
+    expect(sm).toContain('softmax_max: cacheWrite(local) -> softmax_max.local');
+    expect(sm).toContain('softmax_sum: cacheWrite(local) -> softmax_sum.local');
+    const ew = lines(task(() => elementwise(12, 40), CPU128), 2);
+    expect(ew.slice(0, 2)).toEqual(['a: computeInline()', 'b: computeInline()']);
+  });
+});
