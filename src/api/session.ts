@@ -19,6 +19,9 @@ import { readOnnx } from '../frontend/onnx/index.js';
 import { SessionError } from '../runtime/errors.js';
 import type { KernelTime } from '../runtime/executor.js';
 import { Executor } from '../runtime/executor.js';
+import type { KernelScheduler } from '../runtime/kernels.js';
+import { loadRecords, recordScheduler } from '../tune/apply.js';
+import type { TuningRecord } from '../tune/records.js';
 import { feedLabel } from '../runtime/feeds.js';
 import type { TensorData } from './tensor.js';
 import { Tensor, fromHostTensor, toHostTensor } from './tensor.js';
@@ -28,6 +31,13 @@ export interface SessionOptions {
   readonly target?: string;
   /** threads for parallel loops (default: all cores) */
   readonly threads?: number;
+  /**
+   * tuning records (a JSON-lines file from `kiln tune`, or records already read): each kernel
+   * with a record runs its best schedule, the others the default strategy
+   */
+  readonly tuningRecords?: string | readonly TuningRecord[];
+  /** receives warnings, such as a tuning record that no longer applies (default: stderr) */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** What `run` accepts per feed: a kiln Tensor or any tensor of the same shape (onnxruntime's). */
@@ -58,6 +68,12 @@ function checkOptions(opts: SessionOptions): { target: TargetName; threads: numb
   return { target, threads };
 }
 
+function tunedScheduler(opts: SessionOptions): KernelScheduler | undefined {
+  if (opts.tuningRecords === undefined) return undefined;
+  const warn = opts.onWarning ?? ((m: string) => void process.stderr.write(`kiln: warning: ${m}\n`));
+  return recordScheduler(loadRecords(opts.tuningRecords, warn), { threads: opts.threads, warn });
+}
+
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -75,7 +91,7 @@ export class InferenceSession {
   static create(model: string | Uint8Array, opts: SessionOptions = {}): Promise<InferenceSession> {
     try {
       const { target, threads } = checkOptions(opts);
-      const executor = Executor.create(readOnnx(model), { target, threads });
+      const executor = Executor.create(readOnnx(model), { target, threads, scheduler: tunedScheduler(opts) });
       return Promise.resolve(new InferenceSession(executor, target));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));

@@ -26,7 +26,7 @@ export interface Timed {
 
 export async function compareCommand(args: readonly string[]): Promise<number> {
   const opts = parseCommon(args, { ...COMMON_OPTIONS, json: { type: 'boolean', default: false } });
-  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads });
+  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records });
   let peer: Peer | null = null;
   try {
     peer = await createPeer(opts.model, opts.threadsShown);

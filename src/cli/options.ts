@@ -20,6 +20,7 @@ export const COMMON_OPTIONS = {
   threads: { type: 'string' },
   repeat: { type: 'string' },
   seed: { type: 'string' },
+  records: { type: 'string' },
 } as const satisfies OptionSpecs;
 
 export interface CommonOptions {
@@ -31,6 +32,8 @@ export interface CommonOptions {
   readonly threadsShown: number;
   readonly repeat: number;
   readonly seed: number;
+  /** a tuning records file (`kiln tune`) */
+  readonly records: string | undefined;
   /** the command's own boolean flags */
   readonly flags: Readonly<Record<string, boolean>>;
 }
@@ -61,6 +64,7 @@ export function parseCommon(args: readonly string[], options: OptionSpecs): Comm
     threadsShown: threads ?? availableParallelism(),
     repeat: intOption('repeat', str('repeat'), 10),
     seed: str('seed') === undefined ? 1 : intOption('seed', str('seed'), 1, 2 ** 31),
+    records: str('records'),
     flags,
   };
 }

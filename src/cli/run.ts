@@ -16,7 +16,7 @@ import { COMMON_OPTIONS, parseCommon, prepareFeeds, say } from './options.js';
 
 export async function runCommand(args: readonly string[]): Promise<number> {
   const opts = parseCommon(args, { ...COMMON_OPTIONS, profile: { type: 'boolean', default: false } });
-  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads });
+  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records });
   try {
     const feeds = prepareFeeds(session, opts);
     header(opts, feeds);
