@@ -1,0 +1,84 @@
+/**
+ * @file Running a plan (plan.ts): bind each kernel call's arguments — fixed arrays (constants,
+ * views into the arena) made once, feeds and fresh output arrays per run — and make the calls in
+ * order. The model executor runs compiled plans through it, and so does a loaded saved model
+ * (saved/load.ts), which is why nothing here knows about graphs or compilers.
+ */
+
+import type { HostArray } from '../codegen/target.js';
+import type { HostTensor } from '../graph/tensor.js';
+import { hostTensor } from '../graph/tensor.js';
+import { arrayOf, copyArray, viewOf } from './arrays.js';
+import { SessionError } from './errors.js';
+import type { Plan, Slot } from './plan.js';
+
+export interface KernelTime {
+  readonly entry: string;
+  /** the node, as `nodeLabel` shows it */
+  readonly label: string;
+  readonly op: string;
+  readonly ms: number;
+}
+
+export interface RunResult {
+  readonly outputs: readonly HostTensor[];
+  /** per kernel call, in order; only when asked for */
+  readonly profile?: readonly KernelTime[];
+}
+
+/** What runs a plan's kernel calls: every entry of one compiled artifact. */
+export interface KernelRunner {
+  run(args: readonly HostArray[], entry: string): void;
+}
+
+/** A plan ready to run: its kernels and, per step, per argument, the array when it is fixed. */
+export interface Bound {
+  readonly plan: Plan;
+  readonly kernel: KernelRunner;
+  readonly fixed: readonly (readonly (HostArray | null)[])[];
+}
+
+/** Allocates the plan's arena and binds the arguments that never change between runs. */
+export function bindPlan(plan: Plan, kernel: KernelRunner): Bound {
+  const arena = allocateArena(plan.arenaBytes);
+  const fixedArray = (s: Slot): HostArray | null => {
+    if (s.kind === 'constant') return s.data;
+    return s.kind === 'arena' ? viewOf(arena, s.dtype, s.offset, s.elems) : null;
+  };
+  return { plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)) };
+}
+
+function allocateArena(bytes: number): ArrayBuffer {
+  try {
+    return new ArrayBuffer(bytes);
+  } catch (e) {
+    if (e instanceof RangeError) throw new SessionError('model', `needs ${bytes} bytes for its intermediate values, more than can be allocated`);
+    throw e;
+  }
+}
+
+/** One run on `feeds` (checked by the caller against the shapes the plan was made for). */
+export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean): RunResult {
+  const outs = c.plan.outputs.map((o) => (o.source.kind === 'written' ? arrayOf(o.type.dtype, o.type.shape) : null));
+  /** the array of a slot that is not fixed; a constant too, for outputs copied from one */
+  const bound = (s: Slot): HostArray => {
+    if (s.kind === 'feed') return feeds[s.index].data;
+    const out = s.kind === 'output' ? outs[s.index] : null;
+    if (out) return out;
+    if (s.kind === 'constant') return s.data;
+    throw new SessionError('run', `a ${s.kind} slot has no array to bind`);
+  };
+  const times: KernelTime[] = [];
+  for (const [k, step] of c.plan.steps.entries()) {
+    const args = step.args.map((s, i) => c.fixed[k][i] ?? bound(s));
+    const t0 = profile ? performance.now() : 0;
+    c.kernel.run(args, step.entry);
+    if (profile) times.push({ entry: step.entry, label: step.label, op: step.op, ms: performance.now() - t0 });
+  }
+  const outputs = c.plan.outputs.map((o, k) => {
+    const data = outs[k] ?? (o.source.kind === 'copy' ? copyArray(bound(o.source.from)) : null);
+    if (data === null) throw new SessionError('run', `output ${k} has no array`);
+    return hostTensor(o.type.dtype, o.type.shape, data);
+  });
+  return profile ? { outputs, profile: times } : { outputs };
+}
