@@ -1,0 +1,164 @@
+/**
+ * @file One suite row at one thread count, in the process it runs in: kiln, onnxruntime-node and
+ * onnxruntime-web on the same seeded input.
+ *
+ * 1. Compile time: a kiln session is created and compiled for the row's shapes (`prepare`), twice.
+ *    The suite starts this process with a fresh, empty kiln disk cache (XDG_CACHE_HOME pointing at
+ *    a new directory), so the first is a cold compile; the second finds the c target's libraries
+ *    in that cache (the wasm target has no disk cache: its second compile does the work again).
+ * 2. Correctness: kiln's outputs against onnxruntime-node's with `kiln compare`'s tolerance.
+ * 3. Latency: alternating blocks of runs (kiln, node, web), each block one untimed run to wake the
+ *    thread pool then BLOCK timed runs, and an idle pause after it so a pool still spinning does
+ *    not steal the next side's cores. Medians per side. The number of timed runs per side is
+ *    `repeat`, lowered for slow rows so one side takes about SIDE_BUDGET_MS, never below MIN_RUNS.
+ */
+
+import { InferenceSession } from '../../src/api/session.js';
+import type { Tensor } from '../../src/api/tensor.js';
+import { toHostTensor } from '../../src/api/tensor.js';
+import type { CompareReport } from '../../src/cli/compare.js';
+import { compareJson } from '../../src/cli/compare.js';
+import { feedRecord, makeFeeds, parseInputs } from '../../src/cli/inputs.js';
+import type { Peer } from '../../src/cli/peer.js';
+import { createPeer, wrapOrtSession } from '../../src/cli/peer.js';
+import { median, outputError } from '../../src/cli/report.js';
+import type { Row } from './rows.js';
+
+const BLOCK = 5;
+const IDLE_MS = 50;
+const SIDE_BUDGET_MS = 4000;
+const MIN_RUNS = 5;
+
+export type Target = 'c' | 'wasm';
+
+/** One line of the suite's JSON output: `kiln compare`'s fields and the suite's own. */
+export type RowResult = Partial<CompareReport> & {
+  readonly row: string;
+  readonly model: string;
+  readonly target: string;
+  readonly threads: number;
+  readonly ok: boolean;
+  readonly peer_web_ms?: number | null;
+  readonly ratio_web?: number | null;
+  readonly compile_cold_ms?: number;
+  readonly compile_cached_ms?: number;
+  /** timed runs per side */
+  readonly runs?: number;
+  /** why the row could not be measured */
+  readonly error?: string;
+  /** why onnxruntime-web could not run the row (the rest of the row stands) */
+  readonly web_error?: string;
+};
+
+export interface MeasureOptions {
+  readonly target: Target;
+  readonly threads: number;
+  readonly repeat: number;
+}
+
+/** onnxruntime-web's WebAssembly backend (SIMD, threads) in this process; threads are fixed at its first use. */
+async function createWebPeer(model: Uint8Array, threads: number): Promise<Peer> {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.simd = true;
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+  return wrapOrtSession(ort, session);
+}
+
+type Feeds = Record<string, Tensor>;
+
+/** The row's seeded random inputs, named as the session names them. */
+function rowFeeds(session: InferenceSession, row: Row): Feeds {
+  const inputs = session.executor.inputs;
+  const specs = inputs.map((v, k) => `${v.name}=${(row.inputs[k] ?? []).join('x')}`);
+  return feedRecord(makeFeeds(inputs, parseInputs(specs, inputs), 1));
+}
+
+/** A session created and compiled for `feeds`, and how long that took. */
+async function compiled(model: Uint8Array, opts: MeasureOptions, row: Row, feeds: Feeds | null): Promise<{ session: InferenceSession; feeds: Feeds; ms: number }> {
+  const t0 = performance.now();
+  const session = await InferenceSession.create(model, { target: opts.target, threads: opts.threads });
+  // making the random input is not compile time
+  const t1 = performance.now();
+  const f = feeds ?? rowFeeds(session, row);
+  const t2 = performance.now();
+  await session.executor.prepare(session.executor.inputs.map((v) => toHostTensor(f[v.name])));
+  return { session, feeds: f, ms: performance.now() - t2 + (t1 - t0) };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+async function timedBlock(run: () => Promise<unknown>, into: number[], n: number): Promise<void> {
+  await run();
+  for (let r = 0; r < n; r++) {
+    const t = performance.now();
+    await run();
+    into.push(performance.now() - t);
+  }
+  await sleep(IDLE_MS);
+}
+
+async function firstRun<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const t = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - t };
+}
+
+function message(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+export async function measureRow(row: Row, opts: MeasureOptions): Promise<RowResult> {
+  const model = row.model();
+  const cold = await compiled(model, opts, row, null);
+  await cold.session.release();
+  const { session, feeds, ms: cachedMs } = await compiled(model, opts, row, cold.feeds);
+  const peer = await createPeer(model, opts.threads);
+  let web: Peer | null = null;
+  let webError: string | undefined;
+  try {
+    web = await createWebPeer(model, opts.threads);
+  } catch (e) {
+    webError = message(e);
+  }
+  try {
+    const ours = await firstRun(() => session.run(feeds));
+    const ref = await firstRun(() => peer.run(feeds));
+    const webFirst = web ? await firstRun(() => web.run(feeds)) : null;
+    const errors = session.outputNames.map((name) => {
+      const r = ref.value[name];
+      if (r === undefined) throw new Error(`onnxruntime-node gave no output '${name}'`);
+      return { name, ...outputError(ours.value[name], r) };
+    });
+    const slowest = Math.max(ours.ms, ref.ms, webFirst?.ms ?? 0);
+    const runs = Math.max(MIN_RUNS, Math.min(opts.repeat, Math.floor(SIDE_BUDGET_MS / slowest)));
+    const [kilnMs, nodeMs, webMs]: number[][] = [[], [], []];
+    for (let done = 0; done < runs; done += BLOCK) {
+      const n = Math.min(BLOCK, runs - done);
+      await timedBlock(() => session.run(feeds), kilnMs, n);
+      await timedBlock(() => peer.run(feeds), nodeMs, n);
+      if (web) await timedBlock(() => web.run(feeds), webMs, n);
+    }
+    const t = { kilnMs: median(kilnMs), peerMs: median(nodeMs) };
+    const webMedian = web ? median(webMs) : null;
+    return {
+      row: row.name,
+      ...compareJson(row.source, session.target, opts.threads, errors, t, errors.every((e) => e.ok)),
+      peer_web_ms: webMedian,
+      ratio_web: webMedian === null ? null : t.kilnMs / webMedian,
+      compile_cold_ms: cold.ms,
+      compile_cached_ms: cachedMs,
+      runs,
+      ...(webError === undefined ? {} : { web_error: webError }),
+    };
+  } finally {
+    await session.release();
+    await peer.release();
+    await web?.release();
+  }
+}
+
+/** A row that could not be measured, with the reason. */
+export function failedRow(row: Row, opts: MeasureOptions, e: unknown): RowResult {
+  return { row: row.name, model: row.source, target: opts.target, threads: opts.threads, ok: false, error: message(e) };
+}
