@@ -7,7 +7,9 @@
  * after that range. Inside, the guards are gone; outside, each guard stays, or is folded away where
  * it is provably false (then the loop often vanishes). Loops are handled outermost first, so the
  * remainder of an outer loop then partitions its inner loops with the outer variable pinned.
- * Only serial, parallel and unrolled loops with constant bounds are cut.
+ * Only serial, parallel and unrolled loops with constant bounds are cut. The condition of a select
+ * that is a store's whole value (a pad: `B[i] = select(i >= 1 && i < 9, A[i - 1], 0)`) counts as
+ * a guard too, and inside the range where it holds the store keeps only the selected value.
  *
  *   before:  for (io, 0, 4) { for (ii, 0, 8) { if (io * 8 + ii < 30) { B[io * 8 + ii] = 1.0f } } }
  *   after:   for (io, 0, 3) { for (ii, 0, 8) { B[io * 8 + ii] = 1.0f } }
@@ -18,7 +20,7 @@ import { Analyzer } from '../../arith/index.js';
 import { isInt } from '../../ir/dtype.js';
 import type { Expr } from '../../ir/expr.js';
 import { intImm, not } from '../../ir/expr.js';
-import { freeVars } from '../../ir/visit.js';
+import { freeVars, visit } from '../../ir/visit.js';
 import type { For, PrimFunc, Stmt } from '../../tir/stmt.js';
 import { NOOP, seq } from '../../tir/stmt.js';
 import { definePass } from '../pass.js';
@@ -58,12 +60,27 @@ function guardsOf(s: Stmt, v: number, inner: readonly For[], out: Guard[]): void
     case 'assert':
       guardsOf(s.body, v, inner, out);
       return;
-    case 'let':
     case 'store':
+      // A stored select (a pad, a spread or a concatenation) guards its value the way an `if`
+      // guards a statement; a condition that reads memory is never provable, so it is skipped.
+      if (s.value.kind === 'select') {
+        for (const c of conjuncts(s.value.cond)) if (freeVars(c).has(v) && !readsMemory(c)) out.push({ cond: c, inner });
+      }
+      return;
+    case 'let':
     case 'noop':
       // Guards below a let could depend on it; they are left to simplify.
       return;
   }
+}
+
+function readsMemory(e: Expr): boolean {
+  let found = false;
+  visit(e, (n) => {
+    if (n.kind === 'load') found = true;
+    return !found;
+  });
+  return found;
 }
 
 class Partitioner {
@@ -97,7 +114,13 @@ class Partitioner {
       case 'attr':
       case 'assert':
         return { ...s, body: this.stmt(s.body) };
-      case 'store':
+      case 'store': {
+        if (s.value.kind !== 'select') return s;
+        const cond = an.simplify(s.value.cond);
+        if (an.canProve(cond)) return { ...s, value: s.value.t };
+        if (an.canProve(not(cond))) return { ...s, value: s.value.f };
+        return s;
+      }
       case 'noop':
         return s;
     }

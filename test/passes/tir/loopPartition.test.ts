@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { add, and, buffer, floatImm, ge, intImm, load, lt, mul, sub, variable } from '../../../src/ir/expr.js';
+import { add, and, buffer, floatImm, ge, gt, intImm, load, lt, mul, select, sub, variable } from '../../../src/ir/expr.js';
 import { forLoop, ifThenElse, primFunc, store } from '../../../src/tir/stmt.js';
 import type { ForKind, PrimFunc } from '../../../src/tir/stmt.js';
 import { printFunc, printStmt } from '../../../src/tir/print.js';
@@ -99,6 +99,29 @@ describe('tir.loopPartition', () => {
     expect(out.match(/A\[/g)).toHaveLength(4);
     const [a, b] = runBoth(before, loopPartition.run(before, ctx), 3);
     expect(b).toEqual(a);
+  });
+
+  it('treats the condition of a stored select as a guard: a pad copy keeps only its selected value inside', () => {
+    // Rule: B[w] = select(1 <= w && w < 9, A[w - 1], 0) over w ∈ [0, 10): the select holds on
+    // [1, 9), where the store copies A; at w = 0 and w = 9 it is false and stores 0.
+    const A = buffer('A', 'float32', [8]);
+    const B = buffer('B', 'float32', [10]);
+    const w = variable('w');
+    const value = select(and(ge(w, 1), lt(w, 9)), load(A, [sub(w, 1)]), floatImm(0));
+    const before = primFunc('pad', [A, B], forLoop(w, intImm(0), intImm(10), store(B, [w], value)));
+    const after = loopPartition.run(before, ctx);
+    expect(printStmt(after.body)).toBe(['for (w, 0, 1) {', '  B[w] = 0.0f', '}', 'for (w, 1, 8) {', '  B[w] = A[w - 1]', '}', 'for (w, 9, 1) {', '  B[w] = 0.0f', '}', ''].join('\n'));
+    const [a, b] = runBoth(before, after, 5);
+    expect(b).toEqual(a);
+  });
+
+  it('leaves a select whose condition reads memory alone', () => {
+    // Rule: a data-dependent condition (a ReLU) is never provable; the loop stays whole.
+    const A = buffer('A', 'float32', [8]);
+    const w = variable('w');
+    const relu = store(A, [w], select(gt(load(A, [w]), floatImm(0)), load(A, [w]), floatImm(0)));
+    const before = primFunc('relu', [A], forLoop(w, intImm(0), intImm(8), relu));
+    expect(printStmt(loopPartition.run(before, ctx).body)).toBe(printStmt(before.body));
   });
 
   it('does not cut vectorized or thread loops', () => {
