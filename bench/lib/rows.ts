@@ -105,7 +105,7 @@ export const ROWS: readonly Row[] = [
   ocr('rec', 'ch_PP-OCRv4_rec_infer.onnx', [1, 3, 48, 320], 'PaddleOCR v4 text recognition, 1x3x48x320'),
   ocr('cls', 'ch_ppocr_mobile_v2.0_cls_infer.onnx', [1, 3, 48, 192], 'PaddleOCR v2 direction classifier, 1x3x48x192'),
   light('resnet50', 'ResNet-50', 0.7),
-  light('squeezenet', 'SqueezeNet 1.0', 2),
+  light('squeezenet', 'SqueezeNet 1.1', 2),
   light('shufflenet', 'ShuffleNet', 0.5),
   light('inception_v1', 'Inception v1 (GoogLeNet)', 0.25),
   light('densenet121', 'DenseNet-121', 2),
