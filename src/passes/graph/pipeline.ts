@@ -14,7 +14,9 @@
  *   5. foldConstants          evaluate the weights the rules emitted
  *   6. eliminateCommon…       merge what the rewrites made equal
  *   7. eliminateDeadCode      drop what the rewrites left unread
- *   8. fuseOps                one Fused node per group; last, since the passes above look at
+ *   8. convertLayout          convolution chains to the blocked NCHWc layout of the target
+ *   9. foldConstants          block the weights once; eliminateDeadCode drops the NCHW ones
+ *  10. fuseOps                one Fused node per group; last, since the passes above look at
  *                             single ops
  *
  * `optimizeGraph` gives the inputs concrete shapes first when asked (`inputShapes`), so the same
@@ -25,6 +27,7 @@ import type { Graph } from '../../graph/graph.js';
 import { printGraph } from '../../graph/print.js';
 import type { Pass, PassContext } from '../pass.js';
 import { runPipeline } from '../pass.js';
+import { convertLayout } from './convertLayout.js';
 import { eliminateCommonSubexpressions } from './eliminateCommonSubexpressions.js';
 import { eliminateDeadCode } from './eliminateDeadCode.js';
 import { foldConstants } from './foldConstants.js';
@@ -39,6 +42,9 @@ export const graphPipeline: readonly Pass<Graph>[] = [
   simplifyAlgebra,
   foldConstants,
   eliminateCommonSubexpressions,
+  eliminateDeadCode,
+  convertLayout,
+  foldConstants,
   eliminateDeadCode,
   fuseOps,
 ];

@@ -1,12 +1,154 @@
 /**
- * @file The schedule of convolutions on the blocked NCHWc layout (issue #5). The layout pass and
- * the blocked ops land with it; until then no stage has a blocked layout and this declines.
+ * @file The schedule of convolutions on the blocked NCHWc layout (src/ops/nchwc.ts): a direct
+ * convolution whose register tile is a run of output columns times one or more output-channel
+ * blocks, each block one vector of lanes.
+ *
+ *   for (n)
+ *     parallel (oh)                              one output row per task (threads split these)
+ *       pad[all cb, rows of oh's window, all w]  the padded input rows, materialized per task
+ *       for (mb.outer) for (ow.outer)
+ *         acc[mbb][owb][lanes] = 0               accumulators in registers
+ *         for (rcb, ry, rx, rci)                 reduce loops outside the register tile
+ *           acc[j][i] += pad[rcb, oh·s + ry·d, (ow + i)·s + rx·d, rci]   one broadcast …
+ *                        · W[mb + j, rcb, ry, rx, rci, 0:lanes]          … times one vector load
+ *         out[tile] = epilogue(acc)              bias and the fused element-wise tail, from registers
+ *
+ * A depthwise convolution has no channel reduction: its tile is owb columns of one block, each
+ * lane convolved alone (input and weights both vector loads). Knobs (`BlockedConvKnobs`) are
+ * plain data with a default per target and shape, for the auto-tuner to search.
  */
 
 import type { TargetInfo } from '../../codegen/target.js';
+import type { IterVar } from '../../ir/expr.js';
 import type { Schedule, Stage } from '../../schedule/index.js';
+import type { Tensor } from '../../te/tensor.js';
+import { inputTensors } from '../../te/tensor.js';
 
-/** Schedules `st` when it is a blocked-layout stage this strategy knows; false otherwise. */
-export function scheduleBlocked(_s: Schedule, _st: Stage, _target: TargetInfo): boolean {
-  return false;
+export interface BlockedConvKnobs {
+  /** output columns of the register tile (divides the output width) */
+  readonly owb: number;
+  /** output-channel blocks of the register tile (divides the blocks; 1 for depthwise) */
+  readonly mbb: number;
+  /** materialize the padded input rows of each task, keeping bounds tests out of the inner loop */
+  readonly padRows: boolean;
+}
+
+/** The shape the knobs are chosen from: output [N, Mb, OH, OW, lanes]. */
+export interface BlockedConvShape {
+  readonly out: readonly number[];
+  readonly depthwise: boolean;
+}
+
+const CONV = 'conv2d_nchwc';
+const DEPTHWISE = 'depthwise_conv2d_nchwc';
+
+/** Below this many output elements a stage runs on one thread: waking a pool costs more. */
+const PARALLEL_MIN_ELEMENTS = 4096;
+
+/**
+ * Accumulator vectors the register file holds with room for the weight vectors and the
+ * broadcast: 32 registers on AVX-512, 16 on AVX2, and WebAssembly's 16 xmm less V8's scratch.
+ */
+function accumulators(info: TargetInfo): number {
+  if (info.vectorBits >= 512) return 24;
+  if (info.vectorBits >= 256) return 12;
+  return 8;
+}
+
+/** The largest divisor of `n` that is at most `cap`. */
+function largestDivisor(n: number, cap: number): number {
+  for (let d = Math.min(n, cap); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** Two channel blocks per tile where they divide the blocks, as many columns as registers allow. */
+export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShape): BlockedConvKnobs {
+  const [, blocks, , width] = shape.out;
+  const mbb = !shape.depthwise && blocks % 2 === 0 ? 2 : 1;
+  const owb = largestDivisor(width, Math.min(14, Math.floor(accumulators(info) / mbb)));
+  return { owb, mbb, padRows: true };
+}
+
+const isBlockedConv = (st: Stage): boolean => st.tensor.op.kind === 'compute' && (st.tensor.op.tag === CONV || st.tensor.op.tag === DEPTHWISE) && st.tensor.ndim === 5;
+
+/** The root stage `st` reads through inlined stages that is a blocked convolution, if any. */
+function convFeeding(s: Schedule, st: Stage): Stage | null {
+  const seen = new Set<number>();
+  const todo = inputTensors(st.tensor);
+  for (let t = todo.pop(); t; t = todo.pop()) {
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    const producer = s.stage(t);
+    if (isBlockedConv(producer) && producer.attach.kind === 'root') return epilogueOf(s, producer) === st ? producer : null;
+    if (producer.attach.kind === 'inline') todo.push(...inputTensors(t));
+  }
+  return null;
+}
+
+/** The one root stage reading `st` through inlined stages, when it is an output shaped like `st`. */
+function epilogueOf(s: Schedule, st: Stage): Stage | null {
+  const reached = new Set<Stage>();
+  const todo = [st];
+  for (let x = todo.pop(); x; x = todo.pop()) {
+    for (const r of s.readers(x)) {
+      if (r.attach.kind === 'inline') todo.push(r);
+      else reached.add(r);
+    }
+  }
+  const [only] = reached;
+  if (reached.size !== 1 || !only.isOutput || only.reduceAxis.length > 0) return null;
+  return only.tensor.shape.every((d, k) => d === st.tensor.shape[k]) && only.tensor.ndim === st.tensor.ndim ? only : null;
+}
+
+/** The padding stage the convolution reads its data through, when there is one. */
+function padOf(s: Schedule, conv: Stage): Stage | null {
+  const data = inputTensors(conv.tensor).map((t) => s.stage(t)).find((p) => p.tensor.op.kind === 'compute' && p.tensor.op.tag === 'pad');
+  return data ?? null;
+}
+
+/**
+ * Schedules `st` when it is a blocked convolution or the output of one's fused group; false
+ * otherwise. A convolution read by its group's output is scheduled from that output (its tile
+ * loops hold the accumulators), so visiting the convolution first only defers to it.
+ */
+export function scheduleBlocked(s: Schedule, st: Stage, target: TargetInfo): boolean {
+  if (isBlockedConv(st) && !st.isOutput) return epilogueOf(s, st) !== null;
+  const conv = isBlockedConv(st) ? st : st.isOutput ? convFeeding(s, st) : null;
+  if (conv === null || st.tensor.ndim !== 5) return false;
+  const depthwise = conv.tensor.op.kind === 'compute' && conv.tensor.op.tag === DEPTHWISE;
+  scheduleBlockedConv(s, conv.tensor, st.tensor, defaultBlockedConvKnobs(target, { out: st.tensor.shape, depthwise }), target);
+  return true;
+}
+
+/**
+ * The register-tiled schedule of blocked convolution `conv` whose fused group writes `out`
+ * (`conv` itself when there is no epilogue).
+ */
+export function scheduleBlockedConv(s: Schedule, conv: Tensor, out: Tensor, knobs: BlockedConvKnobs, target: TargetInfo): void {
+  const pad = padOf(s, s.stage(conv));
+  // the accumulators live in registers ('local'); the convolution's own stage becomes a copy
+  // that the output reads inlined, or the output itself when there is no epilogue
+  const acc = s.stage(s.cacheWrite(conv, 'local'));
+  if (conv !== out) s.stage(conv).computeInline();
+  const o = s.stage(out);
+  const [n, mb, oh, ow, lane] = o.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
+  const [mbo, mbi] = o.split(mb, { factor: knobs.mbb });
+  const [owo, owi] = o.split(ow, { factor: knobs.owb });
+  o.reorder(n, oh, mbo, owo, mbi, owi, lane);
+  o.vectorize(lane);
+  const elements = out.shape.reduce((a, b) => a * b, 1);
+  if (target.threads && out.shape[2] > 1 && elements >= PARALLEL_MIN_ELEMENTS) o.parallel(oh);
+
+  acc.computeAt(o, owo);
+  const [an, amb, aoh, aow, alane] = acc.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
+  acc.reorder(...acc.reduceAxis, an, amb, aoh, aow, alane);
+  acc.unroll(amb);
+  acc.unroll(aow);
+  acc.vectorize(alane);
+
+  if (pad && knobs.padRows) {
+    pad.computeAt(o, oh);
+    const inner = pad.leafAxes()[pad.leafAxes().length - 1];
+    if (inner.extent === Math.max(1, target.vectorBits / 32)) pad.vectorize(inner);
+  }
 }

@@ -17,6 +17,9 @@ describe('graph pipeline', () => {
       'graph.foldConstants',
       'graph.eliminateCommonSubexpressions',
       'graph.eliminateDeadCode',
+      'graph.convertLayout',
+      'graph.foldConstants',
+      'graph.eliminateDeadCode',
       'graph.fuseOps',
     ]);
   });
