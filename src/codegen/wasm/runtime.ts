@@ -2,7 +2,9 @@
  * @file Loading a wasm artifact and running its entries. Memory is sized from the artifact's
  * metadata for the requested thread count; a run checks the arguments like every CPU backend
  * (../abi.ts), copies them into their planned regions, calls the entry, and copies back the
- * parameters the entry writes. Traps and failed asserts come back as typed errors.
+ * parameters the entry writes. Traps and failed asserts come back as typed errors. An output
+ * passed the memory of an input (a declared alias, in place) needs nothing more: each parameter
+ * has its own region, so the kernel reads the input's copy whatever order it writes in.
  */
 
 import { bytesOf } from '../../ir/dtype.js';

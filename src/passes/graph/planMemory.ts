@@ -17,9 +17,10 @@
  * which rules out transposing, broadcasting and reducing readers. Only arena values take part:
  * graph inputs, constants and graph outputs are never overwritten.
  *
- *   %a = Relu(%x)          a: [0, 64)
- *   %b = Exp(%a)           b: [0, 64)   in place: a dies here
- *   %c = Add(%b, %x)       c: [64, 128) x is a graph input; b is freed after it
+ *   %a = Relu(%x)        a: [0, 64)
+ *   %b = Exp(%a)         b: [0, 64)    in place: a dies here, read at the index written
+ *   %c = Softmax(%b)     c: [64, 128)  a reduction reads all of b for each element
+ *   %d = Add(%c, %x)     d: [64, 128)  in place over c; x, a graph input, is never written
  */
 
 import type { Graph, Node, Value } from '../../graph/graph.js';
