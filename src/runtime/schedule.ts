@@ -5,6 +5,10 @@
  * - Injective intermediates (padding, broadcasts, the element-wise ops of a fused group) are
  *   inlined into their readers: they cost a few instructions per read and no memory traffic.
  *   Reductions stay at the root, computed whole before their readers.
+ * - A 2-D convolution on the NCHW layout gets the register-tiled direct convolution
+ *   (src/strategy/cpu/conv2d.ts; depthwise knobs in depthwise.ts): its pad stage is materialized
+ *   per task instead of inlined, and the convolution is computed inside the tiles of its fused
+ *   group's output, so the bias and element-wise tail run on registers.
  * - A matmul-tagged output over two inputs whose shapes fit the register tile gets the CPU GEMM
  *   schedule (src/strategy/cpu/matmul.ts).
  * - Every other root stage runs its outer spatial loops fused and parallel (when the target has
@@ -19,7 +23,9 @@ import { bytesOf } from '../ir/dtype.js';
 import type { IterVar } from '../ir/expr.js';
 import type { Schedule, Stage } from '../schedule/index.js';
 import { createSchedule } from '../schedule/index.js';
+import { convData, convShapeOf, defaultConv2dKnobs, isConv2d, scheduleConv2d } from '../strategy/cpu/conv2d.js';
 import { scheduleBlocked } from '../strategy/cpu/conv2d-nchwc.js';
+import { defaultDepthwiseKnobs } from '../strategy/cpu/depthwise.js';
 import { defaultMatmulKnobs, scheduleMatmul } from '../strategy/cpu/matmul.js';
 import type { Tensor } from '../te/tensor.js';
 import { inputTensors } from '../te/tensor.js';
@@ -29,17 +35,67 @@ const PARALLEL_MIN_ELEMENTS = 4096;
 
 export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo): Schedule {
   const s = createSchedule(outputs);
+  const convs = s.stages.filter((st) => isConv2d(st) && convWorthTiling(st));
+  const pads = new Set(convs.map((c) => paddedInput(s, c)).filter((p) => p !== null));
   for (const st of s.stages) {
-    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0) st.computeInline();
+    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0 && !pads.has(st)) st.computeInline();
   }
-  // a snapshot: the GEMM schedule adds cache stages to the list
+  const done = new Set<Stage>(pads);
+  // a snapshot: the GEMM and convolution schedules add cache stages to the list
   for (const st of [...s.stages]) {
-    if (st.isPlaceholder || st.attach.kind !== 'root') continue;
+    if (st.isPlaceholder || st.attach.kind !== 'root' || done.has(st)) continue;
     if (scheduleBlocked(s, st, target)) continue;
-    if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target, { n: st.tensor.shape[1], k: st.reduceAxis[0].extent }));
+    if (convs.includes(st)) done.add(scheduleConv(s, st, paddedInput(s, st), target));
+    else if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target, { n: st.tensor.shape[1], k: st.reduceAxis[0].extent }));
     else scheduleLoops(s, st, target);
   }
   return s;
+}
+
+/**
+ * Below this many output channels a transposed convolution keeps its spread grid inlined: the
+ * grid is built a scalar select per element, which pays only when enough channels reuse it.
+ */
+const TRANSPOSE_MIN_CHANNELS = 4;
+
+function convWorthTiling(conv: Stage): boolean {
+  const op = conv.tensor.op;
+  return op.kind !== 'compute' || !op.tag.endsWith('_transpose') || conv.tensor.shape[1] >= TRANSPOSE_MIN_CHANNELS;
+}
+
+/** The pad stage a convolution reads, when only the convolution reads it. */
+function paddedInput(s: Schedule, conv: Stage): Stage | null {
+  const data = s.stage(convData(conv.tensor));
+  if (data.isPlaceholder || data.tensor.op.kind !== 'compute' || data.tensor.op.tag !== 'pad') return null;
+  const readers = s.readers(data);
+  return readers.length === 1 && readers[0] === conv ? data : null;
+}
+
+/**
+ * The convolution's register-tiled schedule, computed inside the tiles of the output of its fused
+ * group when that is its only (element-wise, same-shaped) reader. Returns the stage it scheduled.
+ */
+function scheduleConv(s: Schedule, conv: Stage, pad: Stage | null, target: TargetInfo): Stage {
+  const out = conv.isOutput ? conv : epilogueOf(s, conv);
+  const shape = convShapeOf(conv.tensor);
+  const knobs = shape.depthwise ? defaultDepthwiseKnobs(target, shape) : defaultConv2dKnobs(target, shape);
+  scheduleConv2d(s, conv.tensor, out.tensor, pad?.tensor ?? null, knobs, target);
+  return out;
+}
+
+/** The one root stage that reads `st` through inlined stages, if it is injective and has `st`'s shape; else `st`. */
+function epilogueOf(s: Schedule, st: Stage): Stage {
+  const reached = new Set<Stage>();
+  const todo = [st];
+  for (let x = todo.pop(); x; x = todo.pop()) {
+    for (const r of s.readers(x)) {
+      if (r.attach.kind === 'inline') todo.push(r);
+      else reached.add(r);
+    }
+  }
+  const [only] = reached;
+  const sameShape = only?.tensor.shape.length === st.tensor.shape.length && only.tensor.shape.every((d, k) => d === st.tensor.shape[k]);
+  return reached.size === 1 && only.attach.kind === 'root' && only.reduceAxis.length === 0 && sameShape ? only : st;
 }
 
 /** Whether `st` is a 2-D float32 matmul over two inputs whose extents divide the register tile. */

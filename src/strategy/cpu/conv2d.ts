@@ -1,0 +1,267 @@
+/**
+ * @file The default CPU schedule of a 2-D convolution on the NCHW layout (conv2d, group and
+ * depthwise; the transposed convolution is one too, over its spread grid): a register-tiled
+ * direct convolution.
+ *
+ *   parallel (task)                           a band of output rows (threads split these)
+ *     pad[all c, rows of the band, all w]     the padded input, materialized once per band
+ *     for (row block) for (m block) for (w block)
+ *       acc[mb, ohb, owb] = 0                 accumulators in registers (cacheWrite 'local')
+ *       for (rc, ry, rx)                      reduce loops outside the register tile
+ *         acc[mi, hi, :] += pad[c, h·s + ry, w·s + rx : +lanes] · W[m, rc, ry, rx]
+ *       out[tile] = epilogue(acc)             bias and the fused group's element-wise tail,
+ *                                             computed from registers, written once
+ *
+ * The vector axis is the output width, whose input loads are contiguous when the stride along
+ * it is 1 (otherwise the tile stays scalar, unrolled). Weights are broadcast. The materialized
+ * pad keeps bounds tests out of the inner loop (tir.loopPartition cuts them out of the pad copy).
+ */
+
+import type { TargetInfo } from '../../codegen/target.js';
+import type { Expr, IterVar } from '../../ir/expr.js';
+import { intImm } from '../../ir/expr.js';
+import { substitute, visit } from '../../ir/visit.js';
+import { simplify } from '../../arith/index.js';
+import type { Schedule, Stage } from '../../schedule/index.js';
+import { ScheduleError } from '../../schedule/index.js';
+import type { Tensor } from '../../te/tensor.js';
+
+export interface Conv2dKnobs {
+  /** vector lanes along the output width; 1: the tile is scalar */
+  readonly lanes: number;
+  /** output channels of the register tile */
+  readonly mb: number;
+  /** output rows of the register tile */
+  readonly ohb: number;
+  /** output columns of the register tile (a multiple of lanes) */
+  readonly owb: number;
+  /** output rows of one parallel task (a multiple of ohb); the padded input is built per task */
+  readonly taskRows: number;
+  /** unroll the kernel window (ry, rx) too, so loads shared by neighbouring outputs are shared */
+  readonly unrollKernel: boolean;
+  /**
+   * the tile spans ohb whole rows (owb is the output width), their columns vectorized as one
+   * flattened axis: only where input and output rows have the same width and stride 1 (1×1)
+   */
+  readonly flatRows: boolean;
+}
+
+/** What the knobs are chosen from. */
+export interface ConvShape {
+  readonly outChannels: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  /** elements of the input the convolution reads (after padding): channels, rows, columns */
+  readonly inChannels: number;
+  readonly inWidth: number;
+  /** kernel rows and the stride along the height and the width */
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+  readonly strideHeight: number;
+  readonly strideWidth: number;
+  /** multiply-adds per output element */
+  readonly reduce: number;
+  /** every output channel reads one input channel of its own: no input reuse across channels */
+  readonly depthwise: boolean;
+}
+
+const CONV_TAG = /^(depthwise_|group_)?conv2d(_transpose)?$/;
+
+/** Whether `st` is a 2-D float32 convolution reduction this strategy schedules. */
+export function isConv2d(st: Stage): boolean {
+  const t = st.tensor;
+  return t.op.kind === 'compute' && CONV_TAG.test(t.op.tag) && t.ndim === 4 && t.dtype === 'float32' && st.reduceAxis.length >= 2;
+}
+
+/** The data tensor a convolution reads (its padded input), which its first product reads. */
+export function convData(conv: Tensor): Tensor {
+  let data: Tensor | null = null;
+  if (conv.op.kind === 'compute') {
+    visit(conv.op.body, (e) => {
+      if (data === null && e.kind === 'tensorRead') data = e.tensor;
+      return data === null;
+    });
+  }
+  if (data === null) throw new ScheduleError(`conv2d strategy (${conv.name}): reads no tensor`);
+  return data;
+}
+
+/** The step of index `d` of the data read when output axis `axis` steps by 1. */
+function strideOf(conv: Tensor, data: Tensor, axis: number, d: number): number {
+  if (conv.op.kind !== 'compute') return 1;
+  const vars = [...conv.op.axis, ...conv.op.reduceAxis].map((a) => a.var);
+  let index: Expr | null = null;
+  visit(conv.op.body, (e) => {
+    if (index === null && e.kind === 'tensorRead' && e.tensor === data) index = e.indices[d];
+    return index === null;
+  });
+  if (index === null) return 1;
+  const at = (one: number): Expr => simplify(substitute(index!, new Map(vars.map((v, k) => [v.id, intImm(k === one ? 1 : 0)]))));
+  const [a, b] = [at(axis), at(-1)];
+  return a.kind === 'int' && b.kind === 'int' ? a.value - b.value : 1;
+}
+
+export function convShapeOf(conv: Tensor): ConvShape {
+  if (conv.op.kind !== 'compute') throw new ScheduleError(`conv2d strategy (${conv.name}): not a compute`);
+  const data = convData(conv);
+  const [, m, oh, ow] = conv.shape;
+  return {
+    outChannels: m,
+    outHeight: oh,
+    outWidth: ow,
+    inChannels: data.shape[1],
+    inWidth: data.shape[3],
+    kernelHeight: conv.op.reduceAxis[conv.op.reduceAxis.length - 2].extent,
+    kernelWidth: conv.op.reduceAxis[conv.op.reduceAxis.length - 1].extent,
+    strideHeight: strideOf(conv, data, 2, 2),
+    strideWidth: strideOf(conv, data, 3, 3),
+    reduce: conv.op.reduceAxis.reduce((n, r) => n * r.extent, 1),
+    depthwise: conv.op.tag.startsWith('depthwise'),
+  };
+}
+
+/**
+ * Accumulators the register file holds with room for operands: 16 of AVX-512's 32 vector
+ * registers (24 spilled in GCC's code for the 3×3 tiles of PaddleOCR det), 12 of AVX2's 16, and
+ * 8 of WebAssembly's (V8 keeps fewer of x86-64's 16 xmm registers free; see matmul.ts).
+ */
+function registerBudget(info: TargetInfo): number {
+  if (info.vectorBits >= 512) return 16;
+  if (info.vectorBits >= 256) return 12;
+  return 8;
+}
+
+/**
+ * Relative speed of covering `n` elements with tiles of `tile` (vectors of `lanes` of a machine
+ * with `full` lanes): a partial vector at the edge runs lane by lane.
+ */
+function coverage(n: number, tile: number, lanes: number, full: number): number {
+  const tiles = Math.floor(n / tile);
+  const rest = n - tiles * tile;
+  const cost = (tiles * tile) / lanes + Math.floor(rest / lanes) + (rest % lanes);
+  return n / full / cost;
+}
+
+/** Kernel windows up to this many taps are unrolled (code size stays a few hundred statements). */
+const UNROLL_TAPS = 25;
+
+type Tile = Pick<Conv2dKnobs, 'lanes' | 'mb' | 'ohb' | 'owb' | 'flatRows'>;
+
+/**
+ * The register tile that does the most useful multiply-adds per cycle: accumulators within the
+ * register budget, each loaded operand reused (input vectors by the channels of the tile, weight
+ * broadcasts by its rows and vectors, input rows shared by neighbouring output rows when the
+ * window is unrolled), little lost to partial edge tiles. When nothing pads or strides the
+ * width (1×1 convolutions), a tile may instead span whole rows, vectorized as one flat axis, so
+ * that narrow outputs (20 columns) still fill whole vectors.
+ */
+export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKnobs {
+  const full = Math.max(1, info.vectorBits / 32);
+  const budget = registerBudget(info);
+  const taps = shape.kernelHeight * shape.kernelWidth;
+  const unrollKernel = taps > 1 && taps <= UNROLL_TAPS;
+  const laneChoices = shape.strideWidth === 1 ? [full, full / 2, full / 4].filter((l) => l >= 4 || l === full) : [1];
+  const flatOk = shape.strideWidth === 1 && shape.kernelWidth === 1 && shape.inWidth === shape.outWidth;
+  const maxMb = shape.depthwise ? 1 : Math.min(budget, shape.outChannels);
+  const fitOf = (n: number, b: number): number => n / (Math.ceil(n / b) * b);
+  let best: { tile: Tile; score: number } | null = null;
+  const consider = (tile: Tile, nv: number, width: number): void => {
+    const { mb, ohb, lanes } = tile;
+    const acc = mb * (tile.flatRows ? 1 : ohb) * nv;
+    if (acc > budget) return;
+    // loads per reduce step (rc, and the window when it is unrolled) against multiply-adds
+    const inputRows = unrollKernel ? (ohb - 1) * shape.strideHeight + shape.kernelHeight : ohb * shape.kernelHeight;
+    const inputs = (tile.flatRows ? nv * shape.kernelHeight : inputRows * nv) * shape.kernelWidth;
+    const loads = (shape.depthwise ? mb * inputs : inputs) + mb * taps;
+    const reuse = Math.min((acc * taps) / loads, 1.5);
+    const fit = coverage(width, tile.flatRows ? width : tile.owb, lanes, full) * fitOf(shape.outHeight, ohb) * fitOf(shape.outChannels, mb);
+    const score = fit * reuse * (1 + mb / 100 - nv / 1000);
+    if (!best || score > best.score) best = { tile, score };
+  };
+  for (const lanes of laneChoices) {
+    for (let ohb = 1; ohb <= 8 && ohb <= shape.outHeight; ohb++) {
+      for (let mb = 1; mb <= maxMb; mb++) {
+        for (let nv = 1; nv * lanes <= Math.max(lanes, shape.outWidth + lanes - 1) && nv <= budget; nv++) {
+          consider({ lanes, mb, ohb, owb: nv * lanes, flatRows: false }, nv, shape.outWidth);
+        }
+        const flat = ohb * shape.outWidth;
+        if (flatOk && flat % lanes === 0 && ohb > 1) consider({ lanes, mb, ohb, owb: shape.outWidth, flatRows: true }, flat / lanes, flat);
+      }
+    }
+  }
+  const tile = (best as { tile: Tile } | null)?.tile;
+  if (!tile) throw new ScheduleError(`defaultConv2dKnobs: no register tile fits ${JSON.stringify(shape)}`);
+  return { ...tile, taskRows: taskRows(info, shape, tile.ohb), unrollKernel };
+}
+
+/**
+ * Rows per task: enough tasks to balance the cores, each band's padded input within half of L2
+ * (it is read again by every channel block), and bands as tall as that allows, since each band
+ * rebuilds the kernel's overlap rows.
+ */
+function taskRows(info: TargetInfo, shape: ConvShape, ohb: number): number {
+  const blocks = Math.ceil(shape.outHeight / ohb);
+  const rowBytes = shape.inChannels * shape.inWidth * 4;
+  const fitL2 = (k: number): boolean => ((k * ohb - 1) * shape.strideHeight + shape.kernelHeight) * rowBytes <= info.l2Bytes / 2;
+  let k = Math.max(1, Math.floor(blocks / (4 * Math.max(1, info.cores))));
+  while (k > 1 && !fitL2(k)) k--;
+  return k * ohb;
+}
+
+/** Output elements × multiply-adds below which a convolution stays on one thread. */
+const PARALLEL_MIN_MACS = 1 << 20;
+
+/**
+ * Schedules convolution `conv` of `s`, computed inside the tiles of `out`: `conv` itself, or the
+ * output of its fused group (same shape; the stages between are inlined). `pad`, when given, is
+ * the padded input stage, built per task.
+ */
+export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tensor | null, knobs: Conv2dKnobs, info: TargetInfo): void {
+  const { lanes, mb, ohb, owb, taskRows: rows } = knobs;
+  if ((!knobs.flatRows && owb % lanes !== 0) || rows % ohb !== 0) {
+    throw new ScheduleError(`scheduleConv2d(${conv.name}): owb=${owb} must be a multiple of lanes=${lanes} and taskRows=${rows} of ohb=${ohb}`);
+  }
+  if (out.ndim !== 4 || out.shape.some((d, k) => d !== conv.shape[k])) {
+    throw new ScheduleError(`scheduleConv2d(${conv.name}): output ${out.name} must have the convolution's shape`);
+  }
+  const local = s.cacheWrite(conv, 'local');
+  if (out !== conv) s.stage(conv).computeInline();
+
+  const o = s.stage(out);
+  const [n, m, oh, ow] = o.axis as [IterVar, IterVar, IterVar, IterVar];
+  const [band, inBand] = o.split(oh, { factor: rows });
+  const [rowBlock, hi] = o.split(inBand, { factor: ohb });
+  const [mo, mi] = o.split(m, { factor: mb });
+  // a flat tile covers whole rows: its columns are not split into tiles
+  const [wo, wi] = knobs.flatRows ? [null, ow] : o.split(ow, { factor: owb });
+  const [wv, wl] = o.split(wi, { factor: lanes });
+  o.reorder(...[n, band, rowBlock, mo, wo, mi, hi, wv, wl].filter((x) => x !== null));
+  const task = o.fuse(n, band);
+  for (const ax of [mi, hi, wv]) o.unroll(ax);
+  if (lanes > 1) o.vectorize(wl);
+  else o.unroll(wl);
+  const macs = out.shape.reduce((p, d) => p * d, 1) * s.stage(local).reduceAxis.reduce((p, r) => p * r.extent, 1);
+  if (info.threads && task.extent > 1 && macs >= PARALLEL_MIN_MACS) o.parallel(task);
+
+  const acc = s.stage(local);
+  acc.computeAt(o, wo ?? mo);
+  const [, am, ah, aw] = acc.axis as [IterVar, IterVar, IterVar, IterVar];
+  const columns = knobs.flatRows ? acc.fuse(ah, aw) : aw;
+  const [av, al] = acc.split(columns, { factor: lanes });
+  acc.reorder(...acc.reduceAxis, ...(knobs.flatRows ? [am, av, al] : [am, ah, av, al]));
+  for (const ax of knobs.flatRows ? [am, av] : [am, ah, av]) acc.unroll(ax);
+  if (knobs.unrollKernel) for (const r of acc.reduceAxis.slice(-2)) acc.unroll(r);
+  if (lanes > 1) acc.vectorize(al);
+  else acc.unroll(al);
+
+  if (pad) schedulePad(s.stage(pad), o, task, info);
+}
+
+/** The padded input of one task, its rows copied a vector at a time. */
+function schedulePad(p: Stage, o: Stage, task: IterVar, info: TargetInfo): void {
+  p.computeAt(o, task);
+  const w = p.leafAxes()[p.leafAxes().length - 1];
+  const lanes = Math.max(1, info.vectorBits / 32);
+  const [, wl] = p.split(w, { factor: lanes });
+  p.vectorize(wl);
+}
