@@ -10,7 +10,8 @@
  * 3. Latency: alternating blocks of runs (kiln, node, web), each block one untimed run to wake the
  *    thread pool then BLOCK timed runs, and an idle pause after it so a pool still spinning does
  *    not steal the next side's cores. Medians per side. The number of timed runs per side is
- *    `repeat`, lowered for slow rows so one side takes about SIDE_BUDGET_MS, never below MIN_RUNS.
+ *    `repeat`, lowered for slow rows so one side takes about SIDE_BUDGET_MS, but not below MIN_RUNS
+ *    unless `repeat` is lower.
  */
 
 import { InferenceSession } from '../../src/api/session.js';
@@ -108,36 +109,45 @@ function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
+/** onnxruntime-web's session and first run; null with the reason where it cannot run the row. */
+async function tryWeb(model: Uint8Array, threads: number, feeds: Feeds): Promise<{ web: Peer | null; ms: number; error?: string }> {
+  let web: Peer | null = null;
+  try {
+    web = await createWebPeer(model, threads);
+    return { web, ms: (await firstRun(() => (web as Peer).run(feeds))).ms };
+  } catch (e) {
+    await web?.release();
+    return { web: null, ms: 0, error: message(e) };
+  }
+}
+
 export async function measureRow(row: Row, opts: MeasureOptions): Promise<RowResult> {
   const model = row.model();
   const cold = await compiled(model, opts, row, null);
   await cold.session.release();
   const { session, feeds, ms: cachedMs } = await compiled(model, opts, row, cold.feeds);
-  const peer = await createPeer(model, opts.threads);
+  let peer: Peer | null = null;
   let web: Peer | null = null;
-  let webError: string | undefined;
-  try {
-    web = await createWebPeer(model, opts.threads);
-  } catch (e) {
-    webError = message(e);
-  }
   try {
     const ours = await firstRun(() => session.run(feeds));
-    const ref = await firstRun(() => peer.run(feeds));
-    const webFirst = web ? await firstRun(() => web.run(feeds)) : null;
+    peer = await createPeer(model, opts.threads);
+    const node = peer;
+    const ref = await firstRun(() => node.run(feeds));
+    const w = await tryWeb(model, opts.threads, feeds);
+    web = w.web;
     const errors = session.outputNames.map((name) => {
       const r = ref.value[name];
       if (r === undefined) throw new Error(`onnxruntime-node gave no output '${name}'`);
       return { name, ...outputError(ours.value[name], r) };
     });
-    const slowest = Math.max(ours.ms, ref.ms, webFirst?.ms ?? 0);
-    const runs = Math.max(MIN_RUNS, Math.min(opts.repeat, Math.floor(SIDE_BUDGET_MS / slowest)));
+    const slowest = Math.max(ours.ms, ref.ms, w.ms);
+    const runs = Math.min(opts.repeat, Math.max(MIN_RUNS, Math.floor(SIDE_BUDGET_MS / slowest)));
     const [kilnMs, nodeMs, webMs]: number[][] = [[], [], []];
     for (let done = 0; done < runs; done += BLOCK) {
       const n = Math.min(BLOCK, runs - done);
       await timedBlock(() => session.run(feeds), kilnMs, n);
-      await timedBlock(() => peer.run(feeds), nodeMs, n);
-      if (web) await timedBlock(() => web.run(feeds), webMs, n);
+      await timedBlock(() => node.run(feeds), nodeMs, n);
+      if (web) await timedBlock(() => (web as Peer).run(feeds), webMs, n);
     }
     const t = { kilnMs: median(kilnMs), peerMs: median(nodeMs) };
     const webMedian = web ? median(webMs) : null;
@@ -149,11 +159,11 @@ export async function measureRow(row: Row, opts: MeasureOptions): Promise<RowRes
       compile_cold_ms: cold.ms,
       compile_cached_ms: cachedMs,
       runs,
-      ...(webError === undefined ? {} : { web_error: webError }),
+      ...(w.error === undefined ? {} : { web_error: w.error }),
     };
   } finally {
     await session.release();
-    await peer.release();
+    await peer?.release();
     await web?.release();
   }
 }
