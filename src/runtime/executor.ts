@@ -15,11 +15,9 @@ import type { Kernel, KernelOptions } from '../codegen/build.js';
 import { buildFuncs, lowerKernel } from '../codegen/build.js';
 import type { TargetName } from '../codegen/index.js';
 import { getBackend } from '../codegen/index.js';
-import type { HostArray } from '../codegen/target.js';
 import type { Graph, Node, Value } from '../graph/graph.js';
 import { nodeLabel } from '../graph/graph.js';
 import type { HostTensor } from '../graph/tensor.js';
-import { hostTensor } from '../graph/tensor.js';
 import { tensorType } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import type { ConcreteType } from '../ops/index.js';
@@ -29,16 +27,17 @@ import { makePassContext } from '../passes/pass.js';
 import { GraphPassError } from '../passes/graph/index.js';
 import { inPlaceAliases } from '../tir/inPlace.js';
 import type { ParamAlias, PrimFunc } from '../tir/stmt.js';
-import { arrayOf, copyArray, viewOf } from './arrays.js';
 import { SessionError } from './errors.js';
 import { checkFeeds, shapeSignature } from './feeds.js';
 import type { KernelScheduler, NodeKernel } from './kernels.js';
 import { nodeKernel } from './kernels.js';
-import type { Plan, Slot } from './plan.js';
+import type { Plan } from './plan.js';
 import { planRun } from './plan.js';
 import { freezableInputs, frozenKey } from './freeze.js';
 import type { Frozen } from './specialize.js';
 import { checkGraph, checkOps, specialize } from './specialize.js';
+import type { Bound, RunResult } from './steps.js';
+import { bindPlan, runPlan } from './steps.js';
 
 export interface ExecutorOptions {
   readonly target: TargetName;
@@ -53,29 +52,16 @@ export interface ExecutorOptions {
    * (../tir/inPlace.ts); default true, false gives the out-of-place reference
    */
   readonly inPlace?: boolean;
+  /** fused multiply-add through relaxed SIMD (wasm only; see codegen/wasm/relaxed.ts) */
+  readonly relaxedSimd?: boolean;
 }
 
-export interface KernelTime {
-  readonly entry: string;
-  /** the node, as `nodeLabel` shows it */
-  readonly label: string;
-  readonly op: string;
-  readonly ms: number;
-}
+export type { KernelTime, RunResult } from './steps.js';
 
-export interface RunResult {
-  readonly outputs: readonly HostTensor[];
-  /** per kernel call, in order; only when asked for */
-  readonly profile?: readonly KernelTime[];
-}
-
-/** A graph compiled for one list of input shapes. */
-interface Compiled {
+/** A graph compiled for one list of input shapes, bound to its arena (steps.ts). */
+interface Compiled extends Bound {
   readonly graph: Graph;
-  readonly plan: Plan;
   readonly kernel: Kernel;
-  /** per step, per argument: the array when it is fixed (a constant or an arena view), else null */
-  readonly fixed: readonly (readonly (HostArray | null)[])[];
   /** the values of the inputs it was specialized on ('' when none) */
   readonly frozenKey: string;
 }
@@ -117,9 +103,9 @@ export class Executor {
   }
 
   /** The graph specialized to `feeds` and its compiled kernels (cached like a run's). */
-  async prepare(feeds: readonly HostTensor[]): Promise<{ graph: Graph; source: string | Uint8Array }> {
+  async prepare(feeds: readonly HostTensor[]): Promise<{ graph: Graph; source: string | Uint8Array; plan: Plan; frozenKey: string }> {
     const c = await this.compiled(checkFeeds(this.inputs, feeds), feeds);
-    return { graph: c.graph, source: c.kernel.source };
+    return { graph: c.graph, source: c.kernel.source, plan: c.plan, frozenKey: c.frozenKey };
   }
 
   /** Runs the model on `feeds` (one per input, in input order). */
@@ -130,7 +116,7 @@ export class Executor {
     // inputs frozen while this run waited: what it got may hold other values of them
     if (this.frozen.length > 0 && c.frozenKey !== frozenKey(this.frozen, feeds)) c = await this.compiled(types, feeds);
     if (this.released) throw new SessionError('run', 'the session was released');
-    return execute(c, feeds, opts.profile ?? false);
+    return runPlan(c, feeds, opts.profile ?? false);
   }
 
   /** Frees compiled kernels; the executor cannot run afterwards. */
@@ -188,7 +174,7 @@ async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen,
   const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)), makePassContext(opts.passes, undefined, info), frozen);
   const index = indexGraph(graph);
   const opset = graph.opsets.get('') ?? 1;
-  const kernelOpts: KernelOptions = { target: opts.target, threads: opts.threads, passes: opts.passes };
+  const kernelOpts: KernelOptions = { target: opts.target, threads: opts.threads, passes: opts.passes, relaxedSimd: opts.relaxedSimd };
   const kernels: NodeKernel[] = [];
   const funcs: PrimFunc[] = [];
   graph.nodes.forEach((n, k) => {
@@ -202,44 +188,5 @@ async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen,
   const plan = planned.plan;
   // each kernel declares the aliases its arguments will have, no more (C keeps `restrict` elsewhere)
   const kernel = await buildFuncs(funcs.map((f, k) => ({ ...f, aliases: planned.aliases[k] })), kernelOpts);
-  const arena = allocateArena(plan.arenaBytes);
-  const fixedArray = (s: Slot): HostArray | null => {
-    if (s.kind === 'constant') return s.data;
-    return s.kind === 'arena' ? viewOf(arena, s.dtype, s.offset, s.elems) : null;
-  };
-  return { graph, plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)), frozenKey: frozenKey(frozen.inputs, frozen.feeds) };
-}
-
-function allocateArena(bytes: number): ArrayBuffer {
-  try {
-    return new ArrayBuffer(bytes);
-  } catch (e) {
-    if (e instanceof RangeError) throw new SessionError('model', `needs ${bytes} bytes for its intermediate values, more than can be allocated`);
-    throw e;
-  }
-}
-
-function execute(c: Compiled, feeds: readonly HostTensor[], profile: boolean): RunResult {
-  const outs = c.plan.outputs.map((o) => (o.source.kind === 'written' ? arrayOf(o.type.dtype, o.type.shape) : null));
-  /** the array of a slot that is not fixed; a constant too, for outputs copied from one */
-  const bound = (s: Slot): HostArray => {
-    if (s.kind === 'feed') return feeds[s.index].data;
-    const out = s.kind === 'output' ? outs[s.index] : null;
-    if (out) return out;
-    if (s.kind === 'constant') return s.data;
-    throw new SessionError('run', `a ${s.kind} slot has no array to bind`);
-  };
-  const times: KernelTime[] = [];
-  for (const [k, step] of c.plan.steps.entries()) {
-    const args = step.args.map((s, i) => c.fixed[k][i] ?? bound(s));
-    const t0 = profile ? performance.now() : 0;
-    c.kernel.run(args, step.entry);
-    if (profile) times.push({ entry: step.entry, label: step.label, op: step.op, ms: performance.now() - t0 });
-  }
-  const outputs = c.plan.outputs.map((o, k) => {
-    const data = outs[k] ?? (o.source.kind === 'copy' ? copyArray(bound(o.source.from)) : null);
-    if (data === null) throw new SessionError('run', `output ${k} has no array`);
-    return hostTensor(o.type.dtype, o.type.shape, data);
-  });
-  return profile ? { outputs, profile: times } : { outputs };
+  return { ...bindPlan(plan, kernel), graph, kernel, frozenKey: frozenKey(frozen.inputs, frozen.feeds) };
 }
