@@ -4,9 +4,9 @@
  * blocks, each block one vector of lanes.
  *
  *   for (n)
- *     parallel (oh)                              one output row per task (threads split these)
- *       pad[all cb, rows of oh's window, all w]  the padded input rows, materialized per task
- *       for (mb.outer) for (ow.outer)
+ *     parallel (oh.outer)                        taskRows output rows per task (threads split these)
+ *       pad[all cb, rows the task reads, all w]  the padded input rows, materialized per task
+ *       for (oh.inner) for (mb.outer) for (ow.outer)
  *         acc[mbb][owb][lanes] = 0               accumulators in registers
  *         for (rcb, ry, rx, rci)                 reduce loops outside the register tile
  *           acc[j][i] += pad[rcb, oh·s + ry·d, (ow + i)·s + rx·d, rci]   one broadcast …
@@ -29,6 +29,8 @@ export interface BlockedConvKnobs {
   readonly owb: number;
   /** output-channel blocks of the register tile (divides the blocks; 1 for depthwise) */
   readonly mbb: number;
+  /** output rows of one parallel task (divides the output height) */
+  readonly taskRows: number;
   /** materialize the padded input rows of each task, keeping bounds tests out of the inner loop */
   readonly padRows: boolean;
 }
@@ -61,12 +63,17 @@ function largestDivisor(n: number, cap: number): number {
   return 1;
 }
 
-/** Two channel blocks per tile where they divide the blocks, as many columns as registers allow. */
+/**
+ * Two channel blocks per tile where they divide the blocks, as many columns as registers allow.
+ * A task of several rows pads the rows its windows share once (a 3×3 window over 8 rows pads 10
+ * rows, not 24), as long as there are tasks enough for every core four times over.
+ */
 export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShape): BlockedConvKnobs {
-  const [, blocks, , width] = shape.out;
+  const [, blocks, height, width] = shape.out;
   const mbb = !shape.depthwise && blocks % 2 === 0 ? 2 : 1;
   const owb = largestDivisor(width, Math.min(14, Math.floor(accumulators(info) / mbb)));
-  return { owb, mbb, padRows: true };
+  const taskRows = largestDivisor(height, Math.max(1, Math.min(8, Math.floor(height / (4 * Math.max(1, info.cores))))));
+  return { owb, mbb, taskRows, padRows: true };
 }
 
 const isBlockedConv = (st: Stage): boolean => st.tensor.op.kind === 'compute' && (st.tensor.op.tag === CONV || st.tensor.op.tag === DEPTHWISE) && st.tensor.ndim === 5;
@@ -132,12 +139,13 @@ export function scheduleBlockedConv(s: Schedule, conv: Tensor, out: Tensor, knob
   if (conv !== out) s.stage(conv).computeInline();
   const o = s.stage(out);
   const [n, mb, oh, ow, lane] = o.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
+  const [oho, ohi] = o.split(oh, { factor: knobs.taskRows });
   const [mbo, mbi] = o.split(mb, { factor: knobs.mbb });
   const [owo, owi] = o.split(ow, { factor: knobs.owb });
-  o.reorder(n, oh, mbo, owo, mbi, owi, lane);
+  o.reorder(n, oho, ohi, mbo, owo, mbi, owi, lane);
   o.vectorize(lane);
   const elements = out.shape.reduce((a, b) => a * b, 1);
-  if (target.threads && out.shape[2] > 1 && elements >= PARALLEL_MIN_ELEMENTS) o.parallel(oh);
+  if (target.threads && oho.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) o.parallel(oho);
 
   acc.computeAt(o, owo);
   const [an, amb, aoh, aow, alane] = acc.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
@@ -147,7 +155,7 @@ export function scheduleBlockedConv(s: Schedule, conv: Tensor, out: Tensor, knob
   acc.vectorize(alane);
 
   if (pad && knobs.padRows) {
-    pad.computeAt(o, oh);
+    pad.computeAt(o, oho);
     const inner = pad.leafAxes()[pad.leafAxes().length - 1];
     if (inner.extent === Math.max(1, target.vectorBits / 32)) pad.vectorize(inner);
   }
