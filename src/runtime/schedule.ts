@@ -35,7 +35,7 @@ const PARALLEL_MIN_ELEMENTS = 4096;
 
 export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo): Schedule {
   const s = createSchedule(outputs);
-  const convs = s.stages.filter((st) => isConv2d(st) && convWorthTiling(st));
+  const convs = s.stages.filter(isConv2d);
   const pads = new Set(convs.map((c) => paddedInput(s, c)).filter((p) => p !== null));
   for (const st of s.stages) {
     if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0 && !pads.has(st)) st.computeInline();
@@ -50,17 +50,6 @@ export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo):
     else scheduleLoops(s, st, target);
   }
   return s;
-}
-
-/**
- * Below this many output channels a transposed convolution keeps its spread grid inlined: the
- * grid is built a scalar select per element, which pays only when enough channels reuse it.
- */
-const TRANSPOSE_MIN_CHANNELS = 4;
-
-function convWorthTiling(conv: Stage): boolean {
-  const op = conv.tensor.op;
-  return op.kind !== 'compute' || !op.tag.endsWith('_transpose') || conv.tensor.shape[1] >= TRANSPOSE_MIN_CHANNELS;
 }
 
 /** The pad stage a convolution reads, when only the convolution reads it. */

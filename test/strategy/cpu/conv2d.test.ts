@@ -100,7 +100,7 @@ const CASES: [string, ConvCase][] = [
   ['depthwise 5×5 stride 2 pad 2', { c: 5, m: 5, h: 13, w: 11, k: 5, attrs: { pads: pads(2), strides: stride(2), group: int(5) } }],
   ['depthwise with channel multiplier 2', { c: 3, m: 6, h: 7, w: 18, k: 3, attrs: { pads: pads(1), group: int(3) } }],
   ['transposed 2×2 stride 2 (upsampling)', { c: 5, m: 8, h: 6, w: 9, k: 2, attrs: { strides: stride(2) }, transpose: true, relu: true }],
-  ['transposed 3×3 stride 2 pad 1, few channels (spread inlined)', { c: 4, m: 2, h: 5, w: 7, k: 3, attrs: { strides: stride(2), pads: pads(1) }, transpose: true }],
+  ['transposed 3×3 stride 2 pad 1, two output channels', { c: 4, m: 2, h: 5, w: 7, k: 3, attrs: { strides: stride(2), pads: pads(1) }, transpose: true }],
 ];
 
 describe.each(TARGETS)('NCHW convolution strategies compute what the unscheduled program does, on %s', (target) => {
