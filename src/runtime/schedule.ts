@@ -103,8 +103,13 @@ function scheduleLoops(s: Schedule, st: Stage, target: TargetInfo): void {
   const spatial = [...st.axis];
   const inner = spatial.pop();
   if (inner === undefined) return;
-  const acc = st.reduceAxis.length > 0 ? s.stage(s.cacheWrite(st.tensor, 'local')) : null;
   const lanes = Math.max(1, target.vectorBits / 8 / bytesOf(st.tensor.dtype));
+  const lastReduce = st.reduceAxis.at(-1);
+  if (lanes > 1 && inner.extent < lanes && lastReduce && lastReduce.extent >= 2 * lanes) {
+    reduceInLanes(s, st, target, lanes);
+    return;
+  }
+  const acc = st.reduceAxis.length > 0 ? s.stage(s.cacheWrite(st.tensor, 'local')) : null;
   const vectorLoop = inner.extent >= lanes && lanes > 1 ? st.split(inner, { factor: lanes }) : null;
   const outer: IterVar[] = vectorLoop ? [...spatial, vectorLoop[0]] : spatial;
   const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
@@ -124,4 +129,29 @@ function accumulate(acc: Stage, st: Stage, at: IterVar, vector: boolean): void {
   const inner = spatial.pop()!;
   acc.reorder(...spatial, ...acc.reduceAxis, inner);
   if (vector) acc.vectorize(inner);
+}
+
+/** Below this many multiply-adds (or loads) in all, a reduction runs on one thread. */
+const PARALLEL_MIN_WORK = 1 << 16;
+
+/**
+ * A reduction whose outputs are too few along their innermost axis to fill a vector (global
+ * pooling, a row's max or sum) reduces along its own innermost axis instead: that axis is split
+ * by the lanes and rfactored, so each output first sums `lanes` partial results, one per lane, over
+ * contiguous vector loads, then adds the lanes up.
+ *
+ *   out.rf[l, i] = Σ_{r.outer} x[i, r.outer·lanes + l]      (vectorized over l)
+ *   out[i] = Σ_l out.rf[l, i]
+ */
+function reduceInLanes(s: Schedule, st: Stage, target: TargetInfo, lanes: number): void {
+  const [, laneAxis] = st.split(st.reduceAxis[st.reduceAxis.length - 1], { factor: lanes });
+  const partial = s.stage(s.rfactor(st.tensor, laneAxis));
+  const outer = st.leafAxes().filter((a) => a.iterType === 'spatial');
+  const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
+  const work = st.tensor.shape.reduce((n, d) => n * d, 1) * partial.reduceAxis.reduce((n, r) => n * r.extent, lanes);
+  if (target.threads && fused.extent > 1 && work >= PARALLEL_MIN_WORK) st.parallel(fused);
+  partial.computeAt(st, fused);
+  const l = partial.axis[0];
+  partial.reorder(...partial.reduceAxis, l);
+  partial.vectorize(l);
 }

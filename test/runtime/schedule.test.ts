@@ -11,7 +11,7 @@ import { defaultSchedule } from '../../src/runtime/schedule.js';
 import { createSchedule, printSchedule } from '../../src/schedule/index.js';
 import { defaultMatmulKnobs } from '../../src/strategy/cpu/matmul.js';
 import type { Tensor } from '../../src/te/index.js';
-import { add, compute, max, mul, placeholder, reduceAxis, sum } from '../../src/te/index.js';
+import { add, compute, max, mul, placeholder, reduceAxis, reduceMax, sum } from '../../src/te/index.js';
 import { TARGETS, randomFloats } from '../api/helpers.js';
 
 const CPU: TargetInfo = { name: 'test', vectorBits: 256, cores: 4, l1Bytes: 32768, l2Bytes: 1 << 20, l3Bytes: 8 << 20, threads: true, sharedMemory: false };
@@ -34,6 +34,20 @@ function matmul(n = 2 * nr, m = 2 * mr): { X: Tensor; W: Tensor; M: Tensor } {
   const W = placeholder([32, n], 'float32', 'W');
   const k = reduceAxis(32, 'k');
   return { X, W, M: compute([m, n], (i, j) => sum(mul(X.at(i, k.var), W.at(k.var, j)), [k]), 'M', { tag: 'matmul' }) };
+}
+
+/** The max of each of 8 rows of 100: one output per row, a long contiguous reduction. */
+function rowMax(): { X: Tensor; M: Tensor } {
+  const X = placeholder([8, 100], 'float32', 'X');
+  const r = reduceAxis(100, 'r');
+  return { X, M: compute([8, 1], (i) => reduceMax(X.at(i, r.var), [r]), 'M') };
+}
+
+/** Global average pooling's sum over a 3 × 37 window per channel. */
+function globalSum(): { X: Tensor; G: Tensor } {
+  const X = placeholder([1, 5, 3, 37], 'float32', 'X');
+  const [rh, rw] = [reduceAxis(3, 'rh'), reduceAxis(37, 'rw')];
+  return { X, G: compute([1, 5, 1, 1], (n, c) => sum(X.at(n, c, rh.var, rw.var), [rh, rw]), 'G') };
 }
 
 describe('defaultSchedule', () => {
@@ -74,6 +88,15 @@ describe('defaultSchedule', () => {
     expect(printSchedule(defaultSchedule([matmul(nr + 8).M], CPU))).not.toContain('cacheRead');
   });
 
+  it('reduces in vector lanes when the outputs are too few along their innermost axis: rfactor by the lanes', () => {
+    // Rule: 8 outputs of a 100-long row each: the row is split by 8 lanes, the lanes sum
+    // contiguous loads, then each output adds its 8 lanes.
+    const steps = printSchedule(defaultSchedule([rowMax().M], CPU)).split('\n');
+    expect(steps).toContain('M: split(r, factor=8) -> r.outer, r.inner');
+    expect(steps).toContain('M: rfactor(r.inner) -> M.rf');
+    expect(steps).toContain('M.rf: vectorize(r.inner)');
+  });
+
   it('leaves parallel loops out on targets without threads', () => {
     expect(printSchedule(defaultSchedule([program().C], { ...CPU, threads: false }))).not.toContain('parallel');
   });
@@ -92,6 +115,14 @@ describe.each(TARGETS)('defaultSchedule computes what the unscheduled program do
     ['matmul', () => {
       const m = matmul();
       return { inputs: [m.X, m.W], out: m.M };
+    }],
+    ['row max in lanes', () => {
+      const p = rowMax();
+      return { inputs: [p.X], out: p.M };
+    }],
+    ['global sum in lanes, with a partial vector', () => {
+      const p = globalSum();
+      return { inputs: [p.X], out: p.G };
     }],
     ['matmul with a partial tile', () => {
       const m = matmul(nr + 8);
