@@ -16,11 +16,12 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import('./run.js')).runCommand,
   compare: async () => (await import('./compare.js')).compareCommand,
   conformance: async () => (await import('./conformance.js')).conformanceCommand,
+  tune: async () => (await import('./tune.js')).tuneCommand,
   'conformance-worker': async () => (await import('./worker.js')).workerCommand,
 };
 
 /** Errors that describe a bad model, input or environment rather than a bug in kiln. */
-const EXPECTED = new Set(['OnnxError', 'OpError', 'SessionError', 'GraphError', 'GraphPassError', 'CompilerNotFoundError', 'CompileError']);
+const EXPECTED = new Set(['OnnxError', 'OpError', 'SessionError', 'GraphError', 'GraphPassError', 'CompilerNotFoundError', 'CompileError', 'TuneError']);
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;

@@ -82,7 +82,7 @@ export interface KernelCompute {
  * Picks a kernel's schedule in place of the default one (tuning records do); null keeps the
  * default. It gets freshly built tensors, so it may replay a recorded schedule onto them.
  */
-export type KernelScheduler = (kernel: KernelCompute, target: TargetInfo) => Schedule | null;
+export type KernelScheduler = (kernel: Pick<KernelCompute, 'outputs' | 'args'>, target: TargetInfo) => Schedule | null;
 
 /**
  * The tensor expressions of `node` (a node of a specialized graph). `constant` gives the values

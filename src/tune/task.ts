@@ -47,7 +47,7 @@ export interface TaskCompute {
 
 /** Where a task's compute comes from, as data a worker process can rebuild it from. */
 export type TaskSource =
-  | { readonly kind: 'model'; readonly model: string; readonly inputs: readonly InputType[]; readonly node: number }
+  | { readonly kind: 'model'; readonly model: string; readonly inputs: readonly InputType[]; readonly target: TargetName; readonly node: number }
   /** a module exporting `name(arg) → TaskCompute` (single-op workloads, tests) */
   | { readonly kind: 'module'; readonly module: string; readonly name: string; readonly arg?: unknown };
 
@@ -57,6 +57,8 @@ export interface Task {
   readonly label: string;
   /** how many kernels of the model are this task */
   readonly weight: number;
+  /** the model's kernels that are this task, by index (`k3` is 3); none for a module's task */
+  readonly kernels: readonly number[];
   readonly targetName: TargetName;
   readonly target: TargetInfo;
   readonly source: TaskSource;
@@ -79,7 +81,7 @@ export async function loadSource(source: TaskSource): Promise<() => TaskCompute>
     if (typeof make !== 'function') throw new TuneError(`module ${source.module}`, `exports no function ${source.name}`);
     return () => (make as (arg: unknown) => TaskCompute)(source.arg);
   }
-  const { graph, opset } = specializedModel(source.model, source.inputs);
+  const { graph, opset } = specializedModel(source.model, source.inputs, source.target);
   const node = graph.nodes[source.node] ?? missingNode(source);
   const index = indexGraph(graph);
   return () => {
@@ -98,14 +100,14 @@ function missingNode(source: TaskSource & { kind: 'model' }): never {
 
 const models = new Map<string, { graph: ReturnType<typeof specialize>; opset: number }>();
 
-/** The model specialized to `inputs` as the executor does it (cached per process). */
-function specializedModel(model: string, inputs: readonly InputType[]): { graph: ReturnType<typeof specialize>; opset: number } {
-  const cacheKey = JSON.stringify([model, inputs]);
+/** The model specialized to `inputs` for `target` as the executor does it (cached per process). */
+function specializedModel(model: string, inputs: readonly InputType[], target: TargetName): { graph: ReturnType<typeof specialize>; opset: number } {
+  const cacheKey = JSON.stringify([model, inputs, target]);
   const hit = models.get(cacheKey);
   if (hit) return hit;
   const g = checkGraph(readOnnx(model));
   if (g.inputs.length !== inputs.length) throw new TuneError(`model ${model}`, `has ${g.inputs.length} inputs, ${inputs.length} given`);
-  const graph = specialize(g, inputs.map((t) => tensorType(t.dtype, t.shape)), makePassContext({}));
+  const graph = specialize(g, inputs.map((t) => tensorType(t.dtype, t.shape)), makePassContext({}, undefined, getBackend(target).info));
   const out = { graph, opset: graph.opsets.get('') ?? 1 };
   models.set(cacheKey, out);
   return out;
@@ -114,22 +116,22 @@ function specializedModel(model: string, inputs: readonly InputType[]): { graph:
 /** The distinct kernels of `model` at `inputs` on `target`, most frequent first. */
 export async function extractTasks(model: string, inputs: readonly InputType[], targetName: TargetName): Promise<Task[]> {
   const target = getBackend(targetName).info;
-  const { graph } = specializedModel(model, inputs);
-  const tasks = new Map<string, { task: Omit<Task, 'weight'>; weight: number }>();
+  const { graph } = specializedModel(model, inputs, targetName);
+  const tasks = new Map<string, { task: Omit<Task, 'weight' | 'kernels'>; kernels: number[] }>();
   for (const [k, node] of graph.nodes.entries()) {
-    const source: TaskSource = { kind: 'model', model, inputs, node: k };
+    const source: TaskSource = { kind: 'model', model, inputs, target: targetName, node: k };
     const build = await loadSource(source);
     const key = taskKey(build(), target.name);
     const seen = tasks.get(key);
     if (seen) {
-      seen.weight++;
+      seen.kernels.push(k);
       continue;
     }
     const ops = (isFused(node) ? fusedBody(node).nodes : [node]).map((n) => n.op).join('+');
     const shape = build().outputs[0]?.shape.join('x') ?? '';
-    tasks.set(key, { task: { key, label: `k${k} ${ops} ${shape}`, targetName, target, source, build }, weight: 1 });
+    tasks.set(key, { task: { key, label: `k${k} ${ops} ${shape}`, targetName, target, source, build }, kernels: [k] });
   }
-  return [...tasks.values()].map(({ task, weight }) => ({ ...task, weight })).sort((a, b) => b.weight - a.weight);
+  return [...tasks.values()].map(({ task, kernels }) => ({ ...task, weight: kernels.length, kernels })).sort((a, b) => b.weight - a.weight);
 }
 
 /** A task from a module's compute builder (a single-op workload). */
@@ -137,5 +139,5 @@ export async function moduleTask(module: string, name: string, arg: unknown, tar
   const target = getBackend(targetName).info;
   const source: TaskSource = { kind: 'module', module, name, arg };
   const build = await loadSource(source);
-  return { key: taskKey(build(), target.name), label, weight: 1, targetName, target, source, build };
+  return { key: taskKey(build(), target.name), label, weight: 1, kernels: [], targetName, target, source, build };
 }

@@ -1,7 +1,8 @@
 /**
  * @file The CPU GEMM strategy (src/strategy/cpu/matmul.ts) as a template: its register tile
- * (mr × nr) and panel width (nc) become knobs. It applies to a kernel whose only output is a 2-D
- * float32 matmul over two inputs; mr and nc divide M and N exactly, so no tile needs a guard.
+ * (mr × nr) and panel width (nc) become knobs, nr and nc as one `panel` knob (`32x128`) of the
+ * pairs that tile N. It applies to a kernel whose only output is a 2-D float32 matmul over two
+ * inputs; mr and nc divide M and N exactly, so no tile needs a guard.
  */
 
 import type { TargetInfo } from '../../codegen/target.js';
@@ -30,21 +31,18 @@ export const matmulTemplate: Template = {
     const gemm = gemmOf(k);
     if (!gemm) return null;
     const { lanes } = defaultMatmulKnobs(target);
-    const widths = [1, 2, 3, 4].map((v) => v * lanes).filter((nr) => gemm.n % nr === 0);
-    if (widths.length === 0) return null;
-    return new Space([
-      splitKnob('mr', gemm.m, 12),
-      choiceKnob('nr', widths),
-      // panel width in register tiles
-      choiceKnob('panel', [1, 2, 4, 8, 16]),
-    ]);
+    // register tile width × panel width (in tiles), as one knob: only pairs that divide N
+    const panels = [1, 2, 3, 4].flatMap((v) => [1, 2, 4, 8, 16].map((p) => ({ nr: v * lanes, nc: v * lanes * p })));
+    const valid = panels.filter(({ nc }) => gemm.n % nc === 0).map(({ nr, nc }) => `${nr}x${nc}`);
+    if (valid.length === 0) return null;
+    return new Space([splitKnob('mr', gemm.m, 12), choiceKnob('panel', valid)]);
   },
   apply(k: TaskCompute, config: Config, target: TargetInfo): Schedule {
     const gemm = gemmOf(k) ?? bad('the kernel is not a single matmul');
     const { lanes } = defaultMatmulKnobs(target);
-    const [mr, nr, panel] = [config.mr, config.nr, config.panel].map(Number);
-    const nc = nr * panel;
-    if (gemm.n % nc !== 0) bad(`panel width ${nc} does not divide N=${gemm.n}`);
+    const mr = Number(config.mr);
+    const [nr, nc] = String(config.panel).split('x').map(Number);
+    if (!(gemm.n % nc === 0 && nc % nr === 0 && nr % lanes === 0)) bad(`panel ${String(config.panel)} does not tile N=${gemm.n} in vectors of ${lanes}`);
     const s = createSchedule(k.outputs);
     scheduleMatmul(s, k.outputs[0], { mr, nr, lanes, nc });
     return s;

@@ -1,0 +1,225 @@
+/**
+ * @file The search driver. The time budget is shared by where the model spends its time: a
+ * profiled run's time per task when given (`estimates`), else weight × the default schedule's
+ * time, measured for every task first. Tasks where the model spends most go first; a task whose
+ * share is too short for a round gets none, and time a task leaves unused passes on to the rest.
+ * A task's default schedule is measured (the baseline, recorded like any candidate) and then it
+ * runs rounds until its share or trial cap is spent:
+ *
+ *   propose (templates, automatic sketches, mutations of the best) → lower, read features →
+ *   rank with the cost model → measure the top ones and a few random ones → log → retrain
+ *
+ * Every measured candidate is appended to the records log at once. A log from an interrupted run
+ * resumes: its traces are not measured again, its defaults are reused, its best traces seed the
+ * mutations, and the cost model is first trained on its measurements.
+ */
+
+import type { TargetName } from '../codegen/index.js';
+import { defaultSchedule } from '../runtime/schedule.js';
+import { tryLower } from './auto/index.js';
+import { seededRng } from './auto/index.js';
+import { CostModel } from './cost/index.js';
+import { extractFeatures } from './features.js';
+import type { MeasureOptions, MeasureResult } from './measure/measurer.js';
+import { Measurer } from './measure/measurer.js';
+import type { TuningRecord } from './records.js';
+import { KILN_VERSION, appendRecord, readRecords } from './records.js';
+import type { Candidate, SearchKind, SearchState } from './search.js';
+import { candidates, propose, select, traceKey } from './search.js';
+import type { Task } from './task.js';
+
+export interface TuneOptions {
+  readonly target: TargetName;
+  readonly threads: number;
+  /** the JSON-lines log: read to resume, appended to as candidates are measured */
+  readonly records: string;
+  readonly timeBudgetMs: number;
+  /** measured candidates per task at most (default: no cap) */
+  readonly trials?: number;
+  /** candidates measured per round (default 8) */
+  readonly batch?: number;
+  readonly search?: SearchKind;
+  readonly seed?: number;
+  /** a trained model to start from (transfer); default: a fresh one */
+  readonly costModel?: CostModel;
+  /**
+   * where the model spends its time: ms per task key over all its kernels (a profiled run of the
+   * model). With it, only the tasks the budget reaches have their default measured, each as the
+   * first step of its own share; without it, every default is measured first.
+   */
+  readonly estimates?: ReadonlyMap<string, number>;
+  readonly measure?: Omit<MeasureOptions, 'target' | 'threads'>;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+export interface TaskSummary {
+  readonly task: Task;
+  /** the default schedule's time (ms); null when it failed, undefined when the budget did not reach the task */
+  readonly defaultMs: number | null | undefined;
+  /** the model's time in this task's kernels (ms), when estimates were given */
+  readonly estimateMs?: number;
+  /** the best time measured, the default included */
+  readonly bestMs: number | null;
+  readonly bestOrigin: string | null;
+  /** candidates measured in this run */
+  readonly trials: number;
+  readonly seconds: number;
+}
+
+export interface Progress {
+  readonly task: Task;
+  readonly taskIndex: number;
+  readonly taskCount: number;
+  readonly trials: number;
+  readonly bestMs: number | null;
+  /** Σ weight·default / Σ weight·best over the tasks measured so far */
+  readonly speedup: number;
+  readonly elapsedMs: number;
+}
+
+/** A round's length is unknown until one has run; a share shorter than this is not started. */
+const MIN_TASK_MS = 5_000;
+
+interface TaskRun {
+  readonly task: Task;
+  readonly state: SearchState;
+  /** the default schedule's time: null when it failed, undefined before it is measured */
+  defaultMs: number | null | undefined;
+  trials: number;
+  ms: number;
+}
+
+export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<TaskSummary[]> {
+  const start = performance.now();
+  const model = opts.costModel ?? new CostModel();
+  const measurer = new Measurer({ ...opts.measure, target: opts.target, threads: opts.threads });
+  const rng = seededRng(opts.seed ?? 1);
+  const log = readRecords(opts.records).records.filter((r) => r.threads === opts.threads && r.target === opts.target);
+  const runs = tasks.map((task) => resume(task, log, model, rng));
+  const progress = (run: TaskRun): void =>
+    opts.onProgress?.({
+      task: run.task,
+      taskIndex: runs.indexOf(run),
+      taskCount: runs.length,
+      trials: run.trials,
+      bestMs: run.state.best[0]?.ms ?? null,
+      speedup: speedup(runs),
+      elapsedMs: performance.now() - start,
+    });
+  const share = (run: TaskRun): number => opts.estimates?.get(run.task.key) ?? run.task.weight * (run.defaultMs ?? run.state.best[0]?.ms ?? 0);
+  try {
+    if (!opts.estimates) await measureDefaults(runs, measurer, opts, progress);
+    const order = [...runs].sort((a, b) => share(b) - share(a));
+    let left = order.reduce((n, r) => n + share(r), 0);
+    for (const run of order) {
+      const remaining = opts.timeBudgetMs - (performance.now() - start);
+      const allotted = left > 0 ? (remaining * share(run)) / left : 0;
+      left -= share(run);
+      if (allotted < MIN_TASK_MS) continue;
+      const t0 = performance.now();
+      await measureDefaults([run], measurer, opts, progress);
+      const t1 = performance.now();
+      await tuneTask(run, allotted - (t1 - t0), measurer, model, opts, progress);
+      run.ms += performance.now() - t1;
+    }
+  } finally {
+    measurer.close();
+  }
+  return runs.map((r) => ({
+    task: r.task,
+    defaultMs: r.defaultMs,
+    estimateMs: opts.estimates?.get(r.task.key),
+    bestMs: r.state.best[0]?.ms ?? null,
+    bestOrigin: r.state.best[0]?.origin ?? null,
+    trials: r.trials,
+    seconds: r.ms / 1000,
+  }));
+}
+
+/** The task's state from the log: seen traces, successes fastest first, the default's time; the model learns them. */
+function resume(task: Task, log: readonly TuningRecord[], model: CostModel, rng: () => number): TaskRun {
+  const mine = log.filter((r) => r.task === task.key);
+  const state: SearchState = { task, rng, seen: new Set(mine.map((r) => traceKey(r.steps))), best: [], grid: new Map() };
+  state.best = mine.flatMap((r) => (r.ms === null ? [] : [{ steps: r.steps, ms: r.ms, origin: r.origin }])).sort((a, b) => a.ms - b.ms);
+  const features: Float64Array[] = [];
+  const costs: number[] = [];
+  for (const r of mine) {
+    const func = tryLower(task, r.steps);
+    if (!func) continue;
+    features.push(extractFeatures(func));
+    costs.push(r.ms ?? Infinity);
+  }
+  if (features.length > 0) model.update(features, costs, features.map(() => task.key));
+  const def = mine.find((r) => r.origin === 'default');
+  return { task, state, defaultMs: def?.ms, trials: 0, ms: 0 };
+}
+
+function speedup(runs: readonly TaskRun[]): number {
+  let [before, after] = [0, 0];
+  for (const r of runs) {
+    const best = r.state.best[0]?.ms;
+    if (r.defaultMs == null || best === undefined) continue;
+    before += r.task.weight * r.defaultMs;
+    after += r.task.weight * Math.min(best, r.defaultMs);
+  }
+  return after > 0 ? before / after : 1;
+}
+
+async function measureDefaults(runs: readonly TaskRun[], measurer: Measurer, opts: TuneOptions, progress: (r: TaskRun) => void): Promise<void> {
+  const todo = runs.filter((r) => r.defaultMs === undefined);
+  await Promise.all(
+    todo.map(async (run) => {
+      const steps = defaultSchedule(run.task.build().outputs, run.task.target).steps;
+      const t0 = performance.now();
+      const [result] = await measurer.measure(run.task.source, [steps]);
+      run.ms += performance.now() - t0;
+      record(run, { steps, origin: 'default' }, result, opts);
+      run.state.seen.add(traceKey(steps));
+      run.defaultMs = result.ms;
+      progress(run);
+    }),
+  );
+}
+
+async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, model: CostModel, opts: TuneOptions, progress: (r: TaskRun) => void): Promise<void> {
+  const t0 = performance.now();
+  const batch = opts.batch ?? 8;
+  const kind = opts.search ?? 'model';
+  let dry = 0;
+  while (performance.now() - t0 < allottedMs && run.trials < (opts.trials ?? Infinity)) {
+    const size = Math.min(batch, (opts.trials ?? Infinity) - run.trials);
+    const chosen = select(candidates(run.state, propose(run.state, kind, 4 * batch)), kind, size, model, run.state.rng);
+    // the space is exhausted, or every proposal was seen: a few empty rounds end the task
+    if (chosen.length === 0) {
+      if (++dry >= 3) return;
+      continue;
+    }
+    const results = await measurer.measure(run.task.source, chosen.map((c) => c.steps));
+    chosen.forEach((c, k) => record(run, c, results[k], opts));
+    run.trials += chosen.length;
+    model.update(
+      chosen.map((c) => c.features),
+      results.map((r) => r.ms ?? Infinity),
+      chosen.map(() => run.task.key),
+    );
+    progress(run);
+  }
+}
+
+function record(run: TaskRun, c: Pick<Candidate, 'steps' | 'origin'>, result: MeasureResult, opts: TuneOptions): void {
+  appendRecord(opts.records, {
+    task: run.task.key,
+    label: run.task.label,
+    target: opts.target,
+    threads: opts.threads,
+    origin: c.origin,
+    steps: c.steps,
+    ms: result.ms,
+    ...(result.error === undefined ? {} : { error: result.error }),
+    version: KILN_VERSION,
+    time: new Date().toISOString(),
+  });
+  if (result.ms === null) return;
+  run.state.best.push({ steps: c.steps, ms: result.ms, origin: c.origin });
+  run.state.best.sort((a, b) => a.ms - b.ms);
+}

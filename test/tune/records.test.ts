@@ -1,0 +1,63 @@
+/**
+ * Tuning records: the log's lines parse back to the records written, malformed lines are reported
+ * with their numbers and skipped, and the best record per task is the fastest success, preferring
+ * the thread count asked for.
+ */
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TuningRecord } from '../../src/tune/records.js';
+import { KILN_VERSION, appendRecord, bestRecords, parseRecords, readRecords } from '../../src/tune/records.js';
+
+const step = { prim: 'split', stage: 'C', args: { axis: 'i', by: 'factor', value: 4 }, results: ['i.outer', 'i.inner'] } as const;
+
+function rec(task: string, ms: number | null, threads = 2): TuningRecord {
+  return { task, target: 'c', threads, origin: 'auto', steps: [step], ms, ...(ms === null ? { error: 'timed out' } : {}), version: KILN_VERSION, time: '2026-11-27T10:00:00.000Z' };
+}
+
+describe('tuning records', () => {
+  it('round-trips through the JSON-lines file', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-rec-')), 'log.jsonl');
+    const written = [rec('c:a', 1.5), rec('c:a', null), rec('c:b', 0.25)];
+    for (const r of written) appendRecord(file, r);
+    expect(readRecords(file)).toEqual({ records: written, problems: [] });
+  });
+
+  it('a missing file is an empty log', () => {
+    expect(readRecords(path.join(os.tmpdir(), 'kiln-no-such-records.jsonl'))).toEqual({ records: [], problems: [] });
+  });
+
+  it('reports malformed lines by number and keeps the rest', () => {
+    const lines = [
+      JSON.stringify(rec('c:a', 1)),
+      '{"task": "c:a", "target": "c"', // cut off mid-write
+      JSON.stringify({ ...rec('c:a', 1), steps: [{ prim: 'split' }] }),
+      JSON.stringify({ ...rec('c:a', 1), ms: -3 }),
+      JSON.stringify({ ...rec('c:a', 1), ms: null }),
+      '',
+      '[1, 2]',
+      JSON.stringify(rec('c:b', 2)),
+    ];
+    const { records, problems } = parseRecords(lines.join('\n'));
+    expect(records.map((r) => r.task)).toEqual(['c:a', 'c:b']);
+    expect(problems).toEqual([
+      { line: 2, detail: 'not valid JSON' },
+      { line: 3, detail: '"steps" is not a list of schedule steps' },
+      { line: 4, detail: '"ms" is neither a time nor null' },
+      { line: 5, detail: 'a failed record has no "error"' },
+      { line: 7, detail: 'not a JSON object' },
+    ]);
+  });
+
+  it('picks the fastest success per task, preferring the asked thread count', () => {
+    const log = [rec('c:a', 3), rec('c:a', null), rec('c:a', 1), rec('c:a', 0.5, 1), rec('c:b', null), rec('c:c', 0.1, 1)];
+    const best = bestRecords(log, 2);
+    expect(best.get('c:a')?.ms).toBe(1);
+    expect(best.has('c:b')).toBe(false);
+    // no record with 2 threads: one measured with another count is better than none
+    expect(best.get('c:c')?.ms).toBe(0.1);
+    expect(bestRecords(log).get('c:a')?.ms).toBe(0.5);
+  });
+});
