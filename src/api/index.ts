@@ -1,10 +1,14 @@
 /**
- * @file kiln's public API: `InferenceSession` and `Tensor` (shaped like onnxruntime's), the errors
+ * @file kiln's public API: `InferenceSession` and `Tensor` (shaped like onnxruntime's),
+ * `SavedSession` for compiled models saved by `InferenceSession.save`, the errors
  * a caller may catch, and the operator compiler's driver for building kernels by hand.
  */
 
 export { InferenceSession, defaultTarget } from './session.js';
-export type { Feeds, Outputs, SessionOptions, TensorLike } from './session.js';
+export type { Feeds, InputShapes, Outputs, SessionOptions, TensorLike } from './session.js';
+export { SavedSession } from './saved.js';
+export { SavedModelError } from '../runtime/saved/errors.js';
+export { RelaxedSimdError } from '../codegen/wasm/errors.js';
 export { Tensor } from './tensor.js';
 export type { TensorData, TensorType } from './tensor.js';
 export { SessionError } from '../runtime/errors.js';

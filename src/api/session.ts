@@ -7,13 +7,14 @@
  * unreadable model (OnnxError), an unknown op or a bad attribute (OpError, at create), a graph
  * the passes cannot specialize (GraphPassError), bad options, and feeds that are missing,
  * unknown, or of the wrong dtype or shape (SessionError).
+ *
+ * `save(path)` writes the model compiled for one list of input shapes as one file, which
+ * `SavedSession.load` (./saved.ts) runs without recompiling, in Node or a browser.
  */
 
 import type { TargetName } from '../codegen/index.js';
-import { TARGET_NAMES, isTargetName } from '../codegen/index.js';
-import { GraphError } from '../graph/errors.js';
-import type { HostTensor } from '../graph/tensor.js';
-import { hostTensor, isDType } from '../graph/tensor.js';
+import { getBackend, TARGET_NAMES, isTargetName } from '../codegen/index.js';
+import { enableRelaxedSimd } from '../codegen/wasm/relaxed.js';
 import { quote } from '../graph/text.js';
 import { readOnnx } from '../frontend/onnx/index.js';
 import { SessionError } from '../runtime/errors.js';
@@ -22,9 +23,13 @@ import { Executor } from '../runtime/executor.js';
 import type { KernelScheduler } from '../runtime/kernels.js';
 import { loadRecords, recordScheduler } from '../tune/apply.js';
 import type { TuningRecord } from '../tune/records.js';
-import { feedLabel } from '../runtime/feeds.js';
-import type { TensorData } from './tensor.js';
-import { Tensor, fromHostTensor, toHostTensor } from './tensor.js';
+import type { Feeds, Outputs } from './feeds.js';
+import { namedOutputs, orderFeeds } from './feeds.js';
+import type { InputShapes } from './save.js';
+import { serializeExecutor } from './save.js';
+
+export type { Feeds, Outputs, TensorLike } from './feeds.js';
+export type { InputShapes } from './save.js';
 
 export interface SessionOptions {
   /** 'wasm' (the default once its backend is registered, 'js' until then), 'c' or 'js' */
@@ -38,17 +43,9 @@ export interface SessionOptions {
   readonly tuningRecords?: string | readonly TuningRecord[];
   /** receives warnings, such as a tuning record that no longer applies (default: stderr) */
   readonly onWarning?: (message: string) => void;
+  /** wasm: fused multiply-add through relaxed SIMD (off by default; rounds differently, see codegen/wasm/relaxed.ts) */
+  readonly relaxedSimd?: boolean;
 }
-
-/** What `run` accepts per feed: a kiln Tensor or any tensor of the same shape (onnxruntime's). */
-export interface TensorLike {
-  readonly type: string;
-  readonly data: unknown;
-  readonly dims: readonly number[];
-}
-
-export type Feeds = Readonly<Record<string, TensorLike>>;
-export type Outputs = Record<string, Tensor>;
 
 /** The default target: wasm when available, else js. */
 export function defaultTarget(): TargetName {
@@ -56,7 +53,7 @@ export function defaultTarget(): TargetName {
   return isTargetName(wasm) ? wasm : 'js';
 }
 
-function checkOptions(opts: SessionOptions): { target: TargetName; threads: number | undefined } {
+function checkOptions(opts: SessionOptions): { target: TargetName; threads: number | undefined; relaxedSimd: boolean } {
   const target = opts.target ?? defaultTarget();
   if (!isTargetName(target)) {
     throw new SessionError('options', `unknown target ${quote(target)} (available: ${TARGET_NAMES.join(', ')})`);
@@ -65,7 +62,9 @@ function checkOptions(opts: SessionOptions): { target: TargetName; threads: numb
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
     throw new SessionError('options', `threads must be an integer from 1 to 1024, got ${threads}`);
   }
-  return { target, threads };
+  const relaxedSimd = opts.relaxedSimd ?? false;
+  if (relaxedSimd && target !== 'wasm') throw new SessionError('options', `relaxedSimd applies to the wasm target only, not ${target}`);
+  return { target, threads, relaxedSimd };
 }
 
 function tunedScheduler(opts: SessionOptions): KernelScheduler | undefined {
@@ -82,32 +81,46 @@ export class InferenceSession {
     /** the executor behind the session (kiln's own API: the graph, shape-specialized compiles) */
     readonly executor: Executor,
     readonly target: TargetName,
+    /** the thread count kernels are compiled for */
+    private readonly threads: number,
   ) {
     this.inputNames = executor.inputs.map((v) => v.name);
     this.outputNames = [...new Set(executor.outputs.map((v) => v.name))];
   }
 
   /** Reads a model (a path or its bytes) and checks every node's op and attributes. */
-  static create(model: string | Uint8Array, opts: SessionOptions = {}): Promise<InferenceSession> {
-    try {
-      const { target, threads } = checkOptions(opts);
-      const executor = Executor.create(readOnnx(model), { target, threads, scheduler: tunedScheduler(opts) });
-      return Promise.resolve(new InferenceSession(executor, target));
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
+  static async create(model: string | Uint8Array, opts: SessionOptions = {}): Promise<InferenceSession> {
+    const { target, threads, relaxedSimd } = checkOptions(opts);
+    // before any kernel compiles: Node's V8 accepts relaxed SIMD only behind a flag
+    if (relaxedSimd) await enableRelaxedSimd();
+    const executor = Executor.create(readOnnx(model), { target, threads, relaxedSimd, scheduler: tunedScheduler(opts) });
+    return new InferenceSession(executor, target, threads ?? getBackend(target).info.cores);
   }
 
   /** Runs the model; resolves to one tensor per output name. */
   async run(feeds: Feeds): Promise<Outputs> {
-    const result = await this.executor.run(this.orderFeeds(feeds));
-    return this.named(result.outputs);
+    const result = await this.executor.run(orderFeeds(this.inputNames, feeds));
+    return namedOutputs(this.executor.outputs.map((v) => v.name), result.outputs);
   }
 
   /** `run`, also timing every kernel call. */
   async runWithProfile(feeds: Feeds): Promise<{ outputs: Outputs; kernels: readonly KernelTime[] }> {
-    const result = await this.executor.run(this.orderFeeds(feeds), { profile: true });
-    return { outputs: this.named(result.outputs), kernels: result.profile ?? [] };
+    const result = await this.executor.run(orderFeeds(this.inputNames, feeds), { profile: true });
+    return { outputs: namedOutputs(this.executor.outputs.map((v) => v.name), result.outputs), kernels: result.profile ?? [] };
+  }
+
+  /**
+   * The model compiled for `shapes` (by input name; inputs not named keep their declared shape,
+   * which must be static) as the bytes of a saved model. wasm only.
+   */
+  serialize(shapes: InputShapes = {}): Promise<Uint8Array> {
+    return serializeExecutor(this.executor, { target: this.target, threads: this.threads }, shapes);
+  }
+
+  /** `serialize`, written to `path` atomically (Node). */
+  async save(path: string, shapes: InputShapes = {}): Promise<void> {
+    const bytes = await this.serialize(shapes);
+    await (await import('../runtime/saved/files.js')).writeFileAtomic(path, bytes);
   }
 
   /** Frees the compiled kernels. */
@@ -115,38 +128,4 @@ export class InferenceSession {
     await this.executor.release();
   }
 
-  private orderFeeds(feeds: Feeds): HostTensor[] {
-    const inputs = this.executor.inputs;
-    const known = new Set(this.inputNames);
-    const names = inputs.map((v) => quote(v.name)).join(', ');
-    for (const name of Object.keys(feeds)) {
-      if (!known.has(name)) throw new SessionError(`feed ${quote(name)}`, `the model has no input of that name (its inputs: ${names})`);
-    }
-    return inputs.map((v) => {
-      if (!Object.hasOwn(feeds, v.name)) throw new SessionError(feedLabel(v), `is missing (the model's inputs: ${names})`);
-      return hostFeed(feedLabel(v), feeds[v.name]);
-    });
-  }
-
-  private named(outputs: readonly HostTensor[]): Outputs {
-    const out: Outputs = {};
-    // defineProperty: a model may name an output `__proto__`, which plain assignment would not store
-    this.executor.outputs.forEach((v, k) => {
-      Object.defineProperty(out, v.name, { value: fromHostTensor(outputs[k]), enumerable: true, writable: true, configurable: true });
-    });
-    return out;
-  }
-}
-
-function hostFeed(where: string, t: TensorLike | undefined): HostTensor {
-  if (t === null || typeof t !== 'object') throw new SessionError(where, 'is not a tensor');
-  if (t instanceof Tensor) return toHostTensor(t);
-  if (typeof t.type !== 'string' || !isDType(t.type)) throw new SessionError(where, `has unsupported element type ${quote(String(t.type))}`);
-  if (!Array.isArray(t.dims)) throw new SessionError(where, 'has no dims');
-  try {
-    return hostTensor(t.type, t.dims, t.data as TensorData);
-  } catch (e) {
-    if (e instanceof GraphError) throw new SessionError(where, e.detail);
-    throw e;
-  }
 }
