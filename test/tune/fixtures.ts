@@ -19,11 +19,13 @@ export function gemm(arg: unknown): TaskCompute {
   return { outputs: [C], args: [A, B, C] };
 }
 
-/** The fault a candidate asks for: the `mr` of its register tile, as the template's first tile step records it. */
+/** Register-tile rows (the matmul template's `mr`) that ask for a fault. */
+export const FAULTS: Readonly<Record<number, string>> = { 1: 'crash', 2: 'hang', 3: 'wrong', 5: 'throw' };
+
+/** The fault a candidate asks for, by the `mr` its template tile step records. */
 function faultOf(steps: readonly Step[]): string | null {
   const tile = steps.find((s) => s.prim === 'tile');
-  if (tile?.prim !== 'tile') return null;
-  return ({ 1: 'crash', 2: 'hang', 4: 'wrong', 8: 'throw' } as Record<number, string>)[tile.args.xFactor] ?? null;
+  return tile?.prim === 'tile' ? (FAULTS[tile.args.xFactor] ?? null) : null;
 }
 
 /** Builds candidates as kiln does, except those whose tile asks for a fault. */
