@@ -16,13 +16,16 @@
  * - `DepthwiseConv2dNCHWc`: x [N, Cb, H, W, c] with weights [Cb, 1, KH, KW, c] (+ bias [Cb, c]);
  *   each lane convolved alone; tag `depthwise_conv2d_nchwc`.
  * - `GlobalAveragePoolNCHWc`: the mean over h and w of every lane → [N, Cb, 1, 1, c].
+ * - `ConcatNCHWc {channels}`: channel concatenation of blocked tensors holding `channels[k]`
+ *   channels each, which need not fill whole blocks; each output lane reads the one input
+ *   channel it is, padded lanes are 0.
  *
  * Element-wise ops, channel Concat of whole blocks and nearest Resize need no blocked op: the
  * ONNX ops already mean the right thing on the blocked tensor (see the layout pass).
  */
 
 import type { Expr, Var } from '../ir/expr.js';
-import { add, constant, div, floordiv, floormod, lt, mul, select } from '../ir/expr.js';
+import { add, constant, div, floordiv, floormod, lt, mul, select, sub } from '../ir/expr.js';
 import type { TensorType } from '../graph/types.js';
 import { tensorType } from '../graph/types.js';
 import { compute, reduceAxis, sum } from '../te/compute.js';
@@ -227,3 +230,38 @@ defineOp({
     return [compute(total.shape, (...i) => div(total.at(...i), count), 'global_average_pool_nchwc', { tag: 'elementwise' })];
   },
 });
+
+// --- channel concatenation -----------------------------------------------------------------------
+
+function concatInfer(ctx: InferContext): TensorType[] {
+  const channels = ctx.ints('channels');
+  const count = ctx.node.inputs.length;
+  if (channels.length !== count) throw ctx.fail(`channels has ${channels.length} counts for ${count} inputs`);
+  const first = checkData(ctx);
+  for (let k = 0; k < count; k++) {
+    const x = concrete(ctx, k);
+    const same = x.length === 5 && x[0] === first[0] && x[2] === first[2] && x[3] === first[3] && x[4] === first[4];
+    if (!same || channels[k] < 1 || Math.ceil(channels[k] / first[4]) !== x[1]) throw ctx.fail(`input ${k} ${showShape(x)} does not hold ${channels[k]} channels in blocks like input 0 ${showShape(first)}`);
+  }
+  const total = channels.reduce((a, b) => a + b, 0);
+  return [tensorType(ctx.type(0).dtype, [first[0], Math.ceil(total / first[4]), first[2], first[3], first[4]])];
+}
+
+function concatCompute(ctx: ComputeContext): Tensor[] {
+  const channels = ctx.ints('channels');
+  const inputs = channels.map((_, k) => ctx.input(k));
+  const block = inputs[0].shape[4];
+  const ends = channels.map((_, k) => channels.slice(0, k + 1).reduce((a, b) => a + b, 0));
+  return [compute(ctx.outputs[0].shape, (n, cb, h, w, l) => {
+    const c = add(mul(cb, block), l);
+    // the last input's range first, so that each select picks the first input whose range holds c
+    let value: Expr = constant(0, inputs[0].dtype);
+    for (let k = inputs.length - 1; k >= 0; k--) {
+      const local = k === 0 ? c : sub(c, ends[k - 1]);
+      value = select(lt(c, ends[k]), inputs[k].at(n, floordiv(local, block), h, w, floormod(local, block)), value);
+    }
+    return value;
+  }, 'concat_nchwc', { tag: 'concat_nchwc' })];
+}
+
+defineOp({ domain: DOMAIN, name: 'ConcatNCHWc', inputs: [1, 64], outputs: [1, 1], pattern: 'injective', infer: concatInfer, compute: concatCompute });

@@ -71,7 +71,28 @@ async function compiled(g: Graph, target: (typeof TARGETS)[number], feed: HostTe
   }
 }
 
+/** conv → Concat(y, conv(y), y) on channels → conv: a concatenation of counts that need not fill blocks. */
+function concatModel(x: readonly [number, number, number, number]): Graph {
+  const b = new GraphBuilder(new Map([['', 13]]), 'g');
+  const c = x[1];
+  const conv = (v: Value, cin: number, cout: number, seed: number): Value => {
+    const w = b.initializer('w', tensorOf('float32', [cout, cin, 3, 3], Array.from(randomFloats(cout * cin * 9, seed))));
+    return b.node('Conv', [v, w], { attrs: attrs({ kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) }) }).outputs[0];
+  };
+  const y = conv(b.input('x', tensorType('float32', x)), c, c, 1);
+  const cat = b.node('Concat', [y, conv(y, c, c, 2), y], { attrs: attrs({ axis: int(1) }) }).outputs[0];
+  return b.build([conv(cat, 3 * c, 5, 3)]);
+}
+
 describe.each(TARGETS)('blocked NCHWc convolutions on %s', (target) => {
+  it.each([6, 24])('concatenates %i-channel blocked tensors lane by lane, matching NCHW', async (c) => {
+    const dims = [1, c, 6, 10] as const;
+    const g = concatModel(dims);
+    const feed = tensorOf('float32', dims, Array.from(randomFloats(c * 60, 4)));
+    const [[want], got] = [await runGraph(inferGraph(g), [feed]), await compiled(g, target, feed)];
+    for (let i = 0; i < want.data.length; i++) expect(Math.abs(Number(got.data[i]) - Number(want.data[i]))).toBeLessThan(1e-4 * (1 + Math.abs(Number(want.data[i]))));
+  });
+
   it.each(CASES)('$name matches NCHW', async (c) => {
     const g = model(c);
     const feed = tensorOf('float32', c.x, Array.from(randomFloats(c.x.reduce((p, q) => p * q, 1), 9)));

@@ -9,7 +9,7 @@
  *   nodes, which constant folding evaluates once, at compile time.
  * - Ops that mean the same on a blocked tensor follow their blocked inputs: the element-wise ops
  *   listed in `LANEWISE` (their per-channel constants blocked too, a divisor's padded lanes 1),
- *   GlobalAveragePool, Concat on channels when every input but the last fills whole blocks, and
+ *   GlobalAveragePool, Concat on channels (of whole blocks as it is, else as ConcatNCHWc), and
  *   nearest Resize with unit scales on N and C.
  * - Every other reader, and the graph outputs, read the value through one FromBlocked.
  *
@@ -180,22 +180,28 @@ class Converter {
     return true;
   }
 
-  /** Channels concatenate block by block when every input but the last fills its blocks. */
+  /**
+   * Channels concatenate block by block (Concat) when every input but the last fills its blocks,
+   * else lane by lane (ConcatNCHWc).
+   */
   private concat(n: Node): boolean {
     const out = shapeOf(n.outputs[0]);
     const axis = getAttr(n, 'axis', 'int', 0);
     if (!out || out.length !== 4 || (axis !== 1 && axis !== -3)) return false;
     const ins: Value[] = [];
-    for (const [k, v] of n.inputs.entries()) {
+    const channels: number[] = [];
+    for (const v of n.inputs) {
       const shape = shapeOf(v);
       if (!v || !shape || shape.length !== 4) return false;
-      if (k < n.inputs.length - 1 && shape[1] % this.lanes !== 0) return false;
       const mine = this.blocked.get(v.id);
       if (mine && mine.block !== this.lanes) return false;
       if (!mine && this.index.constant(v) !== undefined) return false;
       ins.push(this.blockedOf(v, this.lanes));
+      channels.push(shape[1]);
     }
-    this.emit(n, 'Concat', ins, makeAttrs({ axis: int(1) }), out[1], this.lanes);
+    const whole = channels.slice(0, -1).every((c) => c % this.lanes === 0);
+    if (whole) this.emit(n, 'Concat', ins, makeAttrs({ axis: int(1) }), out[1], this.lanes);
+    else this.emit(n, 'ConcatNCHWc', ins, makeAttrs({ channels: ints(channels) }), out[1], this.lanes);
     return true;
   }
 

@@ -20,6 +20,7 @@
 
 import type { TargetInfo } from '../../codegen/target.js';
 import type { IterVar } from '../../ir/expr.js';
+import { visit } from '../../ir/visit.js';
 import type { Schedule, Stage } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
 import { inputTensors } from '../../te/tensor.js';
@@ -42,6 +43,7 @@ export interface BlockedConvShape {
 }
 
 const CONV = 'conv2d_nchwc';
+const CONCAT = 'concat_nchwc';
 const DEPTHWISE = 'depthwise_conv2d_nchwc';
 
 /** Below this many output elements a stage runs on one thread: waking a pool costs more. */
@@ -119,11 +121,46 @@ function padOf(s: Schedule, conv: Stage): Stage | null {
  * loops hold the accumulators), so visiting the convolution first only defers to it.
  */
 export function scheduleBlocked(s: Schedule, st: Stage, target: TargetInfo): boolean {
+  if (st.isOutput && st.tensor.op.kind === 'compute' && st.tensor.op.tag === CONCAT) return scheduleConcat(st, target);
   if (isBlockedConv(st) && !st.isOutput) return epilogueOf(s, st) !== null;
   const conv = isBlockedConv(st) ? st : st.isOutput ? convFeeding(s, st) : null;
   if (conv === null || st.tensor.ndim !== 5) return false;
   const depthwise = conv.tensor.op.kind === 'compute' && conv.tensor.op.tag === DEPTHWISE;
   scheduleBlockedConv(s, conv.tensor, st.tensor, defaultBlockedConvKnobs(target, { out: st.tensor.shape, depthwise }), target);
+  return true;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** The channel boundaries a lane-by-lane concatenation compares against (its `c < end` selects). */
+function concatEnds(t: Tensor): number[] {
+  const ends: number[] = [];
+  if (t.op.kind === 'compute') {
+    visit(t.op.body, (e) => {
+      if (e.kind === 'cmp' && e.op === 'lt' && e.b.kind === 'int') ends.push(e.b.value);
+    });
+  }
+  return ends;
+}
+
+/**
+ * A lane-by-lane channel concatenation: with the channel blocks unrolled and the lanes split at
+ * the largest run that no input boundary cuts, every select of its compute has a constant
+ * condition and each run is one contiguous vector copy. False where no run is longer than a lane.
+ */
+function scheduleConcat(o: Stage, target: TargetInfo): boolean {
+  const t = o.tensor;
+  const block = t.shape[4];
+  const run = concatEnds(t).reduce(gcd, block);
+  if (t.ndim !== 5 || run < 2) return false;
+  const [n, cb, h, w, lane] = o.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
+  const [lo, li] = o.split(lane, { factor: run });
+  o.reorder(n, h, w, cb, lo, li);
+  const rows = o.fuse(n, h);
+  o.unroll(cb);
+  o.unroll(lo);
+  o.vectorize(li);
+  if (target.threads && rows.extent > 1 && t.shape.reduce((a, b) => a * b, 1) >= PARALLEL_MIN_ELEMENTS) o.parallel(rows);
   return true;
 }
 

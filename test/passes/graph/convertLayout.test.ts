@@ -127,6 +127,20 @@ describe('graph.convertLayout', () => {
     await expectSameResults(g, out);
   });
 
+  it('concatenates channel counts that do not fill whole blocks lane by lane', async () => {
+    // Rule: Concat of 6 + 5 channels in blocks of 4 is ConcatNCHWc; its padded lanes are 0.
+    const g = graphOf([1, 6, 5, 5], (b, x) => {
+      const c = conv(b, x, 6, 6);
+      const cat = b.node('Concat', [c, conv(b, c, 6, 5, { k: 1 }), x], { attrs: attrs({ axis: int(1) }) }).outputs[0];
+      return [conv(b, cat, 17, 3)];
+    });
+    const out = folded(g);
+    expect(ops(out)).toEqual(['kiln::ToBlocked', 'kiln::Conv2dNCHWc', 'kiln::Conv2dNCHWc', 'kiln::ConcatNCHWc', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked']);
+    const cat = out.nodes.find((n) => n.op === 'ConcatNCHWc')!;
+    expect(cat.outputs[0].type?.shape).toEqual([1, 5, 5, 5, 4]);
+    await expectSameResults(g, out);
+  });
+
   it('leaves a grouped conv and a linear resize in NCHW, reordering around them', async () => {
     // Rule: only group 1 and depthwise convs are blocked; a linear Resize mixes h and w only, but
     // kiln keeps it NCHW (its blocked form is not implemented), so it reads a FromBlocked.
