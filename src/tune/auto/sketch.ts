@@ -26,6 +26,7 @@
  */
 
 import type { TargetInfo } from '../../codegen/target.js';
+import { bytesOf } from '../../ir/dtype.js';
 import type { IterVar } from '../../ir/expr.js';
 import type { Schedule, Stage } from '../../schedule/index.js';
 import { createSchedule } from '../../schedule/index.js';
@@ -33,6 +34,9 @@ import type { Tensor } from '../../te/tensor.js';
 import { effectiveReaders, hasReuse, lanesOf, packCandidates, sameShape, vectorRegisters } from './analysis.js';
 import type { Rng } from './random.js';
 import { divisors, pick, randInt } from './random.js';
+
+/** Most statement copies unrolling may make of the register tile's body. */
+const MAX_UNROLLED = 256;
 
 interface Ctx {
   readonly s: Schedule;
@@ -96,10 +100,11 @@ function tileOf(rng: Rng, extent: number, max = extent): number {
 /**
  * Per spatial axis, the inner tile sizes [s1, s2, s3] (S0 is what remains). s3 is the register
  * tile: on the last axis a vector width (or a multiple of the lanes), on the others a few rows,
- * as long as the accumulators fit the register file.
+ * as long as the accumulators fit the register file. s2 · s3 is the local accumulator's extent,
+ * kept within L1 over all axes; s1 is free.
  */
-function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number): [number, number, number][] {
-  const { rng } = ctx;
+function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: number): [number, number, number][] {
+  const { rng, info } = ctx;
   const n = axes.length;
   const s3 = axes.map(() => 1);
   const last = axes[n - 1];
@@ -107,18 +112,20 @@ function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number): [numbe
     const w = vectorWidth(rng, last.extent, lanes);
     s3[n - 1] = w >= lanes && rng() < 0.5 ? w * randInt(rng, 1, Math.max(1, Math.min(4, Math.floor(last.extent / w)))) : w;
   }
-  let budget = Math.max(1, Math.floor((vectorRegisters(ctx.info) - 4) / Math.ceil(s3[n - 1] / lanes)));
-  const others = axes.slice(0, n - 1).map((_, d) => d).sort(() => rng() - 0.5);
-  for (const d of others) {
-    s3[d] = tileOf(rng, axes[d].extent, budget);
-    budget = Math.max(1, Math.floor(budget / s3[d]));
+  let registers = Math.max(1, Math.floor((vectorRegisters(info) - 4) / Math.ceil(s3[n - 1] / lanes)));
+  const shuffled = (ds: number[]): number[] => ds.sort(() => rng() - 0.5);
+  for (const d of shuffled(axes.slice(0, n - 1).map((_, d) => d))) {
+    s3[d] = tileOf(rng, axes[d].extent, registers);
+    registers = Math.max(1, Math.floor(registers / s3[d]));
   }
-  return axes.map((a, d) => {
-    const rest = Math.ceil(a.extent / s3[d]);
-    const s2 = tileOf(rng, rest);
-    const s1 = tileOf(rng, Math.ceil(rest / s2));
-    return [s1, s2, s3[d]];
-  });
+  let l1 = Math.max(1, Math.floor(info.l1Bytes / bytes / s3.reduce((a, b) => a * b, 1)));
+  const s2 = axes.map(() => 1);
+  for (const d of shuffled(axes.map((_, d) => d))) {
+    // often a single register tile: the accumulators then stay in registers for all of R1
+    s2[d] = rng() < 0.4 ? 1 : tileOf(rng, Math.ceil(axes[d].extent / s3[d]), l1);
+    l1 = Math.max(1, Math.floor(l1 / s2[d]));
+  }
+  return axes.map((a, d) => [tileOf(rng, Math.ceil(a.extent / (s2[d] * s3[d]))), s2[d], s3[d]]);
 }
 
 // --- rule 2: multi-level tiling ---------------------------------------------------------------
@@ -136,7 +143,7 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   packs.forEach((p) => ctx.done.add(p));
 
   const lanes = lanesOf(info, R.tensor.dtype);
-  const tiles = spatialTiles(ctx, anchor.axis, lanes);
+  const tiles = spatialTiles(ctx, anchor.axis, lanes, bytesOf(R.tensor.dtype));
   const S0: IterVar[] = [];
   const S1: IterVar[] = [];
   const inner: IterVar[] = [];
@@ -155,11 +162,13 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   if (info.threads && fused.extent > 1) anchor.parallel(fused);
   const outerLeaves = anchor.leafAxes().filter((l) => !inner.includes(l));
   if (anchor.axis[anchor.axis.length - 1].extent > 1) vectorizeInner(anchor, inner[inner.length - 1], lanes);
-  const at = rng() < 0.5 ? outerLeaves.length - 1 : randInt(rng, 0, outerLeaves.length - 1);
+  // mostly inside all outer tiles, so the accumulator is one S2 × S3 tile
+  const at = rng() < 0.8 ? outerLeaves.length - 1 : randInt(rng, 0, outerLeaves.length - 1);
   local.computeAt(anchor, outerLeaves[at]);
   tileLocal(ctx, local, tiles.map((t) => t[2]), lanes);
   for (const p of packs) {
-    p.computeAt(anchor, outerLeaves[randInt(rng, 0, at)]);
+    // the outermost loop packs a panel once for all the tiles inside it
+    p.computeAt(anchor, outerLeaves[rng() < 0.5 ? 0 : randInt(rng, 0, at)]);
     const pl = p.leafAxes();
     vectorizeInner(p, pl[pl.length - 1], lanes);
   }
@@ -183,7 +192,7 @@ function tileLocal(ctx: Ctx, local: Stage, s3: readonly number[], lanes: number)
       R0.push(r);
       continue;
     }
-    const [o, i] = local.split(r, { factor: tileOf(rng, r.extent, 64) });
+    const [o, i] = local.split(r, { factor: tileOf(rng, r.extent) });
     R0.push(o);
     R1.push(i);
   }
@@ -195,7 +204,16 @@ function tileLocal(ctx: Ctx, local: Stage, s3: readonly number[], lanes: number)
     if (rest) unrollable.push(rest);
   }
   unrollable.push(...S3.reverse(), ...R1.reverse());
-  for (const l of unrollable.slice(0, randInt(rng, 0, unrollable.length))) local.unroll(l);
+  // mostly the whole register tile (S3) or more: its accumulators then live in registers
+  const registerLoops = unrollable.length - R1.length;
+  const depth = rng() < 0.75 ? randInt(rng, registerLoops, unrollable.length) : randInt(rng, 0, unrollable.length);
+  // copies beyond a few hundred statements only cost compile time (and instruction cache)
+  let copies = 1;
+  for (const l of unrollable.slice(0, depth)) {
+    copies *= l.extent;
+    if (copies > MAX_UNROLLED) break;
+    local.unroll(l);
+  }
 }
 
 /**
