@@ -6,7 +6,7 @@
  * input, at each thread count, checked against onnxruntime-node and timed (bench/lib/measure.ts).
  * Prints a Markdown table (bench/lib/table.ts) to stdout, or with --json one JSON line per row
  * (`kiln compare`'s fields plus row, peer_web_ms, ratio_web, compile_cold_ms, compile_cached_ms);
- * --out also writes the table to a file. Progress goes to stderr.
+ * --out also writes the table to a file, after every row. Progress goes to stderr.
  *
  * Each row and thread count runs in a child process of its own: onnxruntime-web fixes its thread
  * count when it first initializes, a cold compile needs a kiln disk cache no earlier row has
@@ -106,7 +106,12 @@ async function main(): Promise<void> {
   const rows = selectRows(values.rows);
   const loadStart = loadavg()[0];
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const legend = new Map(rows.map((r) => [r.name, r.what]));
   const results: RowResult[] = [];
+  const report = (): string => {
+    const info = { target, date, cpu: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), loadStart, loadEnd: loadavg()[0], repeat };
+    return markdownReport(info, results, legend);
+  };
   const total = rows.length * threadCounts.length;
   for (const row of rows) {
     for (const threads of threadCounts) {
@@ -114,12 +119,11 @@ async function main(): Promise<void> {
       results.push(r);
       progress(r, results.length, total);
       if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      // rewritten after every row, so a suite stopped early still leaves the rows it measured
+      if (values.out !== undefined) writeFileSync(values.out, report());
     }
   }
-  const info = { target, date, cpu: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), loadStart, loadEnd: loadavg()[0], repeat };
-  const report = markdownReport(info, results, new Map(rows.map((r) => [r.name, r.what])));
-  if (!values.json) process.stdout.write(report);
-  if (values.out !== undefined) writeFileSync(values.out, report);
+  if (!values.json) process.stdout.write(report());
 }
 
 await main();
