@@ -40,9 +40,11 @@ describe('fault injection', () => {
     };
     const byMr = new Map(log.filter((r) => r.origin === 'template:matmul').map((r) => [mrOf(r.steps), r]));
     expect([...byMr.keys()].sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4, 5, 6, 10, 12]);
-    expect(byMr.get(1)).toMatchObject({ ms: null, error: expect.stringMatching(/^build: the worker died \(SIGABRT\)/) });
+    expect(byMr.get(1)?.ms).toBeNull();
+    expect(byMr.get(1)?.error).toMatch(/^build: the worker died \(SIGABRT\)/);
     expect(byMr.get(2)).toMatchObject({ ms: null, error: 'timed out after 3 s' });
-    expect(byMr.get(3)).toMatchObject({ ms: null, error: expect.stringMatching(/^wrong result: output 0\[0\] is /) });
+    expect(byMr.get(3)?.ms).toBeNull();
+    expect(byMr.get(3)?.error).toMatch(/^wrong result: output 0\[0\] is /);
     expect(byMr.get(5)).toMatchObject({ ms: null, error: 'build: injected build failure' });
     for (const mr of [4, 6, 10, 12]) expect(byMr.get(mr)?.ms).toBeGreaterThan(0);
     expect(summary.trials).toBe(8);

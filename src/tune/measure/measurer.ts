@@ -57,18 +57,25 @@ class Child {
   /** the task sources this process has loaded (its first request of one is slower) */
   readonly seen = new Set<string>();
 
-  constructor() {
-    this.proc = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  /** `quiet`: called when the process asks for quiet, with the function that grants it */
+  constructor(private readonly quiet: Quiet | null = null) {
+    // its own process group, so pausing it pauses the compiler it runs
+    this.proc = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     this.proc.stderr?.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-STDERR_KEPT);
     });
     this.ready = new Promise((resolve) => {
       this.proc.on('message', (m: WorkerReply) => {
         if (m.kind === 'ready') resolve(true);
+        else if (m.kind === 'quiet') {
+          this.quiet?.pause();
+          if (this.proc.connected) this.proc.send({ kind: 'quiet' });
+        } else if (m.kind === 'loud') this.quiet?.resume();
         else this.finish(m.kind === 'done' ? { ok: true, ms: m.ms } : { ok: false, error: m.error });
       });
       this.proc.on('exit', (code, signal) => {
         this.dead = true;
+        this.quiet?.resume();
         resolve(false);
         const tail = this.stderr.trim().split('\n').slice(-2).join(' | ');
         this.finish({ ok: false, error: `the worker died (${signal ?? `exit code ${code}`})${tail ? `: ${tail}` : ''}` });
@@ -99,7 +106,17 @@ class Child {
 
   kill(): void {
     this.dead = true;
-    this.proc.kill('SIGKILL');
+    this.signal('SIGKILL');
+  }
+
+  /** Signals the process's whole group (it and the compiler it may be running). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.proc.pid === undefined || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    try {
+      process.kill(-this.proc.pid, sig);
+    } catch {
+      // the group is already gone
+    }
   }
 
   close(): void {
@@ -113,15 +130,27 @@ class Child {
   }
 }
 
+/** Pausing and resuming the builders around a timing. */
+interface Quiet {
+  pause(): void;
+  resume(): void;
+}
+
 /** A slot that holds a live worker, replacing it after it dies. */
 class Lane {
   private child: Child | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
+  constructor(private readonly quiet: Quiet | null = null) {}
+
+  signal(sig: NodeJS.Signals): void {
+    this.child?.signal(sig);
+  }
+
   /** Runs `req` after the lane's earlier requests; the first request of a source gets `firstMs`. */
   run(req: WorkerRequest, limitMs: number, firstMs: number): Promise<Outcome> {
     const next = this.queue.then(async () => {
-      this.child ??= new Child();
+      this.child ??= new Child(this.quiet);
       const c = this.child;
       const key = JSON.stringify(req.source);
       const out = await c.request(req, c.seen.has(key) ? limitMs : Math.max(limitMs, firstMs));
@@ -134,6 +163,7 @@ class Lane {
   }
 
   close(): void {
+    this.child?.signal('SIGCONT');
     this.child?.close();
     this.child = null;
   }
@@ -141,7 +171,10 @@ class Lane {
 
 export class Measurer {
   private readonly builders: Lane[];
-  private readonly runner = new Lane();
+  private readonly runner = new Lane({
+    pause: () => this.builders.forEach((b) => b.signal('SIGSTOP')),
+    resume: () => this.builders.forEach((b) => b.signal('SIGCONT')),
+  });
   private nextBuilder = 0;
   private nextId = 0;
 

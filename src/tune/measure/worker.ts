@@ -20,7 +20,7 @@ import type { Schedule, Step } from '../../schedule/index.js';
 import { replaySchedule } from '../../schedule/index.js';
 import type { TaskCompute } from '../task.js';
 import { loadSource } from '../task.js';
-import type { WorkerReply, WorkerRequest } from './protocol.js';
+import type { WorkerMessage, WorkerReply, WorkerRequest } from './protocol.js';
 
 /** What the runner calls: kiln's Kernel, or a fault-injection hook's stand-in. */
 export interface Runnable {
@@ -160,17 +160,37 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     kernel.run(args);
     const wrong = mismatch(outputs, ref.outputs);
     if (wrong) return { kind: 'failed', id: req.id, error: wrong };
-    return { kind: 'done', id: req.id, ms: time(kernel, args, req.repeat, req.minSampleMs) };
+    await quiet();
+    try {
+      return { kind: 'done', id: req.id, ms: time(kernel, args, req.repeat, req.minSampleMs) };
+    } finally {
+      send({ kind: 'loud' });
+    }
   } finally {
     kernel.dispose();
   }
 }
 
+const send = (m: WorkerReply): void => void process.send?.(m);
+let quieted: (() => void) | null = null;
+
+/** Asks the parent to pause the builders; resolves once it has. */
+function quiet(): Promise<void> {
+  return new Promise((resolve) => {
+    quieted = resolve;
+    send({ kind: 'quiet' });
+  });
+}
+
 /** Serves requests until the parent disconnects. */
 export function serve(): void {
-  const send = (m: WorkerReply): void => void process.send?.(m);
-  process.on('message', (req: WorkerRequest) => {
-    handle(req).then(send, (e: unknown) => send({ kind: 'failed', id: req.id, error: e instanceof Error ? e.message : String(e) }));
+  process.on('message', (m: WorkerMessage) => {
+    if (m.kind === 'quiet') {
+      quieted?.();
+      quieted = null;
+      return;
+    }
+    handle(m).then(send, (e: unknown) => send({ kind: 'failed', id: m.id, error: e instanceof Error ? e.message : String(e) }));
   });
   process.on('disconnect', () => process.exit(0));
   send({ kind: 'ready' });
