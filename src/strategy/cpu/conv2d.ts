@@ -51,16 +51,14 @@ export interface ConvShape {
   readonly outChannels: number;
   readonly outHeight: number;
   readonly outWidth: number;
-  /** elements of the input the convolution reads (after padding): channels, rows, columns */
+  /** channels and columns of the input the convolution reads (after padding) */
   readonly inChannels: number;
   readonly inWidth: number;
-  /** kernel rows and the stride along the height and the width */
+  /** the kernel window and the strides of the output over the input */
   readonly kernelHeight: number;
   readonly kernelWidth: number;
   readonly strideHeight: number;
   readonly strideWidth: number;
-  /** multiply-adds per output element */
-  readonly reduce: number;
   /** every output channel reads one input channel of its own: no input reuse across channels */
   readonly depthwise: boolean;
 }
@@ -115,7 +113,6 @@ export function convShapeOf(conv: Tensor): ConvShape {
     kernelWidth: conv.op.reduceAxis[conv.op.reduceAxis.length - 1].extent,
     strideHeight: strideOf(conv, data, 2, 2),
     strideWidth: strideOf(conv, data, 3, 3),
-    reduce: conv.op.reduceAxis.reduce((n, r) => n * r.extent, 1),
     depthwise: conv.op.tag.startsWith('depthwise'),
   };
 }

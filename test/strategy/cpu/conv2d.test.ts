@@ -144,7 +144,7 @@ describe('defaultConv2dKnobs', () => {
   it('reads the geometry of the convolution from its compute', () => {
     expect(shapeOf({ c: 96, m: 24, h: 160, w: 160, k: 3, attrs: { pads: pads(1) }, bias: false })).toEqual({
       outChannels: 24, outHeight: 160, outWidth: 160, inChannels: 96, inWidth: 162,
-      kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1, reduce: 864, depthwise: false,
+      kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1, depthwise: false,
     });
     expect(shapeOf({ c: 3, m: 16, h: 64, w: 64, k: 3, attrs: { pads: pads(1), strides: stride(2) }, bias: false })).toMatchObject({ strideHeight: 2, strideWidth: 2, outWidth: 32 });
   });
