@@ -7,10 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import type { Graph, Value } from '../../src/graph/graph.js';
-import { hostTensor } from '../../src/graph/tensor.js';
+import { hostTensor, zeros } from '../../src/graph/tensor.js';
 import { tensorType } from '../../src/graph/types.js';
 import type { TargetName } from '../../src/codegen/index.js';
 import { Executor } from '../../src/runtime/executor.js';
+import { inPlacePairs } from '../../src/runtime/plan.js';
 import { TARGETS, randomFloats } from '../api/helpers.js';
 
 /**
@@ -65,5 +66,22 @@ describe.each(TARGETS)('in place on %s', (target) => {
     expect(reference.aliases).toEqual([]);
     expect(Array.from(inPlace.y)).toEqual(Array.from(reference.y));
     expect(inPlace.y.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+  });
+});
+
+describe('inPlacePairs', () => {
+  it('offers a kernel alias as values, unless the input is bound twice or a constant', () => {
+    // Rule: a value bound to two parameters may be read through the other one at other indices,
+    // and a fused body's constant is not the arena's to overwrite.
+    const b = new GraphBuilder(new Map([['', 17]]), 'g');
+    const [u, v] = ['u', 'v'].map((n) => b.input(n, tensorType('float32', [4])));
+    const out = b.node('Add', [u, v]).outputs[0];
+    const value = (x: Value) => ({ kind: 'value', value: x }) as const;
+    const alias = [{ written: 2, read: 0 }];
+    const named = (params: Parameters<typeof inPlacePairs>[0]['params']) =>
+      inPlacePairs({ params, aliases: alias }).map((p) => `${p.input.name}→${p.output.name}`);
+    expect(named([value(u), value(v), value(out)])).toEqual([`u→${out.name}`]);
+    expect(named([value(u), value(u), value(out)])).toEqual([]);
+    expect(named([{ kind: 'constant', tensor: zeros('float32', [4]) }, value(v), value(out)])).toEqual([]);
   });
 });
