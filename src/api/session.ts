@@ -1,7 +1,9 @@
 /**
  * @file `InferenceSession`, shaped like onnxruntime's: `create(model, options)`, `inputNames`,
  * `outputNames`, `run(feeds)` → outputs by name, `release()`. Kernels are compiled on the first
- * run with each new set of input shapes (see src/runtime/executor.ts).
+ * run with each new set of input shapes (see src/runtime/executor.ts). With `tuningRecords` (from
+ * `kiln tune`), a kernel whose task has a record runs the record's schedule instead of the default
+ * strategy; a record that no longer applies is a warning, never an error.
  *
  * Everything a caller can get wrong raises a typed error with a message naming the place: an
  * unreadable model (OnnxError), an unknown op or a bad attribute (OpError, at create), a graph

@@ -12,9 +12,10 @@
  */
 
 import type { Step } from '../schedule/index.js';
-import { printSteps } from '../schedule/index.js';
+import { ScheduleError, printSteps } from '../schedule/index.js';
 import { mutateSchedule, sampleSchedules, tryLower } from './auto/index.js';
 import type { CostModel } from './cost/index.js';
+import { TuneError } from './errors.js';
 import { extractFeatures } from './features.js';
 import type { Task } from './task.js';
 import { templatesFor } from './templates/index.js';
@@ -63,8 +64,9 @@ export function propose(state: SearchState, kind: SearchKind, count: number): Pr
       } else index = Math.floor(rng() * space.size);
       try {
         out.push({ steps: template.apply(task.build(), space.at(index), task.target).steps, origin: `template:${template.name}` });
-      } catch {
+      } catch (e) {
         // a configuration the strategy rejects for this compute is skipped like one that fails to lower
+        if (!(e instanceof ScheduleError || e instanceof TuneError)) throw e;
       }
     }
   }
