@@ -7,9 +7,9 @@
  * the cost model (trained on every measurement so far), build the most promising few in one C
  * compile, time each (median of runs), mutate the best, repeat until the time budget is spent.
  * Prints the curve of the best GFLOP/s against seconds spent (everything counted: sampling,
- * lowering, features, training, compiling, running), next to the hand strategy's GFLOP/s timed
- * the same way in the same process at the start and the end. Every measured candidate is checked
- * against the hand strategy's result.
+ * lowering, features, training, compiling, running). At the end the best schedule and the hand
+ * strategy are timed in alternating rounds, which gives the ratio. Every measured candidate is
+ * checked against the hand strategy's result.
  *
  * `--model FILE` starts from a saved cost model (transfer) when the file exists and saves the
  * model there at the end.
@@ -290,7 +290,7 @@ while (elapsed() < budget) {
   });
   best.sort((a, b) => a.seconds - b.seconds);
   timed('train', () => {
-    model.update(chosen.map(([, c]) => c.features), secs, chosen.map(() => values.op ?? 'gemm'));
+    model.update(chosen.map(([, c]) => c.features), secs, chosen.map(() => `${values.op}:${values.n}`));
     const left = [...pool.values()];
     model.predict(left.map((c) => c.features)).forEach((sc, k) => (left[k].score = sc));
   });
@@ -299,22 +299,37 @@ while (elapsed() < budget) {
   if (!values.json) console.log(`t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s`);
 }
 
-const handEndOutputs = work.build();
-const handEnd = await timeSchedule(work.hand(handEndOutputs), handEndOutputs);
-const handGflops = Math.max(gflops(handStart.seconds), gflops(handEnd.seconds));
-const autoGflops = best.length > 0 ? gflops(best[0].seconds) : 0;
+/**
+ * The final comparison: the best automatic schedule and the hand strategy built once each and
+ * timed in alternating rounds, so that the load of a shared machine hits both alike.
+ */
+async function finalComparison(steps: readonly Step[] | undefined): Promise<{ hand: number; auto: number }> {
+  const handOut = work.build();
+  const specs = [{ schedule: work.hand(handOut), args: kernelArgs(handOut), name: 'hand' }];
+  if (steps) {
+    const autoOut = work.build();
+    specs.push({ schedule: replaySchedule(steps, autoOut), args: kernelArgs(autoOut), name: 'auto' });
+  }
+  const kernel = await buildKernels(specs, { target, threads });
+  const out = new Float32Array(outLen);
+  const times: Record<string, number[]> = { hand: [], auto: [] };
+  for (let round = 0; round < 5; round++) for (const spec of specs) times[spec.name].push(timeRuns(() => kernel.run([...inputs, out], spec.name)));
+  kernel.dispose();
+  return { hand: gflops(median(times.hand)), auto: steps ? gflops(median(times.auto)) : 0 };
+}
+
+const final = await finalComparison(best[0]?.steps);
 if (values.model) writeFileSync(values.model, JSON.stringify(model));
 
 const summary = {
   op: values.op, n, target, threads, vectorBits: info.vectorBits, seconds: budget, measured: measured.size, failures,
-  hand_gflops_start: +gflops(handStart.seconds).toFixed(1), hand_gflops_end: +gflops(handEnd.seconds).toFixed(1),
-  auto_gflops: +autoGflops.toFixed(1), ratio: +(autoGflops / handGflops).toFixed(3),
+  hand_gflops_start: +gflops(handStart.seconds).toFixed(1),
+  hand_gflops: +final.hand.toFixed(1), auto_gflops: +final.auto.toFixed(1), ratio: +(final.auto / final.hand).toFixed(3),
   phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +v.toFixed(1)])), curve,
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
-  console.log(`hand strategy: ${summary.hand_gflops_start} GFLOP/s at the start, ${summary.hand_gflops_end} at the end`);
-  console.log(`automatic: ${summary.auto_gflops} GFLOP/s after ${summary.measured} measured (${failures} failed) = ${summary.ratio} of the hand strategy`);
+  console.log(`final comparison, alternating rounds: hand strategy ${summary.hand_gflops} GFLOP/s, best automatic ${summary.auto_gflops} GFLOP/s (${summary.measured} measured, ${failures} failed) = ${summary.ratio} of the hand strategy`);
   console.log(`seconds per phase: ${JSON.stringify(summary.phases)}`);
   if (best.length > 0) console.log(`best schedule:\n${printSteps(best[0].steps)}`);
 }
