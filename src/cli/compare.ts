@@ -13,7 +13,7 @@ import { InferenceSession } from '../api/session.js';
 import type { Tensor } from '../api/tensor.js';
 import { quote } from '../graph/text.js';
 import { feedRecord } from './inputs.js';
-import { COMMON_OPTIONS, parseCommon, prepareFeeds, say } from './options.js';
+import { COMMON_OPTIONS, parseCommon, prepareFeeds, RELAXED_SIMD_OPTION, say } from './options.js';
 import type { Peer } from './peer.js';
 import { createPeer } from './peer.js';
 import type { OutputError } from './report.js';
@@ -25,8 +25,8 @@ export interface Timed {
 }
 
 export async function compareCommand(args: readonly string[]): Promise<number> {
-  const opts = parseCommon(args, { ...COMMON_OPTIONS, json: { type: 'boolean', default: false } });
-  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records });
+  const opts = parseCommon(args, { ...COMMON_OPTIONS, ...RELAXED_SIMD_OPTION, json: { type: 'boolean', default: false } });
+  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records, relaxedSimd: opts.flags['relaxed-simd'] });
   let peer: Peer | null = null;
   try {
     peer = await createPeer(opts.model, opts.threadsShown);

@@ -15,13 +15,14 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   inspect: async () => (await import('./inspect.js')).inspectCommand,
   run: async () => (await import('./run.js')).runCommand,
   compare: async () => (await import('./compare.js')).compareCommand,
+  save: async () => (await import('./save.js')).saveCommand,
   conformance: async () => (await import('./conformance.js')).conformanceCommand,
   tune: async () => (await import('./tune.js')).tuneCommand,
   'conformance-worker': async () => (await import('./worker.js')).workerCommand,
 };
 
 /** Errors that describe a bad model, input or environment rather than a bug in kiln. */
-const EXPECTED = new Set(['OnnxError', 'OpError', 'SessionError', 'GraphError', 'GraphPassError', 'CompilerNotFoundError', 'CompileError', 'TuneError']);
+const EXPECTED = new Set(['OnnxError', 'OpError', 'SessionError', 'GraphError', 'GraphPassError', 'CompilerNotFoundError', 'CompileError', 'TuneError', 'SavedModelError', 'RelaxedSimdError']);
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;

@@ -23,6 +23,9 @@ export const COMMON_OPTIONS = {
   records: { type: 'string' },
 } as const satisfies OptionSpecs;
 
+/** `--relaxed-simd`, for the commands that compile for wasm (run, compare, save). */
+export const RELAXED_SIMD_OPTION = { 'relaxed-simd': { type: 'boolean', default: false } } as const satisfies OptionSpecs;
+
 export interface CommonOptions {
   readonly model: string;
   readonly inputs: readonly string[];

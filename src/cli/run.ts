@@ -12,11 +12,11 @@ import type { Feed } from './inputs.js';
 import { feedRecord } from './inputs.js';
 import { median, ms, summarize } from './report.js';
 import type { CommonOptions } from './options.js';
-import { COMMON_OPTIONS, parseCommon, prepareFeeds, say } from './options.js';
+import { COMMON_OPTIONS, parseCommon, prepareFeeds, RELAXED_SIMD_OPTION, say } from './options.js';
 
 export async function runCommand(args: readonly string[]): Promise<number> {
-  const opts = parseCommon(args, { ...COMMON_OPTIONS, profile: { type: 'boolean', default: false } });
-  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records });
+  const opts = parseCommon(args, { ...COMMON_OPTIONS, ...RELAXED_SIMD_OPTION, profile: { type: 'boolean', default: false } });
+  const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records, relaxedSimd: opts.flags['relaxed-simd'] });
   try {
     const feeds = prepareFeeds(session, opts);
     header(opts, feeds);

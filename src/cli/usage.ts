@@ -8,16 +8,19 @@ export const USAGE = `usage: kiln <command> [options]
 commands:
   inspect MODEL [--input NAME=DIMS]...
       inputs, outputs, op histogram, the graph after passes and its fused groups
-  run MODEL [--input NAME=DIMS|NAME=FILE.pb]... [--target T] [--threads N] [--repeat N] [--profile] [--seed S] [--records FILE]
+  run MODEL [--input NAME=DIMS|NAME=FILE.pb]... [--target T] [--threads N] [--repeat N] [--profile] [--seed S] [--records FILE] [--relaxed-simd]
       runs the model on seeded random (or given) inputs: output summaries and the median latency;
       --profile adds per-kernel times
-  compare MODEL [--input ...]... [--target T] [--threads N] [--repeat N] [--seed S] [--json] [--records FILE]
+  compare MODEL [--input ...]... [--target T] [--threads N] [--repeat N] [--seed S] [--json] [--records FILE] [--relaxed-simd]
       runs kiln and onnxruntime-node on the same inputs, alternating: per-output errors, both median
       latencies and their ratio; exits 1 when an output differs by more than 1e-4·max|ref| + 1e-5
   tune MODEL [--input ...]... [--target T] [--threads N] [--time-budget 10m] [--trials N] --records FILE
       [--search model|random|grid] [--seed S]
       tunes the model's kernels within the budget (trials: per kernel at most), logging every measured
       schedule to FILE (an existing FILE is resumed); prints default and tuned time per kernel
+  save MODEL [--input NAME=DIMS]... --output FILE [--threads N] [--relaxed-simd]
+      compiles the model for wasm at those input shapes and writes it as one file, which
+      SavedSession.load runs in Node or a browser without compiling
   conformance DIR [--target T] [--json] [--filter TEXT] [--timeout SECONDS] [--jobs N]
       runs ONNX backend test cases (DIR holds case folders, or is one), each in a child process
 
@@ -28,6 +31,7 @@ options:
   --repeat N           timed runs after the first (default 10)
   --seed S             seed of the random inputs (default 1)
   --records FILE       tuning records from \`kiln tune\`: kernels with a record run their best schedule
+  --relaxed-simd       wasm: fused multiply-add through relaxed SIMD (off by default; rounds differently)
 `;
 
 /** A command line that cannot be understood. */
