@@ -95,7 +95,11 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
   const measurer = new Measurer({ ...opts.measure, target: opts.target, threads: opts.threads });
   const rng = seededRng(opts.seed ?? 1);
   const log = readRecords(opts.records).records.filter((r) => r.threads === opts.threads && r.target === opts.target);
-  const runs = tasks.map((task) => resume(task, log, model, rng));
+  const resumed = tasks.map((task) => resume(task, log, rng));
+  const runs = resumed.map((r) => r.run);
+  // the cost model learns the log once, not once per task
+  const learned = resumed.flatMap((r) => r.learned);
+  if (learned.length > 0) model.update(learned.map((l) => l.features), learned.map((l) => l.cost), learned.map((l) => l.group));
   const progress = (run: TaskRun): void =>
     opts.onProgress?.({
       task: run.task,
@@ -136,22 +140,17 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
   }));
 }
 
-/** The task's state from the log: seen traces, successes fastest first, the default's time; the model learns them. */
-function resume(task: Task, log: readonly TuningRecord[], model: CostModel, rng: () => number): TaskRun {
+/** The task's state from the log: seen traces, successes fastest first, the default's time, and what the model learns from them. */
+function resume(task: Task, log: readonly TuningRecord[], rng: () => number): { run: TaskRun; learned: { features: Float64Array; cost: number; group: string }[] } {
   const mine = log.filter((r) => r.task === task.key);
   const state: SearchState = { task, rng, seen: new Set(mine.map((r) => traceKey(r.steps))), best: [], grid: new Map() };
   state.best = mine.flatMap((r) => (r.ms === null ? [] : [{ steps: r.steps, ms: r.ms, origin: r.origin }])).sort((a, b) => a.ms - b.ms);
-  const features: Float64Array[] = [];
-  const costs: number[] = [];
-  for (const r of mine) {
+  const learned = mine.flatMap((r) => {
     const func = tryLower(task, r.steps);
-    if (!func) continue;
-    features.push(extractFeatures(func));
-    costs.push(r.ms ?? Infinity);
-  }
-  if (features.length > 0) model.update(features, costs, features.map(() => task.key));
+    return func ? [{ features: extractFeatures(func), cost: r.ms ?? Infinity, group: task.key }] : [];
+  });
   const def = mine.find((r) => r.origin === 'default');
-  return { task, state, defaultMs: def?.ms, trials: 0, ms: 0 };
+  return { run: { task, state, defaultMs: def?.ms, trials: 0, ms: 0 }, learned };
 }
 
 function speedup(runs: readonly TaskRun[]): number {
