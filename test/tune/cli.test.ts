@@ -1,0 +1,62 @@
+/**
+ * `kiln tune` as users run it (bin/kiln.js in a child process): a bad command line is a usage
+ * error (exit 2) naming the option; a short tuning run of a small model prints the per-task table,
+ * writes the records, and `kiln run --records` runs the model with them.
+ */
+
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tensorOf } from '../../src/graph/tensor.js';
+import { readRecords } from '../../src/tune/records.js';
+import { writeModel } from '../api/onnx-writer.js';
+
+const LAUNCHER = path.resolve(import.meta.dirname, '../../bin/kiln.js');
+
+function kiln(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [LAUNCHER, ...args], { encoding: 'utf8', timeout: 180_000 }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+const f32 = (name: string, shape: readonly number[]) => ({ name, dtype: 'float32' as const, shape });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tune-cli-'));
+const model = path.join(dir, 'mm.onnx');
+fs.writeFileSync(
+  model,
+  writeModel({
+    inputs: [f32('x', [8, 16])],
+    outputs: [f32('y', [8, 8])],
+    initializers: [{ name: 'w', tensor: tensorOf('float32', [16, 8], Array.from({ length: 128 }, (_, i) => Math.cos(i))) }],
+    nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
+  }),
+);
+
+describe('kiln tune', () => {
+  it('requires --records and a valid --time-budget', async () => {
+    const [noRecords, badBudget] = await Promise.all([kiln('tune', model), kiln('tune', model, '--records', 'r.jsonl', '--time-budget', 'soon')]);
+    expect(noRecords.status).toBe(2);
+    expect(noRecords.stderr).toContain('kiln tune: --records FILE is required');
+    expect(badBudget.status).toBe(2);
+    expect(badBudget.stderr).toContain('--time-budget must be a duration like 90s, 10m or 1h, got "soon"');
+  }, 60_000);
+
+  it('tunes, prints the table, and kiln run uses the records', async () => {
+    const records = path.join(dir, 'log.jsonl');
+    const tuned = await kiln('tune', model, '--target', 'js', '--threads', '1', '--trials', '2', '--time-budget', '10m', '--records', records);
+    expect(tuned.stderr).not.toContain('internal error');
+    expect(tuned.status).toBe(0);
+    expect(tuned.stdout).toMatch(/^model .*: 1 tasks \(1 kernels\) on js, 1 thread, budget 600 s$/m);
+    expect(tuned.stdout).toMatch(/^k0 MatMul 8x8 +1 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +2 +[\d.]+ {2}\S+$/m);
+    expect(readRecords(records)).toMatchObject({ problems: [] });
+    expect(readRecords(records).records).toHaveLength(3);
+    const run = await kiln('run', model, '--target', 'js', '--threads', '1', '--repeat', '1', '--records', records);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('output "y": float32[8, 8]');
+  }, 240_000);
+});
