@@ -82,12 +82,18 @@ function anchoredReduction(ctx: Ctx, st: Stage): Stage | undefined {
 
 // --- parameters ------------------------------------------------------------------------------
 
-/** A power of two in [4, 4·lanes] no larger than `extent`, lanes or wider when it fits. */
+/**
+ * A power of two in [4, 4·lanes] no larger than `extent`: mostly one that divides it (a partial
+ * last vector is cut into a copy of the loop body, which costs compile time), lanes or wider
+ * when such a width exists.
+ */
 function vectorWidth(rng: Rng, extent: number, lanes: number): number {
   const widths: number[] = [];
   for (let w = 4; w <= 4 * lanes && w <= extent; w *= 2) widths.push(w);
-  const wide = widths.filter((w) => w >= lanes);
-  return pick(rng, wide.length > 0 ? wide : widths);
+  const dividing = widths.filter((w) => extent % w === 0);
+  const from = dividing.length > 0 && rng() < 0.75 ? dividing : widths;
+  const wide = from.filter((w) => w >= lanes);
+  return pick(rng, wide.length > 0 ? wide : from);
 }
 
 /** A tile of an axis of `extent` points: mostly a divisor, sometimes any size (a guarded edge). */
