@@ -185,8 +185,14 @@ async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, mo
   const batch = opts.batch ?? 8;
   const kind = opts.search ?? 'model';
   let dry = 0;
+  /** milliseconds one candidate took in the last round: a round is cut to what the share has left */
+  let perCandidate = 0;
   while (performance.now() - t0 < allottedMs && run.trials < (opts.trials ?? Infinity)) {
-    const size = Math.min(batch, (opts.trials ?? Infinity) - run.trials);
+    const left = allottedMs - (performance.now() - t0);
+    const fits = perCandidate > 0 ? Math.floor(left / perCandidate) : batch;
+    if (fits < 1) return;
+    const size = Math.min(batch, fits, (opts.trials ?? Infinity) - run.trials);
+    const roundStart = performance.now();
     const chosen = select(candidates(run.state, propose(run.state, kind, 4 * batch)), kind, size, model, run.state.rng);
     // the space is exhausted, or every proposal was seen: a few empty rounds end the task
     if (chosen.length === 0) {
@@ -194,6 +200,7 @@ async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, mo
       continue;
     }
     const results = await measurer.measure(run.task.source, chosen.map((c) => c.steps));
+    perCandidate = (performance.now() - roundStart) / chosen.length;
     chosen.forEach((c, k) => record(run, c, results[k], opts));
     run.trials += chosen.length;
     model.update(
