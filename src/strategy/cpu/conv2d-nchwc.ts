@@ -66,16 +66,23 @@ function largestDivisor(n: number, cap: number): number {
 }
 
 /**
- * Two channel blocks per tile where they divide the blocks, as many columns as registers allow.
+ * The register tile with the most multiply-adds per load: a tile of `mbb` channel blocks by `owb`
+ * columns loads mbb weight vectors and owb broadcasts for mbb · owb FMAs, within the
+ * accumulators the target has (ties go to fewer blocks, so more columns share each weight).
  * A task of several rows pads the rows its windows share once (a 3×3 window over 8 rows pads 10
  * rows, not 24), as long as there are tasks enough for every core four times over.
  */
 export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShape): BlockedConvKnobs {
   const [, blocks, height, width] = shape.out;
-  const mbb = !shape.depthwise && blocks % 2 === 0 ? 2 : 1;
-  const owb = largestDivisor(width, Math.min(14, Math.floor(accumulators(info) / mbb)));
+  const budget = accumulators(info);
+  let best = { mbb: 1, owb: largestDivisor(width, Math.min(14, budget)) };
+  for (let mbb = 2; mbb <= 4 && !shape.depthwise; mbb++) {
+    const owb = largestDivisor(width, Math.floor(budget / mbb));
+    const score = (t: { mbb: number; owb: number }): number => (t.mbb * t.owb) / (t.mbb + t.owb);
+    if (blocks % mbb === 0 && (owb >= 4 || owb === width) && score({ mbb, owb }) > score(best)) best = { mbb, owb };
+  }
   const taskRows = largestDivisor(height, Math.max(1, Math.min(8, Math.floor(height / (4 * Math.max(1, info.cores))))));
-  return { owb, mbb, taskRows, padRows: true };
+  return { ...best, taskRows, padRows: true };
 }
 
 const isBlockedConv = (st: Stage): boolean => st.tensor.op.kind === 'compute' && (st.tensor.op.tag === CONV || st.tensor.op.tag === DEPTHWISE) && st.tensor.ndim === 5;

@@ -34,10 +34,13 @@ function blockedConv(cb: number, h: number, w: number, mb: number): Tensor {
 }
 
 describe('defaultBlockedConvKnobs', () => {
-  it('takes two channel blocks where they divide, and as many columns as accumulators allow', () => {
+  it('picks the tile with the most multiply-adds per load within the accumulators', () => {
     // Rule: AVX-512 keeps 24 accumulators: 2 blocks × 10 columns (the largest divisor of 160 ≤ 12);
     // tasks of 8 rows leave 20 tasks, at least 4 per core.
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 2, 160, 160, 16], depthwise: false })).toEqual({ owb: 10, mbb: 2, taskRows: 8, padRows: true });
+    // 3 blocks: 3 × 8 (24 FMAs for 11 loads) beats 1 × 10; 4 blocks: 4 × 5 beats 2 × 10
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 3, 160, 160, 16], depthwise: false })).toMatchObject({ owb: 8, mbb: 3 });
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 160, 160, 16], depthwise: false })).toMatchObject({ owb: 5, mbb: 4 });
     // an odd block count: one block, up to 14 columns; 20 rows make tasks of 2 rows
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 23, 20, 20, 16], depthwise: false })).toEqual({ owb: 10, mbb: 1, taskRows: 2, padRows: true });
     // WebAssembly's 8 accumulators: 2 blocks × 4 columns; depthwise is always one block
