@@ -15,7 +15,8 @@
  *
  * A depthwise convolution has no channel reduction: its tile is owb columns of one block, each
  * lane convolved alone (input and weights both vector loads). Knobs (`BlockedConvKnobs`) are
- * plain data with a default per target and shape, for the auto-tuner to search.
+ * plain data with a default per target and shape, for the auto-tuner to search. A lane-by-lane
+ * channel concatenation (ConcatNCHWc) gets a schedule that makes each run of lanes one copy.
  */
 
 import type { TargetInfo } from '../../codegen/target.js';
@@ -75,10 +76,10 @@ function largestDivisor(n: number, cap: number): number {
 export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShape): BlockedConvKnobs {
   const [, blocks, height, width] = shape.out;
   const budget = accumulators(info);
+  const score = (t: { mbb: number; owb: number }): number => (t.mbb * t.owb) / (t.mbb + t.owb);
   let best = { mbb: 1, owb: largestDivisor(width, Math.min(14, budget)) };
   for (let mbb = 2; mbb <= 4 && !shape.depthwise; mbb++) {
     const owb = largestDivisor(width, Math.floor(budget / mbb));
-    const score = (t: { mbb: number; owb: number }): number => (t.mbb * t.owb) / (t.mbb + t.owb);
     if (blocks % mbb === 0 && (owb >= 4 || owb === width) && score({ mbb, owb }) > score(best)) best = { mbb, owb };
   }
   const taskRows = largestDivisor(height, Math.max(1, Math.min(8, Math.floor(height / (4 * Math.max(1, info.cores))))));
@@ -157,9 +158,9 @@ function concatEnds(t: Tensor): number[] {
  */
 function scheduleConcat(o: Stage, target: TargetInfo): boolean {
   const t = o.tensor;
-  const block = t.shape[4];
-  const run = concatEnds(t).reduce(gcd, block);
-  if (t.ndim !== 5 || run < 2) return false;
+  if (t.ndim !== 5) return false;
+  const run = concatEnds(t).reduce(gcd, t.shape[4]);
+  if (run < 2) return false;
   const [n, cb, h, w, lane] = o.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
   const [lo, li] = o.split(lane, { factor: run });
   o.reorder(n, h, w, cb, lo, li);
