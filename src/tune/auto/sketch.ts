@@ -238,6 +238,11 @@ function vectorizeInner(st: Stage, axis: IterVar, lanes: number): IterVar | unde
 
 // --- rule 3: reductions without reuse ---------------------------------------------------------
 
+/**
+ * Accumulates `st` in a local stage: inside its own output's outer loops when it is an output,
+ * else (its copy inlined) at a loop of its reader or at the root; the last reduce loop is split
+ * and its inner part unrolled, half the time.
+ */
 function simpleReduction(ctx: Ctx, st: Stage): void {
   const { s, rng } = ctx;
   const local = s.stage(s.cacheWrite(st.tensor, 'local'));
