@@ -1,0 +1,80 @@
+/**
+ * The tuner end to end, on the js target: an interrupted run resumes from its log (the default
+ * and every trace already measured are not measured again), and a model run with its tuning
+ * records uses the tuned schedule and computes what the untuned model computes.
+ */
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { InferenceSession } from '../../src/api/session.js';
+import { tensorOf } from '../../src/graph/tensor.js';
+import { toHostTensor } from '../../src/api/tensor.js';
+import { readRecords } from '../../src/tune/records.js';
+import { traceKey } from '../../src/tune/search.js';
+import { extractTasks, moduleTask } from '../../src/tune/task.js';
+import { tune } from '../../src/tune/tuner.js';
+import { maxAbsDiff, randomFloats, randomTensor } from '../api/helpers.js';
+import { writeModel } from '../api/onnx-writer.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures.ts', import.meta.url));
+const tmp = (name: string): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tuner-')), name);
+const QUICK = { timeoutMs: 20_000, repeat: 2, minSampleMs: 0.1 };
+
+describe('tuner', () => {
+  it('resumes from its log without measuring anything twice', async () => {
+    const task = await moduleTask(FIXTURES, 'gemm', { m: 32, n: 32, k: 32 }, 'js');
+    const records = tmp('log.jsonl');
+    const opts = { target: 'js', threads: 1, records, timeBudgetMs: 600_000, trials: 3, batch: 3, search: 'random', measure: QUICK } as const;
+    const [first] = await tune([task], opts);
+    const [second] = await tune([task], { ...opts, seed: 2 });
+    expect([first.trials, second.trials]).toEqual([3, 3]);
+    const log = readRecords(records).records;
+    expect(log).toHaveLength(7);
+    expect(log.filter((r) => r.origin === 'default')).toHaveLength(1);
+    expect(new Set(log.map((r) => traceKey(r.steps))).size).toBe(7);
+    expect(second.defaultMs).toBe(first.defaultMs);
+    expect(second.bestMs).toBeLessThanOrEqual(first.bestMs!);
+  }, 240_000);
+
+  it('a model run with its records uses the tuned schedules and matches the untuned outputs', async () => {
+    const file = tmp('mlp.onnx');
+    const f32 = (name: string, shape: readonly number[]) => ({ name, dtype: 'float32' as const, shape });
+    fs.writeFileSync(
+      file,
+      writeModel({
+        inputs: [f32('x', [24, 32])],
+        outputs: [f32('y', [24, 16])],
+        initializers: [{ name: 'w', tensor: tensorOf('float32', [32, 16], Array.from(randomFloats(32 * 16, 3))) }],
+        nodes: [
+          { op: 'MatMul', inputs: ['x', 'w'], outputs: ['t'] },
+          { op: 'Relu', inputs: ['t'], outputs: ['y'] },
+        ],
+      }),
+    );
+    const tasks = await extractTasks(file, [{ dtype: 'float32', shape: [24, 32] }], 'js');
+    const records = tmp('log.jsonl');
+    await tune(tasks, { target: 'js', threads: 1, records, timeBudgetMs: 600_000, trials: 4, batch: 4, search: 'random', measure: QUICK });
+    // only the tuned candidates: the session must replay one of them, not fall back to the default
+    const tuned = readRecords(records).records.filter((r) => r.origin !== 'default' && r.ms !== null);
+    expect(tuned.length).toBeGreaterThan(0);
+
+    const warnings: string[] = [];
+    const feeds = { x: randomTensor([24, 32], 5) };
+    const plain = await InferenceSession.create(file, { target: 'js', threads: 1 });
+    const withRecords = await InferenceSession.create(file, { target: 'js', threads: 1, tuningRecords: tuned, onWarning: (m) => warnings.push(m) });
+    try {
+      const [a, b] = [await plain.run(feeds), await withRecords.run(feeds)];
+      const scale = Math.max(...Array.from(toHostTensor(a.y).data as Float32Array, Math.abs));
+      expect(maxAbsDiff(b.y, a.y)).toBeLessThanOrEqual(1e-4 * scale + 1e-5);
+      const [srcA, srcB] = [await plain.executor.prepare([toHostTensor(feeds.x)]), await withRecords.executor.prepare([toHostTensor(feeds.x)])];
+      expect(srcB.source).not.toEqual(srcA.source);
+      expect(warnings).toEqual([]);
+    } finally {
+      await plain.release();
+      await withRecords.release();
+    }
+  }, 240_000);
+});
