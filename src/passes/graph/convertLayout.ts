@@ -211,6 +211,8 @@ class Converter {
     const out = shapeOf(n.outputs[0]);
     if (!x || !out || out.length !== 4 || getAttr(n, 'mode', 'string', 'nearest') !== 'nearest') return false;
     if (getAttr(n, 'coordinate_transformation_mode', 'string', 'half_pixel') === 'tf_crop_and_resize') return false;
+    // scales per listed axes, or sizes fitted by aspect ratio, would read the lanes as an image axis
+    if (n.attrs.has('axes') || getAttr(n, 'keep_aspect_ratio_policy', 'string', 'stretch') !== 'stretch') return false;
     const [roi, scales, sizes] = [n.inputs[1] ?? null, n.inputs[2] ?? null, n.inputs[3] ?? null];
     const constant = (v: Value | null): HostTensor | null | undefined => (v === null ? null : this.index.constant(v));
     const [s, z] = [constant(scales), constant(sizes)];

@@ -155,6 +155,17 @@ describe('graph.convertLayout', () => {
     await expectSameResults(g, out);
   });
 
+  it('leaves a nearest Resize with an axes attribute in NCHW', async () => {
+    // Rule: scales given per listed axes would not cover the lane axis; the Resize reads NCHW.
+    const g = graphOf([1, 4, 3, 3], (b, x) => {
+      const scales = b.initializer('s', tensorOf('float32', [2], [2, 2]));
+      const a = attrs({ mode: string('nearest'), axes: ints([2, 3]) });
+      return [b.node('Resize', [conv(b, x, 4, 4), null, scales], { attrs: a }).outputs[0]];
+    });
+    expect(ops(folded(g))).toEqual(['kiln::ToBlocked', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked', 'Resize']);
+    await expectSameResults(g, folded(g));
+  });
+
   it('computes what the NCHW graph computes, on random conv chains (property)', async () => {
     // Rule: the converted graph is the same function: random chains of convs (odd channel
     // counts, strides, dilations, depthwise), hard-swish epilogues, residual adds, SE scaling.
