@@ -69,10 +69,11 @@ async function child(name: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** The last few lines a failed child wrote to stderr, as a reason. */
-function tail(text: string): string {
-  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-3).join(' / ').slice(0, 400) || 'no output';
+/** Why a child failed, from its stderr: the first error message, else its last lines. */
+function failureReason(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('npm warn'));
+  const error = lines.find((l) => !l.startsWith('at ') && /(^|\b)[A-Za-z]*Error\b/.test(l));
+  return (error ?? lines.slice(-3).join(' / ')).slice(0, 400) || 'no output';
 }
 
 function runChild(row: Row, threads: number): RowResult {
@@ -87,7 +88,7 @@ function runChild(row: Row, threads: number): RowResult {
     });
     const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
     if (line !== undefined && r.status === 0) return JSON.parse(line) as RowResult;
-    const why = r.error?.message.includes('ETIMEDOUT') ? `timed out after ${timeoutS} s` : `exit ${r.status ?? r.signal}: ${tail(r.stderr)}`;
+    const why = r.error?.message.includes('ETIMEDOUT') ? `timed out after ${timeoutS} s` : `exit ${r.status ?? r.signal}: ${failureReason(r.stderr)}`;
     return failedRow(row, { target, threads, repeat }, why);
   } finally {
     rmSync(cache, { recursive: true, force: true });
