@@ -111,12 +111,17 @@ function scheduleLoops(s: Schedule, st: Stage, target: TargetInfo): void {
   }
   const acc = st.reduceAxis.length > 0 ? s.stage(s.cacheWrite(st.tensor, 'local')) : null;
   const vectorLoop = inner.extent >= lanes && lanes > 1 ? st.split(inner, { factor: lanes }) : null;
-  const outer: IterVar[] = vectorLoop ? [...spatial, vectorLoop[0]] : spatial;
+  // A partial last vector keeps the vector loop's outer part a loop of its own, which
+  // tir.loopPartition cuts off; fused with the outer loops, it would keep every vector serial.
+  const partial = vectorLoop !== null && inner.extent % lanes !== 0;
+  const outer: IterVar[] = vectorLoop && !partial ? [...spatial, vectorLoop[0]] : spatial;
   const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
   if (vectorLoop) st.vectorize(vectorLoop[1]);
   const elements = st.tensor.shape.reduce((n, d) => n * d, 1);
-  if (fused && target.threads && fused.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) st.parallel(fused);
-  if (acc && fused) accumulate(acc, st, fused, vectorLoop !== null);
+  const threaded = fused ?? vectorLoop?.[0];
+  if (threaded && target.threads && threaded.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) st.parallel(threaded);
+  const at = partial ? vectorLoop[0] : fused;
+  if (acc && at) accumulate(acc, st, at, vectorLoop !== null);
 }
 
 /**

@@ -97,6 +97,15 @@ describe('defaultSchedule', () => {
     expect(steps).toContain('M.rf: vectorize(r.inner)');
   });
 
+  it('keeps a partial last vector in a loop of its own, outside the fused outer loops', () => {
+    // Rule: 36 columns are 4 vectors of 8 and a partial one; j.outer is not fused with i, so
+    // tir.loopPartition can cut the partial vector off and the rest stays vectorized.
+    const steps = printSchedule(defaultSchedule([matmul(36).M], CPU)).split('\n');
+    expect(steps).toContain('M: split(j, factor=8) -> j.outer, j.inner');
+    expect(steps).not.toContain('M: fuse(i, j.outer) -> i.j.outer.fused');
+    expect(steps).toContain('M.local: computeAt(M, j.outer)');
+  });
+
   it('leaves parallel loops out on targets without threads', () => {
     expect(printSchedule(defaultSchedule([program().C], { ...CPU, threads: false }))).not.toContain('parallel');
   });
@@ -114,6 +123,10 @@ describe.each(TARGETS)('defaultSchedule computes what the unscheduled program do
     }],
     ['matmul', () => {
       const m = matmul();
+      return { inputs: [m.X, m.W], out: m.M };
+    }],
+    ['matmul with a partial last vector', () => {
+      const m = matmul(36);
       return { inputs: [m.X, m.W], out: m.M };
     }],
     ['row max in lanes', () => {
