@@ -16,6 +16,7 @@ import { SavedSession } from '../../src/api/saved.js';
 import { SessionError } from '../../src/runtime/errors.js';
 import { crc32 } from '../../src/runtime/saved/container.js';
 import { SavedModelError } from '../../src/runtime/saved/errors.js';
+import { KILN_VERSION } from '../../src/runtime/saved/model.js';
 import { tensorOf } from '../../src/graph/tensor.js';
 import type { ModelSpec } from './onnx-writer.js';
 import { writeModel } from './onnx-writer.js';
@@ -115,6 +116,22 @@ describe('saving', () => {
     const js = await InferenceSession.create(writeModel(ADD_RELU), { target: 'js' });
     await expect(js.serialize({ x: [1, 35] })).rejects.toThrow('save: only wasm models can be saved (this session\'s target is js)');
     await js.release();
+  });
+
+  it('refuses a model whose kernels follow the values of its inputs', async () => {
+    const model = writeModel({
+      inputs: [f32('x', [2, 6]), { name: 'shape', dtype: 'int64', shape: [2] }],
+      outputs: [f32('y', ['a', 'b'])],
+      nodes: [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] }],
+    });
+    const session = await InferenceSession.create(model, { threads: 1 });
+    await expect(session.serialize()).rejects.toThrow('save: the model takes shape data as inputs (its kernels follow their values), which a saved model cannot');
+    await session.release();
+  });
+
+  it('records the version of kiln that saved it, package.json\'s', async () => {
+    const pkg = JSON.parse(await readFile(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(KILN_VERSION).toBe(pkg.version);
   });
 
   it('replaces a file whole, leaves it untouched when saving fails, and leaves no temporary file', async () => {

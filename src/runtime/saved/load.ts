@@ -24,26 +24,24 @@ import type { Bound, RunResult } from '../steps.js';
 import { bindPlan, runPlan } from '../steps.js';
 import { SavedModelError } from './errors.js';
 import type { SavedModel, TargetNeeds, TensorInfo } from './model.js';
-import { decodeSavedModel } from './model.js';
+import { ARRAY_NAMES, arrayName, decodeSavedModel } from './model.js';
 
 export interface LoadOptions {
   /** threads for parallel loops (default: all cores); any count runs any saved model */
   readonly threads?: number;
 }
 
-const ARRAY_KIND = { float32: 'Float32Array', float64: 'Float64Array', int8: 'Int8Array', uint8: 'Uint8Array', int32: 'Int32Array', int64: 'BigInt64Array', bool: 'Uint8Array' } as const;
-
 /** The array type and length a slot binds at run time. */
 function slotArray(m: SavedModel, s: Slot): { kind: string; length: number } {
   switch (s.kind) {
     case 'feed':
-      return { kind: ARRAY_KIND[m.inputs[s.index].dtype], length: shapeSize(m.inputs[s.index].shape) };
+      return { kind: ARRAY_NAMES[m.inputs[s.index].dtype], length: shapeSize(m.inputs[s.index].shape) };
     case 'output':
-      return { kind: ARRAY_KIND[m.outputs[s.index].dtype], length: shapeSize(m.outputs[s.index].shape) };
+      return { kind: ARRAY_NAMES[m.outputs[s.index].dtype], length: shapeSize(m.outputs[s.index].shape) };
     case 'constant':
-      return { kind: Object.prototype.toString.call(s.data).slice(8, -1), length: s.data.length };
+      return { kind: arrayName(s.data), length: s.data.length };
     case 'arena':
-      return { kind: ARRAY_KIND[s.dtype], length: s.elems };
+      return { kind: ARRAY_NAMES[s.dtype], length: s.elems };
   }
 }
 
@@ -57,7 +55,7 @@ function checkSteps(m: SavedModel, entries: readonly EntryMeta[]): void {
     if (e.params.length !== step.args.length) throw new SavedModelError('saved model', `corrupt: ${where} passes ${step.args.length} arguments to a kernel of ${e.params.length}`);
     e.params.forEach((p, i) => {
       const got = slotArray(m, step.args[i]);
-      if (got.kind !== ARRAY_KIND[p.dtype] || got.length < p.length) {
+      if (got.kind !== ARRAY_NAMES[p.dtype] || got.length < p.length) {
         throw new SavedModelError('saved model', `corrupt: ${where} argument ${i} is ${got.length} elements of ${got.kind}, the kernel needs ${p.length} of ${p.dtype}`);
       }
     });

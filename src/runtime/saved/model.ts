@@ -54,6 +54,16 @@ function checkEndianness(where: string): void {
   if (!littleEndian) throw new SavedModelError(where, 'saved models need a little-endian host');
 }
 
+/** The typed array that holds each dtype (bool as 0/1 bytes). */
+export const ARRAY_NAMES: Readonly<Record<DType, string>> = {
+  float32: 'Float32Array', float64: 'Float64Array', int8: 'Int8Array', uint8: 'Uint8Array', int32: 'Int32Array', int64: 'BigInt64Array', bool: 'Uint8Array',
+};
+
+/** The name of an array's class, as ARRAY_NAMES spells it. */
+export function arrayName(a: TypedData): string {
+  return Object.prototype.toString.call(a).slice(8, -1);
+}
+
 type SlotJson = { kind: 'feed' | 'constant' | 'output'; index: number } | { kind: 'arena'; offset: number; dtype: DType; elems: number };
 
 /** The bytes of a saved model. */
@@ -73,8 +83,8 @@ export function encodeSavedModel(m: SavedModel): Uint8Array {
     return { kind: 'constant', index: k };
   };
   const dtypeOf = (data: TypedData): DType => {
-    const kind = Object.prototype.toString.call(data).slice(8, -1);
-    const d = DTYPES.find((t) => t !== 'bool' && `${ARRAY_NAMES[t]}` === kind);
+    const kind = arrayName(data);
+    const d = DTYPES.find((t) => t !== 'bool' && ARRAY_NAMES[t] === kind);
     if (d === undefined) throw new SavedModelError('save', `a constant of array type ${kind} cannot be saved`);
     return d;
   };
@@ -91,10 +101,6 @@ export function encodeSavedModel(m: SavedModel): Uint8Array {
   const model = { kiln: m.kilnVersion, target: m.target, inputs: m.inputs, outputs, arenaBytes: m.plan.arenaBytes, steps, constants, module: 0 };
   return packContainer(model, blobs);
 }
-
-const ARRAY_NAMES: Readonly<Record<DType, string>> = {
-  float32: 'Float32Array', float64: 'Float64Array', int8: 'Int8Array', uint8: 'Uint8Array', int32: 'Int32Array', int64: 'BigInt64Array', bool: 'Uint8Array',
-};
 
 const CTORS: Readonly<Record<DType, (b: ArrayBuffer) => TypedData>> = {
   float32: (b) => new Float32Array(b), float64: (b) => new Float64Array(b), int8: (b) => new Int8Array(b), uint8: (b) => new Uint8Array(b),

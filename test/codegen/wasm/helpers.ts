@@ -110,3 +110,10 @@ export function erfReference(x: number): number {
 export function grid(lo: number, hi: number, n: number): Float32Array {
   return Float32Array.from({ length: n + 1 }, (_, i) => lo + ((hi - lo) * i) / n);
 }
+
+/** How many f32x4.relaxed_madd and relaxed_nmadd a module holds (0xFD prefix, LEB128 opcodes 0x105 and 0x106). */
+export function countRelaxedMadd(code: Uint8Array): number {
+  let n = 0;
+  for (let k = 0; k + 2 < code.length; k++) if (code[k] === 0xfd && (code[k + 1] === 0x85 || code[k + 1] === 0x86) && code[k + 2] === 0x02) n++;
+  return n;
+}

@@ -7,6 +7,12 @@ import { enableRelaxedSimd, relaxedSimdSupported, wasmBackend } from '../../../s
 import type { Expr } from '../../../src/ir/expr.js';
 import { add, buffer, intImm, load, mul, ramp, sub, variable } from '../../../src/ir/expr.js';
 import { forLoop, primFunc, store } from '../../../src/tir/stmt.js';
+import { buildKernel } from '../../../src/codegen/build.js';
+import { wasmTargetInfo } from '../../../src/codegen/wasm/index.js';
+import { createSchedule } from '../../../src/schedule/index.js';
+import { defaultMatmulKnobs, scheduleMatmul } from '../../../src/strategy/cpu/matmul.js';
+import { compute, placeholder, reduceAxis, sum as reduceSum } from '../../../src/te/index.js';
+import { countRelaxedMadd } from './helpers.js';
 
 const N = 8;
 
@@ -19,12 +25,6 @@ function madFunc(combine: (prod: Expr, c: Expr) => Expr) {
   return primFunc('mad', [A, B, C, D], forLoop(i, intImm(0), intImm(N / 4), body));
 }
 
-/** f32x4.relaxed_madd and relaxed_nmadd (0xFD prefix, LEB128 opcodes 0x105 and 0x106). */
-function countRelaxed(code: Uint8Array): number {
-  let n = 0;
-  for (let k = 0; k + 2 < code.length; k++) if (code[k] === 0xfd && (code[k + 1] === 0x85 || code[k + 1] === 0x86) && code[k + 2] === 0x02) n++;
-  return n;
-}
 
 // a·b = 1 + 2⁻¹¹ + 2⁻²⁴ needs 25 significant bits: unfused it rounds to 1 + 2⁻¹¹ before the add
 const a = 1 + 2 ** -12;
@@ -57,7 +57,7 @@ const hasFma = cpuinfo === null || process.arch === 'arm64' || /\bfma\b/.test(cp
 describe('relaxed SIMD', () => {
   it('is off by default: no relaxed instruction, the product rounds before the add', async () => {
     const { out, code } = await run((p, c) => add(p, c), false, -1);
-    expect(countRelaxed(code)).toBe(0);
+    expect(countRelaxedMadd(code)).toBe(0);
     expect([...out]).toEqual(Array<number>(N).fill(rounded));
   });
 
@@ -68,9 +68,32 @@ describe('relaxed SIMD', () => {
 
   it.runIf(hasFma)('fuses x·y + z and z − x·y into one rounding', async () => {
     const plus = await run((p, c) => add(c, p), true, -1);
-    expect(countRelaxed(plus.code)).toBeGreaterThan(0);
+    expect(countRelaxedMadd(plus.code)).toBeGreaterThan(0);
     expect([...plus.out]).toEqual(Array<number>(N).fill(exact));
     const minus = await run((p, c) => sub(c, p), true, 1);
     expect([...minus.out]).toEqual(Array<number>(N).fill(-exact));
+  });
+
+  it('fuses the default GEMM schedule, within the tolerance of the unfused reference', async () => {
+    const n = 96;
+    const A = placeholder([n, n], 'float32', 'A');
+    const B = placeholder([n, n], 'float32', 'B');
+    const k = reduceAxis(n, 'k');
+    const C = compute([n, n], (i, j) => reduceSum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C');
+    const s = createSchedule([C]);
+    scheduleMatmul(s, C, defaultMatmulKnobs(wasmTargetInfo, { n, k: n }));
+    const fused = await buildKernel(s, [A, B, C], { target: 'wasm', threads: 2, relaxedSimd: true, name: 'gemm' });
+    const reference = await buildKernel(createSchedule([C]), [A, B, C], { target: 'js', name: 'gemm' });
+    const a = Float32Array.from({ length: n * n }, (_, q) => Math.sin(q));
+    const b = Float32Array.from({ length: n * n }, (_, q) => Math.cos(3 * q));
+    const [got, want] = [new Float32Array(n * n), new Float32Array(n * n)];
+    fused.run([a, b, got]);
+    reference.run([a, b, want]);
+    expect(countRelaxedMadd(fused.source as Uint8Array)).toBeGreaterThan(0);
+    // the property test's tolerance (test/property): fused sums are no less accurate
+    const tol = 1e-5 * want.reduce((m, v) => Math.max(m, Math.abs(v)), 0) + 1e-6;
+    for (let q = 0; q < want.length; q++) expect(Math.abs(got[q] - want[q])).toBeLessThanOrEqual(tol);
+    fused.dispose();
+    reference.dispose();
   });
 });
