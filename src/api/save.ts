@@ -5,15 +5,19 @@
  * `SavedSession.load` runs without the compiler, in Node or a browser.
  *
  * Models whose shapes follow the values of small integer inputs (runtime/freeze.ts) cannot be
- * saved: the saved plan would hold for the values used at save time only.
+ * saved: the saved plan would hold for the values used at save time only. A saved model handed to
+ * `InferenceSession.create` is named as such rather than reported as malformed ONNX.
  */
 
+import { OnnxError, readOnnx } from '../frontend/onnx/index.js';
+import type { Graph } from '../graph/graph.js';
 import type { HostTensor } from '../graph/tensor.js';
 import { zeros } from '../graph/tensor.js';
 import { quote } from '../graph/text.js';
 import { printType, staticShape } from '../graph/types.js';
 import type { Executor } from '../runtime/executor.js';
 import { SessionError } from '../runtime/errors.js';
+import { hasMagic } from '../runtime/saved/container.js';
 import { SavedModelError } from '../runtime/saved/errors.js';
 import { saveModel } from '../runtime/saved/save.js';
 
@@ -46,4 +50,16 @@ export async function serializeExecutor(executor: Executor, target: SaveTarget, 
   if (c.frozenKey !== '') throw new SavedModelError('save', 'the model takes shape data as inputs (its kernels follow their values), which a saved model cannot');
   const inputs = executor.inputs.map((v, k) => ({ name: v.name, dtype: feeds[k].dtype, shape: feeds[k].shape }));
   return saveModel({ target: target.target, source: c.source, plan: c.plan, inputs, outputNames: executor.outputs.map((v) => v.name), threads: target.threads });
+}
+
+/** Reads an ONNX model; a saved model given in its place gets an error that says what to use. */
+export async function readModel(model: string | Uint8Array): Promise<Graph> {
+  try {
+    return readOnnx(model);
+  } catch (e) {
+    if (!(e instanceof OnnxError)) throw e;
+    const head = typeof model === 'string' ? await (await import('../runtime/saved/files.js')).readHead(model, 8) : model;
+    if (hasMagic(head)) throw new SavedModelError(typeof model === 'string' ? model : 'model', 'is a kiln saved model, not ONNX: load it with SavedSession.load');
+    throw e;
+  }
 }

@@ -18,7 +18,6 @@ import type { TargetName } from '../codegen/index.js';
 import { getBackend, TARGET_NAMES, isTargetName } from '../codegen/index.js';
 import { enableRelaxedSimd } from '../codegen/wasm/relaxed.js';
 import { quote } from '../graph/text.js';
-import { readOnnx } from '../frontend/onnx/index.js';
 import { SessionError } from '../runtime/errors.js';
 import type { KernelTime } from '../runtime/executor.js';
 import { Executor } from '../runtime/executor.js';
@@ -28,7 +27,7 @@ import type { TuningRecord } from '../tune/records.js';
 import type { Feeds, Outputs } from './feeds.js';
 import { namedOutputs, orderFeeds } from './feeds.js';
 import type { InputShapes } from './save.js';
-import { serializeExecutor } from './save.js';
+import { readModel, serializeExecutor } from './save.js';
 
 export type { Feeds, Outputs, TensorLike } from './feeds.js';
 export type { InputShapes } from './save.js';
@@ -95,7 +94,7 @@ export class InferenceSession {
     const { target, threads, relaxedSimd } = checkOptions(opts);
     // before any kernel compiles: Node's V8 accepts relaxed SIMD only behind a flag
     if (relaxedSimd) await enableRelaxedSimd();
-    const executor = Executor.create(readOnnx(model), { target, threads, relaxedSimd, scheduler: tunedScheduler(opts) });
+    const executor = Executor.create(await readModel(model), { target, threads, relaxedSimd, scheduler: tunedScheduler(opts) });
     return new InferenceSession(executor, target, threads ?? getBackend(target).info.cores);
   }
 

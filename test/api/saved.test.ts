@@ -129,6 +129,16 @@ describe('saving', () => {
     await session.release();
   });
 
+  it('is recognized when handed to InferenceSession.create', async () => {
+    const session = await InferenceSession.create(writeModel(ADD_RELU), { threads: 1 });
+    const file = path.join(dir, 'not-onnx.kiln');
+    await session.save(file, { x: [1, 35] });
+    await session.release();
+    for (const model of [file, await readFile(file)]) {
+      await expect(InferenceSession.create(model)).rejects.toThrow('is a kiln saved model, not ONNX: load it with SavedSession.load');
+    }
+  });
+
   it('records the version of kiln that saved it, package.json\'s', async () => {
     const pkg = JSON.parse(await readFile(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
     expect(KILN_VERSION).toBe(pkg.version);

@@ -36,3 +36,19 @@ export async function readModelFile(path: string): Promise<Uint8Array> {
     throw new SavedModelError(path, `cannot read: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/** The first `n` bytes of a file (fewer when it is shorter; none when it cannot be read). */
+export async function readHead(path: string, n: number): Promise<Uint8Array> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const buf = new Uint8Array(n);
+      const { bytesRead } = await file.read(buf, 0, n, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return new Uint8Array();
+  }
+}
