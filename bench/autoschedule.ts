@@ -296,7 +296,8 @@ while (elapsed() < budget) {
   });
   const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(best[0].seconds) : 0).toFixed(1) };
   curve.push(point);
-  if (!values.json) console.log(`t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s`);
+  // progress goes to stderr with --json, so stdout stays one JSON line
+  (values.json ? console.error : console.log)(`t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s`);
 }
 
 /**
