@@ -86,7 +86,8 @@ describe.concurrent('kiln CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/output "features": float32\[1, 4, 4, 4\] {2}min 0 {2}max [\d.]+ {2}mean [\d.]+\n/);
     expect(r.stdout).toMatch(/latency: median [\d.]+ ms over 2 runs/);
-    expect(r.stdout).toMatch(/k0 +Conv\+Relu +[\d.]+ +[\d.]+% {2}node "relu" \(kiln\.Fused\)\n/);
+    // the layout pass may wrap the conv in reorders, so the fused kernel need not be k0
+    expect(r.stdout).toMatch(/k\d+ +Conv\w*\+Relu +[\d.]+ +[\d.]+% {2}node "relu" \(kiln\.Fused\)\n/);
   });
 
   it('compare --json reports errors, both latencies and their ratio', async () => {
