@@ -8,6 +8,7 @@
  *   parallel         a fuse step takes one more or one fewer of its neighbouring loops; the later
  *                    steps follow the fused loop's new name
  *   compute location a computeAt step moves to another loop of the same stage
+ *   loop order       two neighbouring loops of a reorder step trade places
  *
  *   C: split(i.inner, factor=8)   →   C: split(i.inner, factor=4)
  */
@@ -165,5 +166,17 @@ const mutateComputeLocation: Mutation = (task, steps, rng) => {
   return replaced(steps, k, { ...step, args: { ...step.args, axis: pick(rng, options) } });
 };
 
-const MUTATIONS: readonly Mutation[] = [mutateTileSize, mutateTileSize, mutateUnroll, mutateParallel, mutateComputeLocation];
+const mutateLoopOrder: Mutation = (_task, steps, rng) => {
+  const reorders = indicesOf(steps, (s) => s.prim === 'reorder' && s.args.axes.length > 1);
+  if (reorders.length === 0) return null;
+  const k = pick(rng, reorders);
+  const step = steps[k];
+  if (step.prim !== 'reorder') return null;
+  const axes = [...step.args.axes];
+  const at = Math.floor(rng() * (axes.length - 1));
+  [axes[at], axes[at + 1]] = [axes[at + 1], axes[at]];
+  return replaced(steps, k, { ...step, args: { axes } });
+};
+
+const MUTATIONS: readonly Mutation[] = [mutateTileSize, mutateTileSize, mutateUnroll, mutateParallel, mutateComputeLocation, mutateLoopOrder];
 
