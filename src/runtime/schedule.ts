@@ -25,6 +25,7 @@ import type { Schedule, Stage } from '../schedule/index.js';
 import { createSchedule } from '../schedule/index.js';
 import { convData, convShapeOf, defaultConv2dKnobs, isConv2d, scheduleConv2d } from '../strategy/cpu/conv2d.js';
 import { scheduleBlocked } from '../strategy/cpu/conv2d-nchwc.js';
+import { epilogueOf } from '../strategy/cpu/epilogue.js';
 import { defaultDepthwiseKnobs } from '../strategy/cpu/depthwise.js';
 import { defaultMatmulKnobs, scheduleMatmul } from '../strategy/cpu/matmul.js';
 import type { Tensor } from '../te/tensor.js';
@@ -65,26 +66,11 @@ function paddedInput(s: Schedule, conv: Stage): Stage | null {
  * group when that is its only (element-wise, same-shaped) reader. Returns the stage it scheduled.
  */
 function scheduleConv(s: Schedule, conv: Stage, pad: Stage | null, target: TargetInfo): Stage {
-  const out = conv.isOutput ? conv : epilogueOf(s, conv);
+  const out = conv.isOutput ? conv : (epilogueOf(s, conv) ?? conv);
   const shape = convShapeOf(conv.tensor);
   const knobs = shape.depthwise ? defaultDepthwiseKnobs(target, shape) : defaultConv2dKnobs(target, shape);
   scheduleConv2d(s, conv.tensor, out.tensor, pad?.tensor ?? null, knobs, target);
   return out;
-}
-
-/** The one root stage that reads `st` through inlined stages, if it is injective and has `st`'s shape; else `st`. */
-function epilogueOf(s: Schedule, st: Stage): Stage {
-  const reached = new Set<Stage>();
-  const todo = [st];
-  for (let x = todo.pop(); x; x = todo.pop()) {
-    for (const r of s.readers(x)) {
-      if (r.attach.kind === 'inline') todo.push(r);
-      else reached.add(r);
-    }
-  }
-  const [only] = reached;
-  const sameShape = only?.tensor.shape.length === st.tensor.shape.length && only.tensor.shape.every((d, k) => d === st.tensor.shape[k]);
-  return reached.size === 1 && only.attach.kind === 'root' && only.reduceAxis.length === 0 && sameShape ? only : st;
 }
 
 /** Whether `st` is a 2-D float32 matmul over two inputs whose extents divide the register tile. */

@@ -25,6 +25,7 @@ import { visit } from '../../ir/visit.js';
 import type { Schedule, Stage } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
 import { inputTensors } from '../../te/tensor.js';
+import { epilogueOf } from './epilogue.js';
 
 export interface BlockedConvKnobs {
   /** output columns of the register tile (divides the output width) */
@@ -96,25 +97,16 @@ function convFeeding(s: Schedule, st: Stage): Stage | null {
     if (seen.has(t.id)) continue;
     seen.add(t.id);
     const producer = s.stage(t);
-    if (isBlockedConv(producer) && producer.attach.kind === 'root') return epilogueOf(s, producer) === st ? producer : null;
+    if (isBlockedConv(producer) && producer.attach.kind === 'root') return outputEpilogueOf(s, producer) === st ? producer : null;
     if (producer.attach.kind === 'inline') todo.push(...inputTensors(t));
   }
   return null;
 }
 
-/** The one root stage reading `st` through inlined stages, when it is an output shaped like `st`. */
-function epilogueOf(s: Schedule, st: Stage): Stage | null {
-  const reached = new Set<Stage>();
-  const todo = [st];
-  for (let x = todo.pop(); x; x = todo.pop()) {
-    for (const r of s.readers(x)) {
-      if (r.attach.kind === 'inline') todo.push(r);
-      else reached.add(r);
-    }
-  }
-  const [only] = reached;
-  if (reached.size !== 1 || !only.isOutput || only.reduceAxis.length > 0) return null;
-  return only.tensor.shape.every((d, k) => d === st.tensor.shape[k]) && only.tensor.ndim === st.tensor.ndim ? only : null;
+/** The fused tail of `st` when it is the kernel's output (the tile computes it from registers). */
+function outputEpilogueOf(s: Schedule, st: Stage): Stage | null {
+  const tail = epilogueOf(s, st);
+  return tail?.isOutput ? tail : null;
 }
 
 /** The padding stage the convolution reads its data through, when there is one. */
@@ -130,7 +122,7 @@ function padOf(s: Schedule, conv: Stage): Stage | null {
  */
 export function scheduleBlocked(s: Schedule, st: Stage, target: TargetInfo): boolean {
   if (st.isOutput && st.tensor.op.kind === 'compute' && st.tensor.op.tag === CONCAT) return scheduleConcat(st, target);
-  if (isBlockedConv(st) && !st.isOutput) return epilogueOf(s, st) !== null;
+  if (isBlockedConv(st) && !st.isOutput) return outputEpilogueOf(s, st) !== null;
   const conv = isBlockedConv(st) ? st : st.isOutput ? convFeeding(s, st) : null;
   if (conv === null || st.tensor.ndim !== 5) return false;
   const depthwise = conv.tensor.op.kind === 'compute' && conv.tensor.op.tag === DEPTHWISE;
