@@ -1,8 +1,9 @@
 /**
- * @file `kiln inspect MODEL [--input NAME=DIMS]…`: what a model is and what kiln makes of it —
- * its inputs and outputs, how often each op occurs, the graph after kiln's passes (specialized to
- * the input shapes when they are all known, from the model or from --input; typed with symbolic
- * shapes otherwise) and the fused groups, one kernel each. Everything from the model is shown
+ * @file `kiln inspect MODEL [--input NAME=DIMS]… [--target T]`: what a model is and what kiln makes
+ * of it — its inputs and outputs, how often each op occurs, the graph after kiln's passes for the
+ * target (specialized to the input shapes when they are all known, from the model or from --input;
+ * typed with symbolic shapes otherwise) and the fused groups, one kernel each. The target matters:
+ * its vector width decides the blocked layout of convolutions. Everything from the model is shown
  * through the graph printer's escaping.
  */
 
@@ -12,15 +13,20 @@ import { printGraph } from '../graph/print.js';
 import { quote, word } from '../graph/text.js';
 import type { TensorType } from '../graph/types.js';
 import { printType, staticShape, tensorType } from '../graph/types.js';
+import { getBackend, isTargetName, TARGET_NAMES } from '../codegen/index.js';
+import { defaultTarget } from '../api/session.js';
 import { readOnnx } from '../frontend/onnx/index.js';
 import { makePassContext } from '../passes/pass.js';
 import { fusedBody, isFused, optimizeGraph } from '../passes/graph/index.js';
 import { specialize } from '../runtime/specialize.js';
 import { parseInputs } from './inputs.js';
 import { COMMON_OPTIONS, parseCommon, say } from './options.js';
+import { UsageError } from './usage.js';
 
 export function inspectCommand(args: readonly string[]): Promise<number> {
-  const opts = parseCommon(args, { input: COMMON_OPTIONS.input });
+  const opts = parseCommon(args, { input: COMMON_OPTIONS.input, target: COMMON_OPTIONS.target });
+  const target = opts.target ?? defaultTarget();
+  if (!isTargetName(target)) throw new UsageError(`unknown target ${quote(target)} (available: ${TARGET_NAMES.join(', ')})`);
   const graph = readOnnx(opts.model);
   const given = parseInputs(opts.inputs, graph.inputs);
   say(`model: ${quote(opts.model)}`);
@@ -37,9 +43,9 @@ export function inspectCommand(args: readonly string[]): Promise<number> {
     return dims && v.type ? tensorType(v.type.dtype, dims) : null;
   });
   const known = shapes.every((t) => t !== null);
-  const ctx = makePassContext();
+  const ctx = makePassContext({}, undefined, getBackend(target).info);
   const after = known ? specialize(graph, shapes.filter((t) => t !== null), ctx) : optimizeGraph(graph, ctx);
-  say(`\ngraph after passes (${known ? 'specialized to the input shapes' : 'symbolic shapes: give --input NAME=DIMS to specialize'}):`);
+  say(`\ngraph after passes for target ${target} (${known ? 'specialized to the input shapes' : 'symbolic shapes: give --input NAME=DIMS to specialize'}):`);
   say(printGraph(after));
   printGroups(after);
   return Promise.resolve(0);

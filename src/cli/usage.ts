@@ -6,7 +6,7 @@
 export const USAGE = `usage: kiln <command> [options]
 
 commands:
-  inspect MODEL [--input NAME=DIMS]...
+  inspect MODEL [--input NAME=DIMS]... [--target T]
       inputs, outputs, op histogram, the graph after passes and its fused groups
   run MODEL [--input NAME=DIMS|NAME=FILE.pb]... [--target T] [--threads N] [--repeat N] [--profile] [--seed S] [--records FILE] [--relaxed-simd]
       runs the model on seeded random (or given) inputs: output summaries and the median latency;

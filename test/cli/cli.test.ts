@@ -70,13 +70,15 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe.concurrent('kiln CLI', () => {
   it('inspect shows inputs, the op histogram, the specialized graph and fused groups', async () => {
-    const r = await kiln('inspect', path.join(dir, 'conv.onnx'), '--input', 'image=1x3x8x8');
+    const r = await kiln('inspect', path.join(dir, 'conv.onnx'), '--input', 'image=1x3x8x8', '--target', 'c');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('  "image": float32[n, 3, h, w]\n');
     expect(r.stdout).toMatch(/ops \(2 nodes\):\n {2}Conv +1\n {2}Relu +1\n/);
-    expect(r.stdout).toContain('graph after passes (specialized to the input shapes):');
-    expect(r.stdout).toContain('float32[1, 4, 8, 8] = Conv(');
+    expect(r.stdout).toContain('graph after passes for target c (specialized to the input shapes):');
+    // the layout pass blocks the 4 output channels into one block of the target's vector width
+    expect(r.stdout).toMatch(/float32\[1, 1, 8, 8, \d+\] = kiln::Conv2dNCHWc\(/);
+    expect(r.stdout).toContain('float32[1, 4, 8, 8] = kiln::FromBlocked(');
     expect(r.stdout).toMatch(/fused groups: \d+/);
   });
 
