@@ -5,84 +5,27 @@
  * with the exit reason. Either way only that case fails: the next one gets a fresh worker.
  */
 
-import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TargetName } from '../codegen/index.js';
+import { IsolatedProcess } from '../runtime/isolated.js';
 import type { CaseOutcome } from './cases.js';
 import type { CaseRequest, WorkerMessage } from './worker.js';
 
 /** The launcher: workers run the same CLI (its internal `conformance-worker` command). */
 const LAUNCHER = fileURLToPath(new URL('../../bin/kiln.js', import.meta.url));
-const STDERR_KEPT = 400;
-/** Time a worker may take to start (load Node, tsx and kiln) on a busy machine. */
-const STARTUP_MS = 60_000;
 
-class Worker {
-  private readonly child: ChildProcess;
-  private readonly ready: Promise<boolean>;
-  private settle: ((o: CaseOutcome) => void) | null = null;
-  private stderr = '';
-  dead = false;
+type Worker = IsolatedProcess<CaseRequest, CaseOutcome>;
 
-  constructor() {
-    this.child = fork(LAUNCHER, ['conformance-worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    this.child.stderr?.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-STDERR_KEPT);
-    });
-    this.ready = new Promise((resolve) => {
-      this.child.on('message', (m: WorkerMessage) => {
-        if (m.kind === 'ready') resolve(true);
-        else this.finish({ status: m.status, reason: m.reason });
-      });
-      this.child.on('exit', (code, signal) => {
-        this.dead = true;
-        resolve(false);
-        const tail = this.stderr.trim().split('\n').slice(-2).join(' | ');
-        this.finish({ status: 'ERROR', reason: `the worker died (${signal ?? `exit code ${code}`})${tail ? `: ${tail}` : ''}` });
-      });
-    });
-  }
-
-  /**
-   * Runs one case; resolves with its outcome, or an ERROR when the worker dies or the case runs
-   * past `timeoutMs` (counted from when the worker is ready; starting one may take longer).
-   */
-  run(req: CaseRequest, timeoutMs: number): Promise<CaseOutcome> {
-    return new Promise((resolve) => {
-      const limit = (ms: number, what: string): NodeJS.Timeout =>
-        setTimeout(() => {
-          this.finish({ status: 'ERROR', reason: `${what} after ${ms / 1000} s` });
-          this.kill();
-        }, ms);
-      let timer = limit(STARTUP_MS + timeoutMs, 'the worker did not start');
-      this.settle = (o) => {
-        clearTimeout(timer);
-        resolve(o);
-      };
-      void this.ready.then((ok) => {
-        if (!ok || this.dead || this.settle === null) return;
-        clearTimeout(timer);
-        timer = limit(timeoutMs, 'timed out');
-        this.child.send(req);
-      });
-    });
-  }
-
-  kill(): void {
-    this.dead = true;
-    this.child.kill('SIGKILL');
-  }
-
-  close(): void {
-    if (!this.dead && this.child.connected) this.child.disconnect();
-  }
-
-  private finish(o: CaseOutcome): void {
-    const settle = this.settle;
-    this.settle = null;
-    settle?.(o);
-  }
+function startWorker(): Worker {
+  const child = fork(LAUNCHER, ['conformance-worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  return new IsolatedProcess(child, {
+    failure: (reason) => ({ status: 'ERROR', reason }),
+    message: (m) => {
+      const r = m as WorkerMessage;
+      return r.kind === 'result' ? { status: r.status, reason: r.reason } : null;
+    },
+  });
 }
 
 export interface PoolOptions {
@@ -98,8 +41,8 @@ export async function runCases(dirs: readonly string[], opts: PoolOptions, repor
     let w: Worker | null = null;
     while (next < dirs.length) {
       const k = next++;
-      w ??= new Worker();
-      report(k, await w.run({ dir: dirs[k], target: opts.target }, opts.timeoutMs));
+      w ??= startWorker();
+      report(k, await w.request({ dir: dirs[k], target: opts.target }, opts.timeoutMs));
       if (w.dead) w = null;
     }
     w?.close();

@@ -9,18 +9,15 @@
  *   m.close();
  */
 
-import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TargetName } from '../../codegen/index.js';
+import { IsolatedProcess } from '../../runtime/isolated.js';
 import type { Step } from '../../schedule/index.js';
 import type { TaskSource } from '../task.js';
 import type { BuildHook, WorkerReply, WorkerRequest } from './protocol.js';
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-const STDERR_KEPT = 400;
-/** Time a worker may take to start (Node, tsx and kiln) on a busy machine. */
-const STARTUP_MS = 60_000;
 
 export interface MeasureOptions {
   readonly target: TargetName;
@@ -47,86 +44,37 @@ export interface MeasureResult {
 
 type Outcome = { readonly ok: true; readonly ms: number | null } | { readonly ok: false; readonly error: string };
 
-/** One worker process; requests go one at a time. */
+/** One worker process, in its own process group (pausing it pauses the compiler it runs). */
 class Child {
-  private readonly proc: ChildProcess;
-  private readonly ready: Promise<boolean>;
-  private settle: ((o: Outcome) => void) | null = null;
-  private stderr = '';
-  dead = false;
+  readonly proc: IsolatedProcess<WorkerRequest, Outcome>;
   /** the task sources this process has loaded (its first request of one is slower) */
   readonly seen = new Set<string>();
 
   /** `quiet`: called when the process asks for quiet, with the function that grants it */
-  constructor(private readonly quiet: Quiet | null = null) {
-    // its own process group, so pausing it pauses the compiler it runs
-    this.proc = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
-    this.proc.stderr?.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-STDERR_KEPT);
-    });
-    this.ready = new Promise((resolve) => {
-      this.proc.on('message', (m: WorkerReply) => {
-        if (m.kind === 'ready') resolve(true);
-        else if (m.kind === 'quiet') {
-          this.quiet?.pause();
-          if (this.proc.connected) this.proc.send({ kind: 'quiet' });
-        } else if (m.kind === 'loud') this.quiet?.resume();
-        else this.finish(m.kind === 'done' ? { ok: true, ms: m.ms } : { ok: false, error: m.error });
-      });
-      this.proc.on('exit', (code, signal) => {
-        this.dead = true;
-        this.quiet?.resume();
-        resolve(false);
-        const tail = this.stderr.trim().split('\n').slice(-2).join(' | ');
-        this.finish({ ok: false, error: `the worker died (${signal ?? `exit code ${code}`})${tail ? `: ${tail}` : ''}` });
-      });
-    });
-  }
-
-  request(req: WorkerRequest, limitMs: number): Promise<Outcome> {
-    return new Promise((resolve) => {
-      const limit = (ms: number, what: string): NodeJS.Timeout =>
-        setTimeout(() => {
-          this.finish({ ok: false, error: `${what} after ${ms / 1000} s` });
-          this.kill();
-        }, ms);
-      let timer = limit(STARTUP_MS + limitMs, 'the worker did not start');
-      this.settle = (o) => {
-        clearTimeout(timer);
-        resolve(o);
-      };
-      void this.ready.then((ok) => {
-        if (!ok || this.dead || this.settle === null) return;
-        clearTimeout(timer);
-        timer = limit(limitMs, 'timed out');
-        this.proc.send(req);
-      });
-    });
-  }
-
-  kill(): void {
-    this.dead = true;
-    this.signal('SIGKILL');
-  }
-
-  /** Signals the process's whole group (it and the compiler it may be running). */
-  signal(sig: NodeJS.Signals): void {
-    if (this.proc.pid === undefined || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    try {
-      process.kill(-this.proc.pid, sig);
-    } catch {
-      // the group is already gone
-    }
-  }
-
-  close(): void {
-    if (!this.dead && this.proc.connected) this.proc.disconnect();
-  }
-
-  private finish(o: Outcome): void {
-    const settle = this.settle;
-    this.settle = null;
-    settle?.(o);
+  constructor(quiet: Quiet | null = null) {
+    const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
+    this.proc = new IsolatedProcess<WorkerRequest, Outcome>(
+      child,
+      {
+        failure: (error) => ({ ok: false, error }),
+        message: (raw) => {
+          const m = raw as WorkerReply;
+          if (m.kind === 'quiet') {
+            quiet?.pause();
+            this.proc.notify({ kind: 'quiet' });
+            return null;
+          }
+          if (m.kind === 'loud') {
+            quiet?.resume();
+            return null;
+          }
+          return m.kind === 'done' ? { ok: true, ms: m.ms } : m.kind === 'failed' ? { ok: false, error: m.error } : null;
+        },
+        // a runner that dies while the builders are paused must not leave them stopped
+        exit: () => quiet?.resume(),
+      },
+      true,
+    );
   }
 }
 
@@ -144,7 +92,7 @@ class Lane {
   constructor(private readonly quiet: Quiet | null = null) {}
 
   signal(sig: NodeJS.Signals): void {
-    this.child?.signal(sig);
+    this.child?.proc.signal(sig);
   }
 
   /** Runs `req` after the lane's earlier requests; the first request of a source gets `firstMs`. */
@@ -153,9 +101,9 @@ class Lane {
       this.child ??= new Child(this.quiet);
       const c = this.child;
       const key = JSON.stringify(req.source);
-      const out = await c.request(req, c.seen.has(key) ? limitMs : Math.max(limitMs, firstMs));
+      const out = await c.proc.request(req, c.seen.has(key) ? limitMs : Math.max(limitMs, firstMs));
       c.seen.add(key);
-      if (c.dead) this.child = null;
+      if (c.proc.dead) this.child = null;
       return out;
     });
     this.queue = next;
@@ -163,8 +111,8 @@ class Lane {
   }
 
   close(): void {
-    this.child?.signal('SIGCONT');
-    this.child?.close();
+    this.child?.proc.signal('SIGCONT');
+    this.child?.proc.close();
     this.child = null;
   }
 }
