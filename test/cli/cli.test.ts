@@ -5,32 +5,18 @@
  * never delivers) and must fail alone, with later cases still run.
  */
 
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensorOf } from '../../src/graph/tensor.js';
 import { tensorProto, writeModel } from '../api/onnx-writer.js';
+import { kilnWithin } from './launcher.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const LAUNCHER = path.join(ROOT, 'bin/kiln.js');
 let dir = '';
 
-interface Result {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the launcher; asynchronous, so the tests below run concurrently. */
-function kiln(...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [LAUNCHER, ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const kiln = kilnWithin(60_000);
 
 const f32 = (name: string, shape: readonly (number | string)[]) => ({ name, dtype: 'float32' as const, shape });
 const CONV = writeModel({

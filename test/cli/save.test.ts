@@ -4,7 +4,6 @@
  * --output or shape is a usage error (exit status 2) and writes nothing.
  */
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,17 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferenceSession, SavedSession } from '../../src/api/index.js';
 import { tensorOf } from '../../src/graph/tensor.js';
 import { writeModel } from '../api/onnx-writer.js';
+import { kilnWithin } from './launcher.js';
 import { randomTensor } from '../api/helpers.js';
 
-const LAUNCHER = path.resolve(import.meta.dirname, '../../bin/kiln.js');
 
-function kiln(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [LAUNCHER, ...args], { encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const kiln = kilnWithin(120_000);
 
 const f32 = (name: string, shape: readonly (number | string)[]) => ({ name, dtype: 'float32' as const, shape });
 const CONV = writeModel({

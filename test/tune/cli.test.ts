@@ -4,7 +4,6 @@
  * writes the records, and `kiln run --records` runs the model with them.
  */
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,16 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { tensorOf } from '../../src/graph/tensor.js';
 import { readRecords } from '../../src/tune/records.js';
 import { writeModel } from '../api/onnx-writer.js';
+import { kilnWithin } from '../cli/launcher.js';
 
-const LAUNCHER = path.resolve(import.meta.dirname, '../../bin/kiln.js');
 
-function kiln(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [LAUNCHER, ...args], { encoding: 'utf8', timeout: 180_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const kiln = kilnWithin(180_000);
 
 const f32 = (name: string, shape: readonly number[]) => ({ name, dtype: 'float32' as const, shape });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tune-cli-'));
