@@ -181,6 +181,9 @@ class ComputeCtx extends BaseContext implements ComputeContext {
 
 const noConstants: ConstantLookup = () => null;
 
+/** `node`'s attributes read as an op reads them (for graph passes that rewrite the op). */
+export const attrContext = (node: Node, opset: number): NodeContext => new BaseContext(node, opset, noConstants);
+
 const plural = (n: number, word: string): string => (n === 1 ? word : `${word}s`);
 
 function checkArity(node: Node): void {
