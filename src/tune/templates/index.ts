@@ -9,6 +9,8 @@ import type { TargetInfo } from '../../codegen/target.js';
 import type { Schedule } from '../../schedule/index.js';
 import type { Config, Space } from '../space.js';
 import type { TaskCompute } from '../task.js';
+import { blockedConvTemplate } from './conv2d-nchwc.js';
+import { conv2dTemplate } from './conv2d.js';
 import { matmulTemplate } from './matmul.js';
 
 export interface Template {
@@ -19,7 +21,7 @@ export interface Template {
   apply(k: TaskCompute, config: Config, target: TargetInfo): Schedule;
 }
 
-export const TEMPLATES: readonly Template[] = [matmulTemplate];
+export const TEMPLATES: readonly Template[] = [matmulTemplate, blockedConvTemplate, conv2dTemplate];
 
 /** The templates that apply to `k`, with their spaces. */
 export function templatesFor(k: TaskCompute, target: TargetInfo): { template: Template; space: Space }[] {
