@@ -9,6 +9,8 @@
  *   (src/strategy/cpu/conv2d.ts; depthwise knobs in depthwise.ts): its pad stage is materialized
  *   per task instead of inlined, and the convolution is computed inside the tiles of its fused
  *   group's output, so the bias and element-wise tail run on registers.
+ * - A 2-D window pool on NCHW gets src/strategy/cpu/pool.ts: its padded rows materialized per
+ *   task, one vector of outputs per register, the average's divisor computed from it.
  * - A matmul-tagged output over two inputs whose shapes fit the register tile gets the CPU GEMM
  *   schedule (src/strategy/cpu/matmul.ts).
  * - Every other root stage runs its outer spatial loops fused and parallel (when the target has
@@ -28,6 +30,7 @@ import { scheduleBlocked } from '../strategy/cpu/conv2d-nchwc.js';
 import { epilogueOf } from '../strategy/cpu/epilogue.js';
 import { defaultDepthwiseKnobs } from '../strategy/cpu/depthwise.js';
 import { defaultMatmulKnobs, scheduleMatmul } from '../strategy/cpu/matmul.js';
+import { isPool, poolPad, schedulePool } from '../strategy/cpu/pool.js';
 import type { Tensor } from '../te/tensor.js';
 import { inputTensors } from '../te/tensor.js';
 
@@ -37,7 +40,8 @@ const PARALLEL_MIN_ELEMENTS = 4096;
 export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo): Schedule {
   const s = createSchedule(outputs);
   const convs = s.stages.filter(isConv2d);
-  const pads = new Set(convs.map((c) => paddedInput(s, c)).filter((p) => p !== null));
+  const pools = s.stages.filter(isPool);
+  const pads = new Set([...convs.map((c) => paddedInput(s, c)), ...pools.map((p) => poolPad(s, p))].filter((p) => p !== null));
   for (const st of s.stages) {
     if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0 && !pads.has(st)) st.computeInline();
   }
@@ -47,6 +51,7 @@ export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo):
     if (st.isPlaceholder || st.attach.kind !== 'root' || done.has(st)) continue;
     if (scheduleBlocked(s, st, target)) continue;
     if (convs.includes(st)) done.add(scheduleConv(s, st, paddedInput(s, st), target));
+    else if (pools.includes(st)) done.add(schedulePool(s, st, poolPad(s, st), target));
     else if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target, { n: st.tensor.shape[1], k: st.reduceAxis[0].extent }));
     else scheduleLoops(s, st, target);
   }

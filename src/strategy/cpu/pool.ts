@@ -1,0 +1,96 @@
+/**
+ * @file The CPU schedule of a 2-D window pool on NCHW (MaxPool, AveragePool, LpPool: a pad stage
+ * and one reduction over the window, tagged `pool` by src/ops/pool.ts).
+ *
+ *   parallel (n·c, band)                      a band of output rows of one channel plane
+ *     pad[rows of the band, all w]            the padded input rows, materialized per task
+ *     for (oh in band) for (ow.outer)
+ *       acc[0:lanes] = fill                   one vector of outputs in a register
+ *       for (ry, rx)                          the window, unrolled
+ *         acc = max(acc, pad[oh·s + ry, (ow + 0:lanes)·s + rx])
+ *       out[oh, ow:+lanes] = epilogue(acc)    the average's divisor and the fused tail
+ *
+ * Materializing the padded rows keeps bounds tests out of the window loop (tir.loopPartition cuts
+ * them out of the copy), so the window's loads are plain vector loads — strided ones (gathers from
+ * L1) when the width stride is not 1. Without the copy, every load is a select on two bounds and
+ * the lanes stay scalar.
+ */
+
+import type { TargetInfo } from '../../codegen/target.js';
+import type { IterVar } from '../../ir/expr.js';
+import type { Schedule, Stage } from '../../schedule/index.js';
+import { inputTensors } from '../../te/tensor.js';
+import { epilogueOf } from './epilogue.js';
+
+/** Bytes of padded input rows one task copies: they stay in L1 while the window reads them. */
+const BAND_BYTES = 16 * 1024;
+
+/** Below this many output elements a pool runs on one thread: waking a pool costs more. */
+const PARALLEL_MIN_ELEMENTS = 16384;
+
+/** The largest divisor of `n` that is at most `cap` (bands that divide need no bounds test). */
+function largestDivisor(n: number, cap: number): number {
+  for (let d = Math.min(n, cap); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** Whether `st` is a float32 2-D window pool over NCHW. */
+export function isPool(st: Stage): boolean {
+  const t = st.tensor;
+  return t.op.kind === 'compute' && t.op.tag === 'pool' && t.ndim === 4 && t.dtype === 'float32' && st.reduceAxis.length === 2;
+}
+
+/** The pad stage a pool reads, when only the pool reads it. */
+export function poolPad(s: Schedule, pool: Stage): Stage | null {
+  const [data] = inputTensors(pool.tensor).map((t) => s.stage(t));
+  if (data.isPlaceholder || data.tensor.op.kind !== 'compute' || data.tensor.op.tag !== 'pad') return null;
+  const readers = s.readers(data);
+  return readers.length === 1 && readers[0] === pool ? data : null;
+}
+
+/** The stride of the pool's output rows over its input rows: input rows per output row. */
+function rowStride(pool: Stage, pad: Stage | null): number {
+  const inRows = (pad ?? null)?.tensor.shape[2] ?? inputTensors(pool.tensor)[0].shape[2];
+  const [kh] = pool.reduceAxis.map((r) => r.extent);
+  const oh = pool.tensor.shape[2];
+  return oh > 1 ? Math.max(1, Math.floor((inRows - kh) / (oh - 1))) : 1;
+}
+
+/**
+ * Schedules pool `pool` of `s`, computed inside the vectors of its fused group's output (itself,
+ * or the element-wise tail that reads it, such as the average's divisor). Returns that output.
+ */
+export function schedulePool(s: Schedule, pool: Stage, pad: Stage | null, target: TargetInfo): Stage {
+  const out = pool.isOutput ? pool : (epilogueOf(s, pool) ?? pool);
+  const local = s.stage(s.cacheWrite(pool.tensor, 'local'));
+  if (out !== pool) pool.computeInline();
+  const o = out;
+  const [n, c, oh, ow] = o.axis as [IterVar, IterVar, IterVar, IterVar];
+  const full = Math.max(1, target.vectorBits / 32);
+  // vectors that divide the width leave no masked last vector (56 columns: 7 × 8, not 3 × 16 + 8)
+  const lanes = [full, full / 2, full / 4].find((l) => l >= 4 && ow.extent % l === 0) ?? full;
+  const width = pad?.tensor.shape[3] ?? ow.extent;
+  const stride = rowStride(local, pad);
+  const kh = local.reduceAxis[0].extent;
+  const bandRows = largestDivisor(oh.extent, Math.floor((BAND_BYTES / (4 * width) - kh) / stride) + 1);
+  const [band, row] = o.split(oh, { factor: bandRows });
+  const vector = ow.extent >= lanes && lanes > 1 ? o.split(ow, { factor: lanes }) : null;
+  o.reorder(...[n, c, band, row, vector?.[0] ?? ow, vector?.[1]].filter((a) => a !== undefined));
+  const task = o.fuse(n, c, band);
+  if (vector) o.vectorize(vector[1]);
+  const elements = o.tensor.shape.reduce((a, b) => a * b, 1);
+  if (target.threads && task.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) o.parallel(task);
+
+  local.computeAt(o, vector?.[0] ?? row);
+  const [, , , lw] = local.axis as [IterVar, IterVar, IterVar, IterVar];
+  local.reorder(...local.reduceAxis, lw);
+  for (const r of local.reduceAxis) local.unroll(r);
+  if (vector) local.vectorize(lw);
+
+  if (pad) {
+    pad.computeAt(o, task);
+    const pw = pad.leafAxes()[pad.leafAxes().length - 1];
+    if (pw.extent >= full && full > 1) pad.vectorize(pad.split(pw, { factor: full })[1]);
+  }
+  return o;
+}
