@@ -1,12 +1,13 @@
 /**
- * @file `npm run bench [-- --target c|wasm] [--threads 1,2] [--rows LIST] [--repeat N] [--out FILE.md] [--json]`
+ * @file `npm run bench [-- --target c|wasm] [--threads 1,2] [--rows LIST] [--repeat N] [--records FILE] [--out FILE.md] [--json]`
  *
  * The benchmark suite: every row of bench/lib/rows.ts (PaddleOCR, the light architectures with
  * random weights, single operators) run by kiln, onnxruntime-node and onnxruntime-web on the same
  * input, at each thread count, checked against onnxruntime-node and timed (bench/lib/measure.ts).
  * Prints a Markdown table (bench/lib/table.ts) to stdout, or with --json one JSON line per row
  * (`kiln compare`'s fields plus row, peer_web_ms, ratio_web, compile_cold_ms, compile_cached_ms);
- * --out also writes the table to a file, after every row. Progress goes to stderr.
+ * --out also writes the table to a file, after every row. Progress goes to stderr. --records runs
+ * kiln with the best of a tuning log's schedules (`kiln tune`) where they apply.
  *
  * Each row and thread count runs in a child process of its own: onnxruntime-web fixes its thread
  * count when it first initializes, a cold compile needs a kiln disk cache no earlier row has
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
     child: { type: 'string' },
+    records: { type: 'string' },
   },
 });
 
@@ -59,7 +61,7 @@ const threadCounts = values.threads.split(',').map((t) => positive('threads', t)
 async function child(name: string): Promise<void> {
   const row = ROWS.find((r) => r.name === name);
   if (!row) throw new Error(`bench: no row '${name}'`);
-  const opts: MeasureOptions = { target, threads: threadCounts[0], repeat };
+  const opts: MeasureOptions = { target, threads: threadCounts[0], repeat, ...(values.records ? { tuningRecords: path.resolve(values.records) } : {}) };
   let result: RowResult;
   try {
     result = await measureRow(row, opts);
@@ -79,7 +81,7 @@ function failureReason(stderr: string): string {
 function runChild(row: Row, threads: number): RowResult {
   const cache = mkdtempSync(path.join(tmpdir(), 'kiln-bench-cache-'));
   try {
-    const args = [...process.execArgv, process.argv[1], '--child', row.name, '--target', target, '--threads', String(threads), '--repeat', String(repeat)];
+    const args = [...process.execArgv, process.argv[1], '--child', row.name, '--target', target, '--threads', String(threads), '--repeat', String(repeat), ...(values.records ? ['--records', values.records] : [])];
     const r = spawnSync(process.execPath, args, {
       encoding: 'utf8',
       env: { ...process.env, XDG_CACHE_HOME: cache },

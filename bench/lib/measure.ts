@@ -55,6 +55,7 @@ export interface MeasureOptions {
   readonly target: Target;
   readonly threads: number;
   readonly repeat: number;
+  readonly tuningRecords?: string;
 }
 
 /** onnxruntime-web's WebAssembly backend (SIMD, threads) in this process; threads are fixed at its first use. */
@@ -78,7 +79,7 @@ function rowFeeds(session: InferenceSession, row: Row): Feeds {
 /** A session created and compiled for `feeds`, and how long that took. */
 async function compiled(model: Uint8Array, opts: MeasureOptions, row: Row, feeds: Feeds | null): Promise<{ session: InferenceSession; feeds: Feeds; ms: number }> {
   const t0 = performance.now();
-  const session = await InferenceSession.create(model, { target: opts.target, threads: opts.threads });
+  const session = await InferenceSession.create(model, { target: opts.target, threads: opts.threads, tuningRecords: opts.tuningRecords });
   // making the random input is not compile time
   const t1 = performance.now();
   const f = feeds ?? rowFeeds(session, row);
