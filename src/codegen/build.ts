@@ -52,6 +52,10 @@ export class Kernel {
     this.exe.run(entry, args);
   }
 
+  arena(bytes: number): Uint8Array | undefined {
+    return this.exe.arena?.(bytes);
+  }
+
   dispose(): void {
     this.exe.dispose();
   }

@@ -40,6 +40,8 @@ export interface Artifact {
 export interface Executable {
   /** Runs `entry` on `args`, one host array per PrimFunc param, in param order. */
   run(entry: string, args: readonly HostArray[]): void;
+  /** `bytes` of memory whose views `run` takes without copying (wasm: its linear memory), at most once */
+  arena?(bytes: number): Uint8Array | undefined;
   dispose(): void;
 }
 

@@ -29,6 +29,8 @@ export interface RunResult {
 /** What runs a plan's kernel calls: every entry of one compiled artifact. */
 export interface KernelRunner {
   run(args: readonly HostArray[], entry: string): void;
+  /** memory the kernels use in place, to hold the arena (see Executable.arena) */
+  arena?(bytes: number): Uint8Array | undefined;
 }
 
 /** A plan ready to run: its kernels and, per step, per argument, the array when it is fixed. */
@@ -40,10 +42,10 @@ export interface Bound {
 
 /** Allocates the plan's arena and binds the arguments that never change between runs. */
 export function bindPlan(plan: Plan, kernel: KernelRunner): Bound {
-  const arena = allocateArena(plan.arenaBytes);
+  const arena = kernel.arena?.(plan.arenaBytes) ?? new Uint8Array(allocateArena(plan.arenaBytes));
   const fixedArray = (s: Slot): HostArray | null => {
     if (s.kind === 'constant') return s.data;
-    return s.kind === 'arena' ? viewOf(arena, s.dtype, s.offset, s.elems) : null;
+    return s.kind === 'arena' ? viewOf(arena.buffer as ArrayBuffer, s.dtype, arena.byteOffset + s.offset, s.elems) : null;
   };
   return { plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)) };
 }
