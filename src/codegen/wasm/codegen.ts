@@ -1,7 +1,8 @@
 /**
- * @file TIR → one WebAssembly module. Each PrimFunc becomes an exported function without
- * parameters that works on its planned parameter regions (the runtime copies arguments in and
- * results out); the module also carries the math functions it uses, the thread-pool runtime when
+ * @file TIR → one WebAssembly module. Each PrimFunc becomes an exported function taking one i32
+ * base address per buffer parameter: the runtime passes the address of an argument that already
+ * lives in the module's memory (the model's arena, runtime.ts), and copies any other into its
+ * planned parameter region and passes that; the module also carries the math functions it uses, the thread-pool runtime when
  * it has parallel loops, and its metadata in the "kiln" custom section.
  *
  * Nothing from the IR's names reaches the binary: exports are `k0, k1, …`, debug names are
@@ -71,9 +72,9 @@ function checkParams(funcs: readonly PrimFunc[]): void {
 }
 
 function emitEntry(mod: ModuleContext, f: PrimFunc, index: number, regions: readonly ParamRegion[]): EntryMeta {
-  const fb = mod.mb.func(`kernel${index}`, { params: [], results: [] });
+  const fb = mod.mb.func(`kernel${index}`, { params: f.params.map(() => 'i32'), results: [] });
   const fc = new FuncContext(mod, fb, f.name, false, 0);
-  f.params.forEach((p, i) => fc.buffers.set(p.id, { kind: 'static', offset: regions[i].offset }));
+  f.params.forEach((p, i) => fc.buffers.set(p.id, { kind: 'dynamic', base: fb.params[i] }));
   emitStmt(fc, f.body);
   const exportName = `k${index}`;
   mod.mb.exportFunc(exportName, fb.ref);

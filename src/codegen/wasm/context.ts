@@ -47,11 +47,10 @@ export interface VecVal {
 export type Binding = { readonly kind: 'scalar'; readonly local: Local; readonly nonNegative?: boolean } | { readonly kind: 'vector'; readonly value: VecVal };
 
 /**
- * Where a buffer lives: at a constant address (parameters), at an address held in a local
- * (allocations), or in locals altogether (small local buffers, see registers.ts).
+ * Where a buffer lives: at an address held in a local (parameters, allocations), or in locals
+ * altogether (small local buffers, see registers.ts).
  */
 export type BufferLoc =
-  | { readonly kind: 'static'; readonly offset: number }
   | { readonly kind: 'dynamic'; readonly base: Local }
   | { readonly kind: 'registers'; readonly file: RegisterFile };
 

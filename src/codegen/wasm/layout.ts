@@ -3,12 +3,12 @@
  *
  *   [0, 64)             control block: assert slot and the thread pool's counters (see CTRL)
  *   [64, 64 + 4096)     closure slots of the running parallel loop (threaded modules only)
- *   params              one 64-byte aligned region per parameter of the entry being run; all
- *                       entries start at the same address, since one entry runs at a time
+ *   params              one 64-byte aligned region per parameter of the entry being run, for
+ *                       arguments copied in from outside the memory; all entries start at the
+ *                       same address, since one entry runs at a time
  *   stacks              one stack per thread for `allocate`d buffers, `stackPerThread` bytes each
- *
- * Every address a kernel touches is a constant offset from a region base, so loads and stores
- * of parameters carry their region base in the instruction's offset immediate.
+ *   arena               (optional) grown once after loading: a model's intermediate values,
+ *                       which kernels then read and write where they are (runtime.ts)
  */
 
 import type { DType } from '../../ir/dtype.js';

@@ -1,8 +1,7 @@
 /**
  * @file Addresses and scalar memory accesses. An element address is `index << log2(size)`
- * plus the buffer's base: for parameters the base is a constant and rides in the instruction's
- * offset immediate; for allocated buffers it is a local. A negative index therefore becomes a
- * huge unsigned address and traps instead of touching another buffer.
+ * plus the buffer's base, a local (a parameter's address or an allocation's); a constant part of
+ * the index rides in the instruction's offset immediate.
  */
 
 import type { DType } from '../../ir/dtype.js';
@@ -80,17 +79,15 @@ export function pushAddress(fc: FuncContext, b: Buffer, index: IndexSource, elem
   if (loc.kind === 'registers') throw fc.error(`buffer #${b.id} lives in locals and has no address`);
   const size = bytesOf(b.dtype);
   const c = fc.code;
-  const base = loc.kind === 'static' ? loc.offset : 0;
   // `i + c` addresses element c past `i`: the constant rides in the offset immediate
   const split = index.kind === 'expr' ? splitConstant(fc, index.expr) : null;
-  if (split && base + (elemOffset + split.constant) * size <= 0xffffffff) {
+  if (split && (elemOffset + split.constant) * size <= 0xffffffff) {
     return pushAddress(fc, b, { kind: 'expr', expr: split.rest }, elemOffset + split.constant, emitIndex);
   }
   const constIndex = index.kind === 'expr' && index.expr.kind === 'int' ? index.expr.value + elemOffset : null;
-  if (constIndex !== null && constIndex >= 0 && base + constIndex * size <= 0xffffffff) {
-    if (loc.kind === 'static') c.i32Const(0);
-    else c.localGet(loc.base);
-    return base + constIndex * size;
+  if (constIndex !== null && constIndex >= 0 && constIndex * size <= 0xffffffff) {
+    c.localGet(loc.base);
+    return constIndex * size;
   }
   if (index.kind === 'local') {
     c.localGet(index.local);
@@ -105,8 +102,8 @@ export function pushAddress(fc: FuncContext, b: Buffer, index: IndexSource, elem
   if (elemOffset < 0) c.i32Const(elemOffset).op('i32.add');
   const shift = log2Size(b.dtype);
   if (shift > 0) c.i32Const(shift).op('i32.shl');
-  if (loc.kind === 'dynamic') c.localGet(loc.base).op('i32.add');
-  return base + immOffset;
+  c.localGet(loc.base).op('i32.add');
+  return immOffset;
 }
 
 /** Loads one element; the address must be on the stack, `offset` from pushAddress. */

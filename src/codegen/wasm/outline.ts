@@ -84,7 +84,6 @@ function readSlot(fc: FuncContext, i: number, type: ValType): Local {
 function buildTask(fc: FuncContext, s: For, caps: Captures, name: string): FuncContext {
   const fb = fc.mod.mb.func(name, { params: ['i32', 'i32'], results: [] });
   const tc = new FuncContext(fc.mod, fb, fc.where, true, fc.stackDepth);
-  for (const [id, loc] of fc.buffers) if (loc.kind === 'static') tc.buffers.set(id, loc);
   let slot = 1;
   const min = readSlot(tc, 0, 'i32');
   for (const [id, b] of caps.vars) {

@@ -1,10 +1,11 @@
 /**
  * @file Loading a wasm artifact and running its entries. Memory is sized from the artifact's
  * metadata for the requested thread count; a run checks the arguments like every CPU backend
- * (../abi.ts), copies them into their planned regions, calls the entry, and copies back the
- * parameters the entry writes. Traps and failed asserts come back as typed errors. An output
- * passed the memory of an input (a declared alias, in place) needs nothing more: each parameter
- * has its own region, so the kernel reads the input's copy whatever order it writes in.
+ * (../abi.ts) and passes the entry each argument's address. An argument that is a view of the
+ * module's memory (the arena `arena()` hands out, where a model keeps its intermediate values)
+ * is used where it is; any other is copied into its planned region, and copied back after the
+ * run when the entry writes it. Traps and failed asserts come back as typed errors. Overlapping
+ * arguments are only the declared aliases (checkArgs), which the kernel is written to allow.
  */
 
 import { bytesOf } from '../../ir/dtype.js';
@@ -43,6 +44,7 @@ function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory): { i
 
 class WasmExecutable implements Executable {
   private disposed = false;
+  private arenaGiven = false;
   /** the shared ABI's view of the entries, for argument checks */
   private readonly manifest: Manifest;
 
@@ -61,12 +63,12 @@ class WasmExecutable implements Executable {
     this.manifest = { entries, messages: meta.messages };
   }
 
-  private entry(name: string): { info: EntryInfo; meta: EntryMeta; fn: () => void } {
+  private entry(name: string): { info: EntryInfo; meta: EntryMeta; fn: (...bases: number[]) => void } {
     const info = findEntry(this.manifest, name);
     const meta = this.meta.entries.find((e) => e.name === name);
     const fn = meta ? this.exports[meta.exportName] : undefined;
     if (!meta || typeof fn !== 'function') throw new WasmRuntimeError(`wasm artifact: entry ${name} is not exported`);
-    return { info, meta, fn: fn as () => void };
+    return { info, meta, fn: fn as (...bases: number[]) => void };
   }
 
   /** The bytes of `a` that the region of `p` holds (an argument may be longer than the region). */
@@ -78,19 +80,45 @@ class WasmExecutable implements Executable {
     if (this.disposed) throw new WasmRuntimeError(`wasm: ${name}: the executable was disposed`);
     const { info, meta, fn } = this.entry(name);
     checkArgs(info, args);
-    meta.params.forEach((p, i) => new Uint8Array(this.memory.buffer, p.offset).set(WasmExecutable.bytes(args[i], p)));
-    const ctrl = new Int32Array(this.memory.buffer, 0, 16);
+    const memory = this.memory.buffer;
+    const resident = args.map((a) => a.buffer === memory);
+    const bases = meta.params.map((p, i) => {
+      if (resident[i]) return args[i].byteOffset;
+      new Uint8Array(memory, p.offset).set(WasmExecutable.bytes(args[i], p));
+      return p.offset;
+    });
+    const ctrl = new Int32Array(memory, 0, 16);
     Atomics.store(ctrl, CTRL.err >> 2, 0);
     try {
-      fn();
+      fn(...bases);
     } catch (e) {
       this.pool?.waitIdle();
       throw this.failure(name, ctrl, e);
     }
     if (Atomics.load(ctrl, CTRL.err >> 2) !== 0) throw this.failure(name, ctrl, null);
     meta.params.forEach((p, i) => {
-      if (p.written) WasmExecutable.bytes(args[i], p).set(new Uint8Array(this.memory.buffer, p.offset, p.length * bytesOf(p.dtype)));
+      if (p.written && !resident[i]) WasmExecutable.bytes(args[i], p).set(new Uint8Array(memory, p.offset, p.length * bytesOf(p.dtype)));
     });
+  }
+
+  /**
+   * `bytes` of the module's memory past everything the kernels use, for a model's arena: views
+   * of it are passed to kernels without copies. Growing a non-shared memory detaches its old
+   * views, so the memory grows at most once; later calls (and a memory that cannot grow that
+   * far) get undefined, and the caller keeps its arena outside.
+   */
+  arena(bytes: number): Uint8Array | undefined {
+    if (this.disposed || this.arenaGiven) return undefined;
+    this.arenaGiven = true;
+    const start = this.memory.buffer.byteLength;
+    if (start + bytes > MAX_MEMORY_BYTES) return undefined;
+    try {
+      this.memory.grow(Math.ceil(bytes / PAGE_BYTES));
+    } catch (e) {
+      if (e instanceof RangeError) return undefined;
+      throw e;
+    }
+    return new Uint8Array(this.memory.buffer, start, bytes);
   }
 
   private failure(name: string, ctrl: Int32Array, cause: unknown): Error {
@@ -132,7 +160,8 @@ function prepare(module: WebAssembly.Module, wanted: number): Prepared {
   const bytes = memoryBytes(meta.stackBase, meta.stackPerThread, threads);
   if (bytes > MAX_MEMORY_BYTES) throw new WasmRuntimeError(`wasm: ${threads} threads need ${bytes} bytes of memory, more than 4 GiB`);
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
-  const memory = new WebAssembly.Memory(meta.threaded ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+  // a shared memory grows only up to its maximum: room for the arena (virtual until grown)
+  const memory = new WebAssembly.Memory(meta.threaded ? { initial: pages, maximum: MAX_MEMORY_BYTES / PAGE_BYTES, shared: true } : { initial: pages });
   const ctrl = new Int32Array(memory.buffer, 0, 16);
   Atomics.store(ctrl, CTRL.threads >> 2, threads);
   Atomics.store(ctrl, CTRL.finished >> 2, threads - 1);
