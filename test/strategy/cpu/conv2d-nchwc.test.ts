@@ -46,16 +46,31 @@ describe('defaultBlockedConvKnobs', () => {
     // WebAssembly's 8 accumulators: 2 blocks × 4 columns; depthwise is always one block
     expect(defaultBlockedConvKnobs(SIMD128, { out: [1, 4, 40, 40, 4], depthwise: false })).toEqual({ owb: 4, mbb: 2, taskRows: 5, padRows: true });
     expect(defaultBlockedConvKnobs(SIMD128, { out: [1, 4, 40, 40, 4], depthwise: true })).toEqual({ owb: 8, mbb: 1, taskRows: 5, padRows: true });
+    // 28 accumulators on AVX-512: 4 blocks × 7 columns where 7 divides the width
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false })).toMatchObject({ owb: 7, mbb: 4 });
+  });
+
+  it('chunks the channel reduction when the weight panel of a tile outgrows half of L1', () => {
+    // Rule: 4 blocks × 3×3 × 16×16 lanes is 36 KiB a block of input channels, over 24 KiB: chunks
+    // of one block, the 28 columns (7 KiB of accumulators) one column chunk.
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false, reduce: [32, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 28 });
+    // 1×1 over 128 blocks: 4 KiB a block, chunks of 4 (the largest divisor of 128 within 6)
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 7, 7, 16], depthwise: false, reduce: [128, 1, 1, 16] })).toMatchObject({ rcbChunk: 4, owc: 7 });
+    // 224 columns × 4 blocks is 56 KiB of accumulators: column chunks of 56 (14 KiB)
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 224, 224, 16], depthwise: false, reduce: [4, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 56 });
+    // a panel within the budget, depthwise, and WebAssembly (accumulators in locals) never chunk
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 2, 16, 20, 16], depthwise: false, reduce: [1, 3, 3, 16] })).not.toHaveProperty('rcbChunk');
+    expect(defaultBlockedConvKnobs({ ...SIMD128, name: 'wasm' }, { out: [1, 32, 28, 28, 4], depthwise: false, reduce: [128, 3, 3, 4] })).not.toHaveProperty('rcbChunk');
   });
 });
 
 describe('scheduleBlocked', () => {
   it('accumulates a register tile of columns × channel-block vectors, padding rows per task', () => {
     // Rule: the accumulators are a 'local' cache of the convolution computed at the tile loop,
-    // reduce loops outside the unrolled tile and the vectorized lanes; the padded input is built
-    // per task of rows; the epilogue (relu, axes i…m = n, mb, oh, ow, co) writes the tile from
-    // registers.
-    const steps = printSchedule(defaultSchedule([blockedConv(3, 16, 20, 2)], AVX512)).split('\n');
+    // reduce loops outside the unrolled tile (columns outside blocks) and the vectorized lanes;
+    // the padded input is built per task of rows; the epilogue (relu, axes i…m = n, mb, oh, ow,
+    // co) writes the tile from registers.
+    const steps = printSchedule(defaultSchedule([blockedConv(1, 16, 20, 2)], AVX512)).split('\n');
     expect(steps).toEqual([
       'pad: computeInline()',
       'conv2d_nchwc: cacheWrite(local) -> conv2d_nchwc.local',
@@ -64,13 +79,52 @@ describe('scheduleBlocked', () => {
       'relu: split(j, factor=2) -> j.outer, j.inner',
       'relu: split(l, factor=10) -> l.outer, l.inner',
       'relu: reorder(i, k.outer, k.inner, j.outer, l.outer, j.inner, l.inner, m)',
+      'conv2d_nchwc.local: computeAt(relu, l.outer)',
+      'conv2d_nchwc.local: reorder(rcb, ry, rx, rci, n, oh, ow, mb, co)',
+      'conv2d_nchwc.local: unroll(ow)',
+      'conv2d_nchwc.local: unroll(mb)',
+      'conv2d_nchwc.local: vectorize(co)',
       'relu: vectorize(m)',
       'relu: parallel(k.outer)',
-      'conv2d_nchwc.local: computeAt(relu, l.outer)',
-      'conv2d_nchwc.local: reorder(rcb, ry, rx, rci, n, mb, oh, ow, co)',
-      'conv2d_nchwc.local: unroll(mb)',
+      'pad: computeAt(relu, k.outer)',
+      'pad: vectorize(m)',
+    ]);
+  });
+
+  it('chunks a reduction whose weight panel outgrows L1 into partial sums per column chunk', () => {
+    // Rule: 3 input blocks × 2 output blocks of 3×3 weights (54 KiB) exceed half of L1: the
+    // reduction splits by one input block and is rfactored; the partials of a column chunk (the
+    // row's 20 columns) are computed at that chunk, each tile in registers over its chunk's
+    // weights; the output's tile then sums the partials in registers.
+    const steps = printSchedule(defaultSchedule([blockedConv(3, 16, 20, 2)], AVX512)).split('\n');
+    expect(steps).toEqual([
+      'pad: computeInline()',
+      'conv2d_nchwc: cacheWrite(local) -> conv2d_nchwc.local',
+      'conv2d_nchwc: computeInline()',
+      'relu: split(k, factor=2) -> k.outer, k.inner',
+      'relu: split(j, factor=2) -> j.outer, j.inner',
+      'relu: split(l, factor=20) -> l.outer, l.inner',
+      'relu: split(l.inner, factor=10) -> l.inner.outer, l.inner.inner',
+      'relu: reorder(i, k.outer, k.inner, j.outer, l.outer, l.inner.outer, j.inner, l.inner.inner, m)',
+      'conv2d_nchwc.local: split(rcb, factor=1) -> rcb.outer, rcb.inner',
+      'conv2d_nchwc.local: rfactor(rcb.outer) -> conv2d_nchwc.local.rf',
+      'conv2d_nchwc.local.rf: cacheWrite(local) -> conv2d_nchwc.local.rf.local',
+      'conv2d_nchwc.local.rf: computeAt(relu, l.outer)',
+      'conv2d_nchwc.local.rf: split(ow, factor=10) -> ow.outer, ow.inner',
+      'conv2d_nchwc.local.rf: reorder(rcb.outer, ow.outer, n, mb, oh, ow.inner, co)',
+      'conv2d_nchwc.local.rf: vectorize(co)',
+      'conv2d_nchwc.local.rf.local: computeAt(conv2d_nchwc.local.rf, ow.outer)',
+      'conv2d_nchwc.local.rf.local: reorder(rcb.inner, ry, rx, rci, rcb.outer, n, oh, ow, mb, co)',
+      'conv2d_nchwc.local.rf.local: unroll(ow)',
+      'conv2d_nchwc.local.rf.local: unroll(mb)',
+      'conv2d_nchwc.local.rf.local: vectorize(co)',
+      'conv2d_nchwc.local: computeAt(relu, l.inner.outer)',
+      'conv2d_nchwc.local: reorder(rcb.outer, n, oh, ow, mb, co)',
       'conv2d_nchwc.local: unroll(ow)',
+      'conv2d_nchwc.local: unroll(mb)',
       'conv2d_nchwc.local: vectorize(co)',
+      'relu: vectorize(m)',
+      'relu: parallel(k.outer)',
       'pad: computeAt(relu, k.outer)',
       'pad: vectorize(m)',
     ]);
