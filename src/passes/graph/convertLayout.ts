@@ -9,7 +9,8 @@
  *   nodes, which constant folding evaluates once, at compile time.
  * - Ops that mean the same on a blocked tensor follow their blocked inputs: the element-wise ops
  *   listed in `LANEWISE` (their per-channel constants blocked too, a divisor's padded lanes 1),
- *   GlobalAveragePool, Concat on channels (of whole blocks as it is, else as ConcatNCHWc), and
+ *   GlobalAveragePool, 2-D MaxPool and AveragePool (a 3-D pool whose window is 1 lane wide),
+ *   Concat on channels (of whole blocks as it is, else as ConcatNCHWc), and
  *   nearest Resize with unit scales on N and C.
  * - Every other reader, and the graph outputs, read the value through one FromBlocked.
  *
@@ -103,6 +104,7 @@ class Converter {
     if (!n.inputs.some((v) => v && this.blocked.has(v.id))) return false;
     if (LANEWISE.has(n.op)) return this.lanewise(n);
     if (n.op === 'GlobalAveragePool') return this.globalPool(n);
+    if (n.op === 'MaxPool' || n.op === 'AveragePool') return this.pool(n);
     if (n.op === 'Concat') return this.concat(n);
     if (n.op === 'Resize') return this.resize(n);
     return false;
@@ -117,6 +119,7 @@ class Converter {
     const [c, m] = [xs[1], ws[0]];
     const depthwise = group > 1 && group === c && m === c;
     if (group !== 1 && !depthwise) return false;
+    if (depthwise && !this.blocked.has(x.id) && !this.feedsDenseConv(n.outputs[0])) return false;
     const win = convWindow(n, ws.slice(2));
     const pads = [padsOf(win, 0, xs[2]), padsOf(win, 1, xs[3])];
     if (pads.some((p) => p === null)) return false;
@@ -131,6 +134,15 @@ class Converter {
     const op = depthwise ? 'DepthwiseConv2dNCHWc' : 'Conv2dNCHWc';
     this.emit(n, op, [xb, wb, bb], window, m, block);
     return true;
+  }
+
+  /**
+   * Whether a reader of `v` is a group-1 Conv (which will be blocked). A depthwise conv between
+   * NCHW neighbours (ShuffleNet's, between a channel shuffle and a grouped conv) stays NCHW: its
+   * blocked form would cost a reorder on each side, more than the convolution itself.
+   */
+  private feedsDenseConv(v: Value): boolean {
+    return this.index.consumers(v).some((r) => r.op === 'Conv' && r.domain === '' && getAttr(r, 'group', 'int', 1) === 1);
   }
 
   private lanewise(n: Node): boolean {
@@ -177,6 +189,28 @@ class Converter {
     const x = this.blocked.get(n.inputs[0]!.id);
     if (!x) return false;
     this.emit(n, 'GlobalAveragePoolNCHWc', [x.value], new Map(), x.channels, x.block);
+    return true;
+  }
+
+  /**
+   * A 2-D MaxPool or AveragePool of a blocked tensor is the same pool over (h, w, lanes) with a
+   * window of 1 lane: the ONNX op on the 5-D tensor, its pads made explicit.
+   */
+  private pool(n: Node): boolean {
+    const x = this.blocked.get(n.inputs[0]!.id);
+    const xs = shapeOf(n.inputs[0]);
+    if (!x || !xs || xs.length !== 4 || n.outputs.length !== 1) return false;
+    const kernel = getAttr(n, 'kernel_shape', 'ints', []);
+    if (kernel.length !== 2) return false;
+    const win: WindowAttrs = { ...convWindow(n, kernel), ceilMode: getAttr(n, 'ceil_mode', 'int', 0) !== 0 };
+    const pads = [padsOf(win, 0, xs[2]), padsOf(win, 1, xs[3])];
+    if (pads.some((p) => p === null)) return false;
+    const [[pt, pb], [pl, pr]] = pads as [number, number][];
+    const a = new Map(n.attrs);
+    a.delete('auto_pad');
+    const window = makeAttrs({ kernel_shape: ints([...kernel, 1]), strides: ints([...win.strides, 1]), dilations: ints([...win.dilations, 1]), pads: ints([pt, pl, 0, pb, pr, 0]) });
+    for (const [k, v] of window) a.set(k, v);
+    this.emit(n, n.op, [x.value], a, x.channels, x.block);
     return true;
   }
 

@@ -101,7 +101,7 @@ describe('graph.convertLayout', () => {
     // Rule: GlobalAveragePool, Mul by a broadcast [1, C, 1, 1] value, Concat of whole blocks and
     // nearest Resize with unit N, C scales all stay blocked.
     const g = graphOf([1, 8, 6, 6], (b, x) => {
-      const d = conv(b, x, 8, 8, { group: 8, stride: 2 });
+      const d = conv(b, conv(b, x, 8, 8, { k: 1 }), 8, 8, { group: 8, stride: 2 });
       const pooled = b.node('GlobalAveragePool', [d]).outputs[0];
       const se = b.node('HardSigmoid', [conv(b, pooled, 8, 8, { k: 1 })]).outputs[0];
       const scaled = b.node('Mul', [d, se]).outputs[0];
@@ -114,6 +114,7 @@ describe('graph.convertLayout', () => {
     const out = folded(g);
     expect(ops(out)).toEqual([
       'kiln::ToBlocked',
+      'kiln::Conv2dNCHWc',
       'kiln::DepthwiseConv2dNCHWc',
       'kiln::GlobalAveragePoolNCHWc',
       'kiln::Conv2dNCHWc',
@@ -152,6 +153,39 @@ describe('graph.convertLayout', () => {
     });
     const out = folded(g);
     expect(ops(out)).toEqual(['kiln::ToBlocked', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked', 'Conv', 'kiln::ToBlocked', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked', 'Resize']);
+    await expectSameResults(g, out);
+  });
+
+  it('keeps a depthwise conv between NCHW neighbours in NCHW, and blocks one that feeds a conv', async () => {
+    // Rule: a depthwise conv whose input is NCHW (a grouped conv's) is blocked only when a group-1
+    // conv reads it; otherwise (ShuffleNet: shuffle → depthwise → grouped conv) both reorders
+    // would cost more than it gains.
+    const g = graphOf([1, 4, 6, 6], (b, x) => {
+      const grouped = conv(b, x, 4, 4, { k: 1, group: 2 });
+      const between = conv(b, conv(b, grouped, 4, 4, { group: 4 }), 4, 4, { k: 1, group: 2 });
+      return [conv(b, conv(b, between, 4, 4, { group: 4 }), 4, 4, { k: 1 })];
+    });
+    const out = folded(g);
+    expect(ops(out)).toEqual(['Conv', 'Conv', 'Conv', 'kiln::ToBlocked', 'kiln::DepthwiseConv2dNCHWc', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked']);
+    await expectSameResults(g, out);
+  });
+
+  it('pools blocked tensors as 3-D pools one lane wide, pads made explicit', async () => {
+    // Rule: MaxPool and AveragePool of a blocked input stay blocked: kernel [kh, kw, 1], strides
+    // [sh, sw, 1], pads [t, l, 0, b, r, 0] (auto_pad resolved), ceil_mode and count_include_pad kept.
+    // 10 rows: ceil_mode makes 5 of them, not 4
+    const g = graphOf([1, 3, 10, 10], (b, x) => {
+      const c = conv(b, x, 3, 6);
+      const m = b.node('MaxPool', [c], { attrs: attrs({ kernel_shape: ints([3, 3]), strides: ints([2, 2]), ceil_mode: int(1) }) }).outputs[0];
+      const a = b.node('AveragePool', [conv(b, m, 6, 5)], { attrs: attrs({ kernel_shape: ints([3, 3]), auto_pad: string('SAME_UPPER') }) }).outputs[0];
+      return [a];
+    });
+    const out = folded(g);
+    expect(ops(out)).toEqual(['kiln::ToBlocked', 'kiln::Conv2dNCHWc', 'MaxPool', 'kiln::Conv2dNCHWc', 'AveragePool', 'kiln::FromBlocked']);
+    const avg = out.nodes.find((n) => n.op === 'AveragePool')!;
+    expect(avg.attrs.get('pads')).toEqual(ints([1, 1, 0, 1, 1, 0]));
+    expect(avg.attrs.has('auto_pad')).toBe(false);
+    expect(out.nodes.find((n) => n.op === 'MaxPool')!.outputs[0].type?.shape).toEqual([1, 2, 5, 5, 4]);
     await expectSameResults(g, out);
   });
 

@@ -2,8 +2,9 @@
  * @file The NCHW window-pool strategy (src/strategy/cpu/pool.ts) through defaultSchedule: each
  * scheduled pool computes what the unscheduled program computes, on every available target —
  * max, average (whole and clipped windows, count_include_pad), Lp, strides 1 to 3, dilation,
- * ceil_mode, widths no vector divides, a fused element-wise tail — and its window loop reads
- * the materialized padded rows without bounds tests.
+ * ceil_mode, widths no vector divides, a fused element-wise tail, on NCHW and on the blocked
+ * layout (a 3-D pool one lane wide) — and its window loop reads the materialized padded rows
+ * without bounds tests.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ const INFO: Record<TargetName, TargetInfo> = { js: { ...AVX512, name: 'js', vect
 
 interface PoolCase {
   readonly op: 'MaxPool' | 'AveragePool' | 'LpPool';
-  /** input shape [N, C, H, W] */
+  /** input shape [N, C, H, W], or blocked [N, C / c, H, W, c] */
   readonly shape: readonly number[];
   readonly attrs: Readonly<Record<string, Attr>>;
   /** a ReLU after the pool, in the same kernel */
@@ -70,10 +71,14 @@ const CASES: [string, PoolCase][] = [
   ['average 3×3 pad 1, count_include_pad', { op: 'AveragePool', shape: [1, 2, 17, 33], attrs: { kernel_shape: k(3), pads: pads(1), count_include_pad: int(1) } }],
   ['average 2×2 stride 2 (DenseNet transition)', { op: 'AveragePool', shape: [1, 7, 32, 32], attrs: { kernel_shape: k(2), strides: k(2) } }],
   ['average 3×3 stride 3 with a ReLU tail', { op: 'AveragePool', shape: [1, 3, 30, 48], attrs: { kernel_shape: k(3), strides: k(3) }, relu: true }],
+  ['blocked: max 3×3 stride 2 pad 1 over (h, w, 16 lanes)', { op: 'MaxPool', shape: [1, 3, 13, 14, 16], attrs: { kernel_shape: ints([3, 3, 1]), strides: ints([2, 2, 1]), pads: ints([1, 1, 0, 1, 1, 0]) } }],
+  ['blocked: max 3×3 stride 2 ceil_mode over 4 lanes, a ReLU tail', { op: 'MaxPool', shape: [1, 2, 11, 11, 4], attrs: { kernel_shape: ints([3, 3, 1]), strides: ints([2, 2, 1]), ceil_mode: int(1) }, relu: true }],
+  ['blocked: average 2×2 stride 2 over 8 lanes', { op: 'AveragePool', shape: [1, 3, 10, 10, 8], attrs: { kernel_shape: ints([2, 2, 1]), strides: ints([2, 2, 1]) } }],
+  ['blocked: average 3×3 pad 1, clipped windows', { op: 'AveragePool', shape: [2, 2, 7, 9, 4], attrs: { kernel_shape: ints([3, 3, 1]), pads: ints([1, 1, 0, 1, 1, 0]) } }],
   ['Lp 2 over 3×3 stride 2', { op: 'LpPool', shape: [1, 4, 15, 34], attrs: { kernel_shape: k(3), strides: k(2), p: int(2) } }],
 ];
 
-describe.each(TARGETS)('the NCHW pool strategy computes what the unscheduled program does, on %s', (target) => {
+describe.each(TARGETS)('the pool strategy computes what the unscheduled program does, on %s', (target) => {
   it.each(CASES)('%s', async (_, pc) => {
     const p = program(pc);
     const data = randomFloats(p.x.shape.reduce((a, b) => a * b, 1), 3).map((v) => v - 0.5);
@@ -100,6 +105,16 @@ describe('the pool window loop', () => {
       expect(line).toMatch(/pad\[ramp\([^)]*, 2, 8\)\]/);
       expect(line).not.toMatch(/select|X\[/);
     }
+  });
+
+  it('reads whole blocks of lanes on NCHWc, a few columns per step', () => {
+    const p = program({ op: 'MaxPool', shape: [1, 6, 112, 112, 16], attrs: { kernel_shape: ints([3, 3, 1]), strides: ints([2, 2, 1]), pads: ints([1, 1, 0, 1, 1, 0]) } });
+    const tir = printFunc(lowerKernel({ schedule: defaultSchedule([p.out], AVX512), args: [p.x, p.out], name: 'pool' }));
+    const updates = tir.split('\n').filter((l) => /max_pool\.local\[ramp\(\d+, 1, 16\)\] = max\(/.test(l));
+    expect(updates.length).toBeGreaterThan(0);
+    // 4 columns × 9 taps per step
+    expect(updates.length % 36).toBe(0);
+    for (const line of updates) expect(line).toMatch(/= max\(max_pool\.local\[ramp\(\d+, 1, 16\)\], pad\[ramp\([^)]*, 1, 16\)\]\)$/);
   });
 
   it('computes the average divisor from the register, in one kernel stage', () => {
