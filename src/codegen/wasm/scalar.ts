@@ -108,7 +108,11 @@ export function emitScalar(fc: FuncContext, e: Expr): void {
       const index = flatIndex(fc, e.buffer, e.indices);
       const loc = fc.buffer(e.buffer);
       if (loc.kind === 'registers') {
-        c.localGet(registerTargets(loc.file, constLanes(index)!)[0]);
+        // a lane of a packed file is read on its own where a masked vector op runs lane by lane
+        const lane = constLanes(index)?.[0];
+        if (lane === undefined) throw fc.error(`buffer #${e.buffer.id} in locals read at a variable index`);
+        if (loc.file.packed) c.localGet(loc.file.regs[lane >> 2]).lane(e.dtype === 'float32' ? 'f32x4.extract_lane' : 'i32x4.extract_lane', lane & 3);
+        else c.localGet(registerTargets(loc.file, [lane])[0]);
         return;
       }
       const offset = pushAddress(fc, e.buffer, { kind: 'expr', expr: index }, 0, (x) => emitScalar(fc, x));
