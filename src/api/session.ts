@@ -10,18 +10,27 @@
  * the passes cannot specialize (GraphPassError), bad options, and feeds that are missing,
  * unknown, or of the wrong dtype or shape (SessionError).
  *
+ * Compiled models are cached on disk (`$XDG_CACHE_HOME/kiln/models/`, else `~/.cache/kiln/models/`;
+ * see src/runtime/cache/): a session that meets a model, input shapes and options compiled
+ * before — in any process, by the same kiln — loads the result instead of compiling. `cache:
+ * false` or the environment variable `KILN_NO_CACHE=1` turns that off; `KILN_DEBUG=1` reports
+ * entries that could not be used (a damaged file is a miss, never an error).
+ *
  * `save(path)` writes the model compiled for one list of input shapes as one file, which
  * `SavedSession.load` (./saved.ts) runs without recompiling, in Node or a browser.
  */
 
+import { readFile } from 'node:fs/promises';
+import { compilerIdentity } from '../codegen/c/compile.js';
 import type { TargetName } from '../codegen/index.js';
-import { getBackend, TARGET_NAMES, isTargetName } from '../codegen/index.js';
+import { defaultCacheDir, getBackend, TARGET_NAMES, isTargetName } from '../codegen/index.js';
 import { enableRelaxedSimd } from '../codegen/wasm/relaxed.js';
 import { quote } from '../graph/text.js';
+import { modelKey } from '../runtime/cache/key.js';
+import { ModelCache } from '../runtime/cache/store.js';
 import { SessionError } from '../runtime/errors.js';
 import type { KernelTime } from '../runtime/executor.js';
 import { Executor } from '../runtime/executor.js';
-import type { KernelScheduler } from '../runtime/kernels.js';
 import { loadRecords, recordScheduler } from '../tune/apply.js';
 import type { TuningRecord } from '../tune/records.js';
 import type { Feeds, Outputs } from './feeds.js';
@@ -46,6 +55,8 @@ export interface SessionOptions {
   readonly onWarning?: (message: string) => void;
   /** wasm: fused multiply-add through relaxed SIMD (off by default; rounds differently, see codegen/wasm/relaxed.ts) */
   readonly relaxedSimd?: boolean;
+  /** reuse and keep compiled models in the on-disk cache (default true, unless KILN_NO_CACHE=1) */
+  readonly cache?: boolean;
 }
 
 /** The default target: wasm when available, else js. */
@@ -68,10 +79,32 @@ function checkOptions(opts: SessionOptions): { target: TargetName; threads: numb
   return { target, threads, relaxedSimd };
 }
 
-function tunedScheduler(opts: SessionOptions): KernelScheduler | undefined {
-  if (opts.tuningRecords === undefined) return undefined;
-  const warn = opts.onWarning ?? ((m: string) => void process.stderr.write(`kiln: warning: ${m}\n`));
-  return recordScheduler(loadRecords(opts.tuningRecords, warn), { threads: opts.threads, warn });
+function warner(opts: SessionOptions): (message: string) => void {
+  return opts.onWarning ?? ((m: string) => void process.stderr.write(`kiln: warning: ${m}\n`));
+}
+
+const envFlag = (name: string): boolean => ['1', 'true', 'yes'].includes((process.env[name] ?? '').toLowerCase());
+
+interface CacheSettings {
+  readonly target: TargetName;
+  /** the thread count kernels are compiled for */
+  readonly threads: number;
+  readonly relaxedSimd: boolean;
+  readonly records: readonly TuningRecord[] | undefined;
+}
+
+/** The session's compiled-model cache, or undefined when it is off or the model's bytes cannot be read here. */
+async function modelCache(model: string | Uint8Array, opts: SessionOptions, s: CacheSettings): Promise<ModelCache | undefined> {
+  if (opts.cache === false || envFlag('KILN_NO_CACHE')) return undefined;
+  // an unreadable path is readModel's to report
+  const bytes = typeof model === 'string' ? await readFile(model).catch(() => null) : model;
+  if (bytes === null) return undefined;
+  const compiler = s.target === 'c' ? await compilerIdentity('cc').catch(() => null) : '';
+  if (compiler === null) return undefined;
+  const key = modelKey({ model: bytes, target: s.target, threads: s.threads, inPlace: true, relaxedSimd: s.relaxedSimd, passes: null, records: s.records ?? null, compiler });
+  const debug = envFlag('KILN_DEBUG');
+  const warn = warner(opts);
+  return new ModelCache(defaultCacheDir(), key, s.target, s.threads, (m) => debug && warn(m));
 }
 
 export class InferenceSession {
@@ -94,8 +127,12 @@ export class InferenceSession {
     const { target, threads, relaxedSimd } = checkOptions(opts);
     // before any kernel compiles: Node's V8 accepts relaxed SIMD only behind a flag
     if (relaxedSimd) await enableRelaxedSimd();
-    const executor = Executor.create(await readModel(model), { target, threads, relaxedSimd, scheduler: tunedScheduler(opts) });
-    return new InferenceSession(executor, target, threads ?? getBackend(target).info.cores);
+    const records = opts.tuningRecords === undefined ? undefined : loadRecords(opts.tuningRecords, warner(opts));
+    const scheduler = records === undefined ? undefined : recordScheduler(records, { threads, warn: warner(opts) });
+    const compiledThreads = threads ?? getBackend(target).info.cores;
+    const cache = await modelCache(model, opts, { target, threads: compiledThreads, relaxedSimd, records });
+    const executor = Executor.create(await readModel(model), { target, threads, relaxedSimd, scheduler, cache });
+    return new InferenceSession(executor, target, compiledThreads);
   }
 
   /** Runs the model; resolves to one tensor per output name. */

@@ -44,7 +44,8 @@ export class Kernel {
   constructor(
     readonly funcs: readonly PrimFunc[],
     readonly source: string | Uint8Array,
-    private readonly exe: Executable,
+    /** the loaded artifact (the compiled-model cache asks the c backend which libraries it is) */
+    readonly exe: Executable,
   ) {}
 
   /** Runs kernel `entry` (default: the first) on host arrays in parameter order. */

@@ -7,13 +7,19 @@
  * (and, for models whose shapes follow small integer inputs, by their values: see freeze.ts).
  * A run is then a static list of kernel calls over one arena.
  *
+ * With a compiled-model cache (`cache`, ./cache/), a shape list met before — by this process or
+ * an earlier one — loads its plan and kernels from disk instead (models specialized on input
+ * values are not cached); the specialized graph and the generated code are then rebuilt only if
+ * `prepare`'s caller reads them.
+ *
  * Kernel calls are synchronous and a run never awaits between them, so concurrent `run` calls on
  * one executor cannot interleave inside the shared arena.
  */
 
-import type { Kernel, KernelOptions } from '../codegen/build.js';
+import type { KernelOptions } from '../codegen/build.js';
 import { buildFuncs, lowerKernel } from '../codegen/build.js';
 import type { TargetName } from '../codegen/index.js';
+import type { Executable } from '../codegen/target.js';
 import { getBackend } from '../codegen/index.js';
 import type { Graph, Node, Value } from '../graph/graph.js';
 import { nodeLabel } from '../graph/graph.js';
@@ -27,6 +33,7 @@ import { makePassContext } from '../passes/pass.js';
 import { GraphPassError } from '../passes/graph/index.js';
 import { inPlaceAliases } from '../tir/inPlace.js';
 import type { ParamAlias, PrimFunc } from '../tir/stmt.js';
+import type { ModelCache } from './cache/store.js';
 import { SessionError } from './errors.js';
 import { checkFeeds, shapeSignature } from './feeds.js';
 import type { KernelScheduler, NodeKernel } from './kernels.js';
@@ -54,16 +61,25 @@ export interface ExecutorOptions {
   readonly inPlace?: boolean;
   /** fused multiply-add through relaxed SIMD (wasm only; see codegen/wasm/relaxed.ts) */
   readonly relaxedSimd?: boolean;
+  /** the compiled-model cache to read and fill (keyed by the model and these options) */
+  readonly cache?: ModelCache;
 }
 
 export type { KernelTime, RunResult } from './steps.js';
 
 /** A graph compiled for one list of input shapes, bound to its arena (steps.ts). */
 interface Compiled extends Bound {
-  readonly graph: Graph;
-  readonly kernel: Kernel;
+  /** frees the kernels */
+  readonly dispose: () => void;
   /** the values of the inputs it was specialized on ('' when none) */
   readonly frozenKey: string;
+  /** the specialized graph and the generated code */
+  readonly describe: () => { readonly graph: Graph; readonly source: string | Uint8Array };
+}
+
+/** A model this process compiled: its kernels' executable too, for the cache to describe. */
+interface Built extends Compiled {
+  readonly exe: Executable;
 }
 
 export class Executor {
@@ -105,7 +121,8 @@ export class Executor {
   /** The graph specialized to `feeds` and its compiled kernels (cached like a run's). */
   async prepare(feeds: readonly HostTensor[]): Promise<{ graph: Graph; source: string | Uint8Array; plan: Plan; frozenKey: string }> {
     const c = await this.compiled(checkFeeds(this.inputs, feeds), feeds);
-    return { graph: c.graph, source: c.kernel.source, plan: c.plan, frozenKey: c.frozenKey };
+    const { graph, source } = c.describe();
+    return { graph, source, plan: c.plan, frozenKey: c.frozenKey };
   }
 
   /** Runs the model on `feeds` (one per input, in input order). */
@@ -126,7 +143,7 @@ export class Executor {
     this.cache.clear();
     for (const p of all) {
       const c = await p.catch(() => null);
-      c?.kernel.dispose();
+      c?.dispose();
     }
   }
 
@@ -145,10 +162,22 @@ export class Executor {
 
   /** Compiles for these shapes; when shapes alone are not enough, again with the small inputs frozen. */
   private async compileOrFreeze(types: readonly ConcreteType[], feeds: readonly HostTensor[]): Promise<Compiled> {
-    const build = (frozen: readonly number[]): Promise<Compiled> => compile(this.graph, types, { inputs: frozen, feeds }, this.opts);
+    const build = (frozen: readonly number[]): Promise<Built> => compile(this.graph, types, { inputs: frozen, feeds }, this.opts);
     if (this.frozen.length > 0) return build(this.frozen);
+    const cache = this.opts.cache;
+    const signature = shapeSignature(types);
+    const hit = await cache?.load(signature);
+    if (hit) {
+      const describe = once(() => describeOnly(this.graph, types, this.opts));
+      return { ...hit.bound, dispose: () => hit.dispose(), frozenKey: '', describe };
+    }
     try {
-      return await build([]);
+      const c = await build([]);
+      if (cache) {
+        const inputs = this.inputs.map((v, k) => ({ name: v.name, ...types[k] }));
+        await cache.store(signature, { plan: c.plan, source: c.describe().source, exe: c.exe, inputs, outputNames: this.outputs.map((v) => v.name) });
+      }
+      return c;
     } catch (e) {
       const frozen = freezableInputs(this.graph);
       if (!(e instanceof OpError || e instanceof SessionError || e instanceof GraphPassError) || frozen.length === 0) throw e;
@@ -169,7 +198,8 @@ function atNode<T>(node: Node, what: string, f: () => T): T {
   }
 }
 
-async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen, opts: ExecutorOptions): Promise<Compiled> {
+/** The graph specialized to `types`, its kernels lowered, and its run planned: all but building the kernels. */
+function front(g: Graph, types: readonly ConcreteType[], frozen: Frozen, opts: ExecutorOptions): { graph: Graph; funcs: PrimFunc[]; plan: Plan; kernelOpts: KernelOptions } {
   const info = getBackend(opts.target).info;
   const graph = specialize(g, types.map((t) => tensorType(t.dtype, t.shape)), makePassContext(opts.passes, undefined, info), frozen);
   const index = indexGraph(graph);
@@ -185,8 +215,24 @@ async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen,
   const inPlace = opts.inPlace ?? true;
   const aliases = (k: number): readonly ParamAlias[] => (inPlace ? inPlaceAliases(funcs[k]) : []);
   const planned = planRun(graph, kernels.map((nk, k) => ({ params: nk.params, aliases: aliases(k) })), new Map(g.inputs.map((v, k) => [v.id, k])));
-  const plan = planned.plan;
   // each kernel declares the aliases its arguments will have, no more (C keeps `restrict` elsewhere)
-  const kernel = await buildFuncs(funcs.map((f, k) => ({ ...f, aliases: planned.aliases[k] })), kernelOpts);
-  return { ...bindPlan(plan, kernel), graph, kernel, frozenKey: frozenKey(frozen.inputs, frozen.feeds) };
+  return { graph, funcs: funcs.map((f, k) => ({ ...f, aliases: planned.aliases[k] })), plan: planned.plan, kernelOpts };
+}
+
+async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen, opts: ExecutorOptions): Promise<Built> {
+  const { graph, funcs, plan, kernelOpts } = front(g, types, frozen, opts);
+  const kernel = await buildFuncs(funcs, kernelOpts);
+  const source = kernel.source;
+  return { ...bindPlan(plan, kernel), exe: kernel.exe, dispose: () => kernel.dispose(), frozenKey: frozenKey(frozen.inputs, frozen.feeds), describe: () => ({ graph, source }) };
+}
+
+/** What `compile` would have made of `types`, short of building it: for a model loaded from the cache. */
+function describeOnly(g: Graph, types: readonly ConcreteType[], opts: ExecutorOptions): { graph: Graph; source: string | Uint8Array } {
+  const { graph, funcs, kernelOpts } = front(g, types, { inputs: [], feeds: [] }, opts);
+  return { graph, source: getBackend(opts.target).emit(funcs, kernelOpts).code };
+}
+
+function once<T>(f: () => T): () => T {
+  let done: { value: T } | undefined;
+  return () => (done ??= { value: f() }).value;
 }

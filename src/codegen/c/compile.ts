@@ -121,6 +121,14 @@ function cpuFingerprint(): string {
   return fingerprint;
 }
 
+/**
+ * What, besides the source and the flags, decides the library `cc` builds here: the compiler's
+ * version text and the CPU. The compiled-model cache keys its c entries by it.
+ */
+export async function compilerIdentity(cc: string): Promise<string> {
+  return `${cc}\n${await compilerVersion(cc)}\n${cpuFingerprint()}`;
+}
+
 /** The path of a shared library built from `source`, compiling it only on a cache miss. */
 export async function buildLibrary(source: string, opts: CompilerOptions): Promise<string> {
   const flags = compilerFlags(opts.fpContract);

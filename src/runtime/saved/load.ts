@@ -75,12 +75,17 @@ export class LoadedModel {
   private constructor(
     private readonly model: SavedModel,
     private readonly exe: Executable,
-    private readonly bound: Bound,
+    /** the plan bound to the module's kernels, for runPlan */
+    readonly bound: Bound,
   ) {}
 
   /** Checks and loads a saved model's bytes. */
-  static async load(bytes: Uint8Array, opts: LoadOptions = {}): Promise<LoadedModel> {
-    const model = decodeSavedModel(bytes);
+  static load(bytes: Uint8Array, opts: LoadOptions = {}): Promise<LoadedModel> {
+    return LoadedModel.fromModel(decodeSavedModel(bytes), opts);
+  }
+
+  /** Checks and loads a saved model already decoded (the compiled-model cache decodes its own entries). */
+  static async fromModel(model: SavedModel, opts: LoadOptions = {}): Promise<LoadedModel> {
     let entries: readonly EntryMeta[];
     try {
       const meta = parseMeta(customSections(model.module, META_SECTION));
@@ -94,7 +99,7 @@ export class LoadedModel {
     if (model.target.relaxedSimd) await enableRelaxedSimd();
     const exe = await loadWasm({ target: 'wasm', code: model.module, entries: entries.map((e) => e.name) }, { threads: opts.threads, relaxedSimd: model.target.relaxedSimd });
     try {
-      return new LoadedModel(model, exe, bindPlan(model.plan, { run: (args, entry) => exe.run(entry, args) }));
+      return new LoadedModel(model, exe, bindPlan(model.plan, { run: (args, entry) => exe.run(entry, args), arena: (bytes) => exe.arena?.(bytes) }));
     } catch (e) {
       exe.dispose();
       throw e;

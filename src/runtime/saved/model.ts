@@ -4,6 +4,10 @@
  * the dtypes and shapes it was compiled for, the execution plan (kernel calls over one arena,
  * see ../plan.ts) with its constants as blobs, and the wasm module as a blob.
  *
+ * The compiled-model cache (../cache/) stores the same record, with the key it was stored under,
+ * and for the c target the names of the kernel libraries it built in place of a module (an empty
+ * blob): `decodeCachedModel` reads those; `decodeSavedModel`, for saved files, accepts wasm only.
+ *
  * Decoding checks every field, because the file is untrusted: a step names a kernel and slots
  * that must lie inside the arena, the feeds, the constants or the outputs; load.ts then checks
  * the steps against the module's own parameter list, so no run can reach memory it should not.
@@ -37,6 +41,17 @@ export interface TargetNeeds {
   readonly threads: number;
 }
 
+/** A c model in the compiled-model cache: the kernel libraries it was built into on this machine. */
+export interface CLibraries {
+  readonly name: 'c';
+  /** the thread count it was compiled for */
+  readonly threads: number;
+  /** file names (`<sha256>.so`) in the cache's library directory, in unit order */
+  readonly files: readonly string[];
+  /** entries that call another entry's kernel (codegen/c/backend.ts) */
+  readonly same: Readonly<Record<string, string>>;
+}
+
 export interface SavedModel {
   readonly kilnVersion: string;
   readonly target: TargetNeeds;
@@ -45,6 +60,12 @@ export interface SavedModel {
   readonly plan: Plan;
   /** the WebAssembly module's bytes */
   readonly module: Uint8Array;
+}
+
+/** An entry of the compiled-model cache: a saved model of either target, and its cache key. */
+export interface CachedModel extends Omit<SavedModel, 'target'> {
+  readonly key: string;
+  readonly target: TargetNeeds | CLibraries;
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -66,8 +87,8 @@ export function arrayName(a: TypedData): string {
 
 type SlotJson = { kind: 'feed' | 'constant' | 'output'; index: number } | { kind: 'arena'; offset: number; dtype: DType; elems: number };
 
-/** The bytes of a saved model. */
-export function encodeSavedModel(m: SavedModel): Uint8Array {
+/** The bytes of a saved model (or a cache entry). */
+export function encodeSavedModel(m: SavedModel | CachedModel): Uint8Array {
   checkEndianness('save');
   const blobs: Uint8Array[] = [m.module];
   const constants: { dtype: DType; elems: number; blob: number }[] = [];
@@ -98,7 +119,8 @@ export function encodeSavedModel(m: SavedModel): Uint8Array {
     const source = m.plan.outputs[k].source;
     return { ...o, source: source.kind === 'written' ? source : { kind: 'copy', from: slot(source.from, () => o.dtype) } };
   });
-  const model = { kiln: m.kilnVersion, target: m.target, inputs: m.inputs, outputs, arenaBytes: m.plan.arenaBytes, steps, constants, module: 0 };
+  const key = 'key' in m ? { key: m.key } : {};
+  const model = { kiln: m.kilnVersion, ...key, target: m.target, inputs: m.inputs, outputs, arenaBytes: m.plan.arenaBytes, steps, constants, module: 0 };
   return packContainer(model, blobs);
 }
 
@@ -158,8 +180,36 @@ function targetNeeds(v: unknown): TargetNeeds {
   return { name: 'wasm', threaded: flag(r.threaded, 'target.threaded'), relaxedSimd: flag(r.relaxedSimd, 'target.relaxedSimd'), threads: count(r.threads, 'target.threads', 1024) };
 }
 
+const LIBRARY_FILE = /^[0-9a-f]{64}\.so$/;
+
+function cLibraries(r: Record<string, unknown>): CLibraries {
+  const files = list(r.files, 'target.files').map((f, k) => {
+    const name = text(f, `library ${k}`);
+    if (!LIBRARY_FILE.test(name)) fail(`library ${k} is not a library file name`);
+    return name;
+  });
+  const same: Record<string, string> = {};
+  for (const [from, to] of Object.entries(record(r.same, 'target.same'))) same[from] = text(to, `target.same ${JSON.stringify(from)}`);
+  return { name: 'c', threads: count(r.threads, 'target.threads', 1024), files, same };
+}
+
 /** Reads and checks a saved model; throws a SavedModelError naming what is wrong. */
 export function decodeSavedModel(bytes: Uint8Array): SavedModel {
+  const { key: _key, ...model } = decodeModel(bytes, targetNeeds);
+  return model;
+}
+
+/** Reads and checks an entry of the compiled-model cache (either target). */
+export function decodeCachedModel(bytes: Uint8Array): CachedModel {
+  const cached = decodeModel(bytes, (v) => {
+    const r = record(v, 'target');
+    return r.name === 'c' ? cLibraries(r) : targetNeeds(v);
+  });
+  if (cached.key === null) fail('the cache entry has no key');
+  return { ...cached, key: cached.key };
+}
+
+function decodeModel<T extends TargetNeeds | CLibraries>(bytes: Uint8Array, target: (v: unknown) => T): Omit<SavedModel, 'target'> & { target: T; key: string | null } {
   checkEndianness('saved model');
   const { model, blobs } = unpackContainer(bytes);
   const r = record(model, 'model');
@@ -216,7 +266,8 @@ export function decodeSavedModel(bytes: Uint8Array): SavedModel {
   }));
   return {
     kilnVersion: text(r.kiln, 'kiln version'),
-    target: targetNeeds(r.target),
+    key: r.key === undefined ? null : text(r.key, 'key'),
+    target: target(r.target),
     inputs,
     outputs,
     plan: { steps, outputs: outputPlans, arenaBytes },

@@ -24,6 +24,11 @@ export interface SaveParts {
 
 /** The bytes of a saved model for a compiled plan; only wasm models can be saved. */
 export function saveModel(parts: SaveParts): Uint8Array {
+  return encodeSavedModel(savedModelOf(parts));
+}
+
+/** What `saveModel` encodes (the compiled-model cache adds its key to it). */
+export function savedModelOf(parts: SaveParts): SavedModel {
   if (parts.target !== 'wasm' || !(parts.source instanceof Uint8Array)) {
     throw new SavedModelError('save', `only wasm models can be saved (this session's target is ${parts.target})`);
   }
@@ -36,5 +41,5 @@ export function saveModel(parts: SaveParts): Uint8Array {
     plan: parts.plan,
     module: parts.source,
   };
-  return encodeSavedModel(model);
+  return model;
 }
