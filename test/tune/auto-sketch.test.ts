@@ -88,6 +88,13 @@ describe('sketch rules', () => {
     expect(steps.some((l) => l.startsWith('conv.local: computeAt(relu, '))).toBe(true);
   });
 
+  it('mostly materialize the padded input at an outer loop of the tiles, vectorized', () => {
+    const samples = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => lines(task(() => conv2d(4, 8, 8), CPU128), seed));
+    const materialized = samples.filter((steps) => steps.some((l) => l.startsWith('pad: computeAt(relu, ')));
+    expect(materialized.length).toBeGreaterThanOrEqual(4);
+    for (const steps of materialized) expect(steps.some((l) => l.startsWith('pad: vectorize('))).toBe(true);
+  });
+
   it('accumulate reductions without reuse in local stages; inline element-wise chains', () => {
     const sm = lines(task(() => softmax(6, 40), CPU128), 2);
     expect(sm).toContain('softmax_max: cacheWrite(local) -> softmax_max.local');
