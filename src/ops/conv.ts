@@ -5,7 +5,9 @@
  * (rc, r0, r1, …): out[n, m, o] = Σ pad[n, g·Cg + rc, o·s + r·d] · w[m, rc, r], g = m / Mg; then a
  * bias stage. ConvTranspose is a stage that spreads the input over a stride-dilated, padded grid
  * and a stride-1 convolution of that grid with the flipped kernel, so both kernels share one shape
- * that strategies can schedule. Stages are tagged (`conv2d`, `depthwise_conv2d`, `group_conv2d`,
+ * that strategies can schedule (this multiplies the grid's zeros: graph.decomposeConvTranspose
+ * rewrites a ConvTranspose of known shapes into a Conv over its stride phases before kernels are
+ * built; this compute stays its definition). Stages are tagged (`conv2d`, `depthwise_conv2d`, `group_conv2d`,
  * `conv2d_transpose`, …) for strategies to recognize.
  */
 
@@ -214,13 +216,28 @@ function spreadStage(x: Tensor, win: WindowAttrs, lead: readonly number[], shape
   }, 'spread', { tag: 'pad' });
 }
 
+/** A ConvTranspose's attributes resolved for known input extents: pads are [begin, end], either may be negative. */
+export interface TransposeWindow {
+  readonly win: WindowAttrs;
+  readonly group: number;
+  readonly pads: readonly [number, number][];
+}
+
+/** The window of ConvTranspose `ctx` over spatial input extents `input` with kernel extents `kernel`. */
+export function transposeWindow(ctx: NodeContext, input: readonly number[], kernel: readonly number[]): TransposeWindow {
+  const win = windowAttrs(ctx, input.length, kernel);
+  const pads = transposeGeometry(ctx, win, input).pads.map((p, k) => {
+    if (p === null) throw ctx.fail(`the pads of spatial dim ${k} are unknown`);
+    return p;
+  });
+  return { win, group: groupOf(ctx), pads };
+}
+
 function convTransposeCompute(ctx: ComputeContext): Tensor[] {
   const [x, w, b] = [ctx.input(0), ctx.input(1), ctx.optionalInput(2)];
+  const { win, group, pads } = transposeWindow(ctx, x.shape.slice(2), w.shape.slice(2));
   const rank = x.ndim - 2;
-  const win = windowAttrs(ctx, rank, w.shape.slice(2));
-  const group = groupOf(ctx);
   const out = ctx.outputs[0].shape;
-  const pads = transposeGeometry(ctx, win, x.shape.slice(2)).pads.map((p) => p!);
   const lead = pads.map((p, k) => (win.kernel[k] - 1) * win.dilations[k] - p[0]);
   const gridShape = [x.shape[0], x.shape[1], ...out.slice(2).map((o, k) => o + (win.kernel[k] - 1) * win.dilations[k])];
   const grid = spreadStage(x, win, lead, gridShape);

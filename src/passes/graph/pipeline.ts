@@ -11,12 +11,13 @@
  *   3. eliminateCommon…       merge equal constants and nodes, so rules see one x in x·f(x)
  *   4. simplifyAlgebra        rule table: neutral operands, layout chains, BatchNorm and
  *                             per-channel affine maps into Conv (emitted as constant nodes)
- *   5. foldConstants          evaluate the weights the rules emitted
- *   6. eliminateCommon…       merge what the rewrites made equal
- *   7. eliminateDeadCode      drop what the rewrites left unread
- *   8. convertLayout          convolution chains to the blocked NCHWc layout of the target
- *   9. foldConstants          block the weights once; eliminateDeadCode drops the NCHW ones
- *  10. fuseOps                one Fused node per group; last, since the passes above look at
+ *   5. decomposeConv…         ConvTranspose → stride-1 Conv over the stride phases + interleave
+ *   6. foldConstants          evaluate the weights the rules and the decomposition emitted
+ *   7. eliminateCommon…       merge what the rewrites made equal
+ *   8. eliminateDeadCode      drop what the rewrites left unread
+ *   9. convertLayout          convolution chains to the blocked NCHWc layout of the target
+ *  10. foldConstants          block the weights once; eliminateDeadCode drops the NCHW ones
+ *  11. fuseOps                one Fused node per group; last, since the passes above look at
  *                             single ops
  *
  * `optimizeGraph` gives the inputs concrete shapes first when asked (`inputShapes`), so the same
@@ -28,6 +29,7 @@ import { printGraph } from '../../graph/print.js';
 import type { Pass, PassContext } from '../pass.js';
 import { runPipeline } from '../pass.js';
 import { convertLayout } from './convertLayout.js';
+import { decomposeConvTranspose } from './decomposeConvTranspose.js';
 import { eliminateCommonSubexpressions } from './eliminateCommonSubexpressions.js';
 import { eliminateDeadCode } from './eliminateDeadCode.js';
 import { foldConstants } from './foldConstants.js';
@@ -40,6 +42,7 @@ export const graphPipeline: readonly Pass<Graph>[] = [
   foldConstants,
   eliminateCommonSubexpressions,
   simplifyAlgebra,
+  decomposeConvTranspose,
   foldConstants,
   eliminateCommonSubexpressions,
   eliminateDeadCode,

@@ -14,6 +14,7 @@ describe('graph pipeline', () => {
       'graph.foldConstants',
       'graph.eliminateCommonSubexpressions',
       'graph.simplifyAlgebra',
+      'graph.decomposeConvTranspose',
       'graph.foldConstants',
       'graph.eliminateCommonSubexpressions',
       'graph.eliminateDeadCode',
