@@ -49,6 +49,11 @@ export interface BlockedConvKnobs {
   readonly rcbChunk?: number;
   /** output columns whose accumulators that buffer holds (a multiple of owb dividing the width) */
   readonly owc?: number;
+  /**
+   * parallel tasks split the output-channel blocks as well as the rows (a task: taskRows rows of
+   * mbb blocks), for maps with too few rows to keep every core busy; each task pads its rows
+   */
+  readonly splitBlocks?: boolean;
 }
 
 /** The shape the knobs are chosen from: output [N, Mb, OH, OW, lanes]. */
@@ -100,8 +105,11 @@ export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShap
     const owb = largestDivisor(width, Math.floor(budget / mbb));
     if (blocks % mbb === 0 && (owb >= 4 || owb === width) && score({ mbb, owb }) > score(best)) best = { mbb, owb };
   }
-  const taskRows = largestDivisor(height, Math.max(1, Math.min(8, Math.floor(height / (4 * Math.max(1, info.cores))))));
-  return { ...best, taskRows, padRows: true, ...reductionChunks(info, shape, best) };
+  const cores = Math.max(1, info.cores);
+  const taskRows = largestDivisor(height, Math.max(1, Math.min(8, Math.floor(height / (4 * cores)))));
+  // fewer row tasks than four per core leave cores idle at the end (7 rows on 2 cores: 4 + 3)
+  const splitBlocks = info.threads && cores > 1 && height / taskRows < 4 * cores && blocks / best.mbb > 1;
+  return { ...best, taskRows, padRows: true, ...reductionChunks(info, shape, best), ...(splitBlocks ? { splitBlocks } : {}) };
 }
 
 /** Bytes of accumulators (a row of `owc` columns × mbb blocks) that share L1 with a weight panel. */
@@ -219,24 +227,27 @@ export function scheduleBlockedConv(s: Schedule, conv: Tensor, out: Tensor, knob
   const [n, mb, oh, ow, lane] = o.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
   const [oho, ohi] = o.split(oh, { factor: knobs.taskRows });
   const [mbo, mbi] = o.split(mb, { factor: knobs.mbb });
+  // a task is taskRows rows of every block, or of mbb blocks when tasks split blocks too
+  const outer = knobs.splitBlocks ? [n, mbo, oho, ohi] : [n, oho, ohi, mbo];
   const chunk = knobs.rcbChunk ?? acc.reduceAxis[0].extent;
   if (chunk < acc.reduceAxis[0].extent) {
     const [owc, owr] = o.split(ow, { factor: knobs.owc ?? knobs.owb });
     const [owo, owi] = o.split(owr, { factor: knobs.owb });
-    o.reorder(n, oho, ohi, mbo, owc, owo, mbi, owi, lane);
+    o.reorder(...outer, owc, owo, mbi, owi, lane);
     chunkReduction(s, acc, chunk, knobs.owb, o, owc, owo);
   } else {
     const [owo, owi] = o.split(ow, { factor: knobs.owb });
-    o.reorder(n, oho, ohi, mbo, owo, mbi, owi, lane);
+    o.reorder(...outer, owo, mbi, owi, lane);
     acc.computeAt(o, owo);
     registerTile(acc);
   }
   o.vectorize(lane);
+  const task = knobs.splitBlocks ? o.fuse(mbo, oho) : oho;
   const elements = out.shape.reduce((a, b) => a * b, 1);
-  if (target.threads && oho.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) o.parallel(oho);
+  if (target.threads && task.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) o.parallel(task);
 
   if (pad && knobs.padRows) {
-    pad.computeAt(o, oho);
+    pad.computeAt(o, task);
     const inner = pad.leafAxes()[pad.leafAxes().length - 1];
     if (inner.extent === Math.max(1, target.vectorBits / 32)) pad.vectorize(inner);
   }

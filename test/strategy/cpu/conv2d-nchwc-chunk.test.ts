@@ -2,7 +2,8 @@
  * @file The blocked convolution's reduction in chunks of input-channel blocks (rfactor, partial
  * sums per column chunk, src/strategy/cpu/conv2d-nchwc.ts) computes what the unscheduled
  * program computes, on every available target: chunks of one and two blocks, column chunks of
- * one and several tiles, stride 2, with and without a fused epilogue.
+ * one and several tiles, stride 2, with and without a fused epilogue; and parallel tasks that
+ * split output-channel blocks as well as rows (`splitBlocks`), chunked or not.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -63,6 +64,8 @@ const CASES: [string, Parameters<typeof program>, BlockedConvKnobs][] = [
   ['chunks of 1 block, 2 tiles a column chunk, ReLU', [3, 6, 12, 4, 1, true], { owb: 3, mbb: 2, taskRows: 2, padRows: true, rcbChunk: 1, owc: 6 }],
   ['chunks of 2 blocks, the whole row one column chunk', [4, 5, 8, 2, 1, false], { owb: 4, mbb: 1, taskRows: 5, padRows: true, rcbChunk: 2, owc: 8 }],
   ['stride 2, chunks of 1 block, one tile a column chunk', [2, 9, 11, 2, 2, true], { owb: 2, mbb: 2, taskRows: 1, padRows: false, rcbChunk: 1, owc: 2 }],
+  ['tasks of rows × blocks, chunked, padded per task', [3, 5, 6, 6, 1, true], { owb: 3, mbb: 2, taskRows: 1, padRows: true, rcbChunk: 1, owc: 6, splitBlocks: true }],
+  ['tasks of rows × blocks, one chunk', [2, 7, 7, 4, 2, false], { owb: 4, mbb: 2, taskRows: 2, padRows: true, splitBlocks: true }],
 ];
 
 describe.each(TARGETS)('blocked convolution with a chunked reduction on %s', (target) => {

@@ -50,6 +50,14 @@ describe('defaultBlockedConvKnobs', () => {
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false })).toMatchObject({ owb: 7, mbb: 4 });
   });
 
+  it('splits output-channel blocks across tasks when rows alone are too few for the cores', () => {
+    // Rule: 7 rows make 7 one-row tasks, under 4 per core on 2 cores: tasks of mbb blocks too
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 7, 7, 16], depthwise: false })).toMatchObject({ taskRows: 1, mbb: 4, splitBlocks: true });
+    // one core, or a single block group, keeps whole rows
+    expect(defaultBlockedConvKnobs({ ...AVX512, cores: 1 }, { out: [1, 32, 7, 7, 16], depthwise: false })).not.toHaveProperty('splitBlocks');
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 7, 7, 16], depthwise: false })).not.toHaveProperty('splitBlocks');
+  });
+
   it('chunks the channel reduction when the weight panel of a tile outgrows half of L1', () => {
     // Rule: 4 blocks × 3×3 × 16×16 lanes is 36 KiB a block of input channels, over 24 KiB: chunks
     // of one block, the 28 columns (7 KiB of accumulators) one column chunk.
