@@ -71,6 +71,11 @@ defineOp({ name: 'MatMul', inputs: [2, 2], outputs: [1, 1], pattern: 'outEwiseFu
 
 // --- Gemm ---------------------------------------------------------------------------------------
 
+/** The 2-d `t` transposed. */
+function transposed(t: Tensor): Tensor {
+  return compute([t.shape[1], t.shape[0]], (r, c) => t.at(c, r), 'transpose', { tag: 'injective' });
+}
+
 function gemmDims(ctx: NodeContext, a: TensorType, b: TensorType): [Dim, Dim, Dim, Dim] {
   if (a.shape.length !== 2 || b.shape.length !== 2) throw ctx.fail(`A and B must be 2-d, got ${showShape(a.shape)} and ${showShape(b.shape)}`);
   const [ta, tb] = [ctx.int('transA', 0) !== 0, ctx.int('transB', 0) !== 0];
@@ -105,11 +110,12 @@ defineOp({
     const shape = ctx.outputs[0].shape;
     const kExt = ta ? a.shape[0] : a.shape[1];
     const k = reduceAxis(kExt, 'k');
+    // A transposed operand is read through a transpose stage, which schedules inline or copy
+    // (a GEMM packs its panels from it in the [K, N] order its register tiles read).
+    const [am, bm] = [ta ? transposed(a) : a, tb ? transposed(b) : b];
     const prod = compute(shape, (i, j) => {
       if (kExt === 0) return constant(0, a.dtype);
-      const av = ta ? a.at(k.var, i) : a.at(i, k.var);
-      const bv = tb ? b.at(j, k.var) : b.at(k.var, j);
-      return sum(mul(av, bv), [k]);
+      return sum(mul(am.at(i, k.var), bm.at(k.var, j)), [k]);
     }, 'dense', { tag: 'dense' });
     if (alpha === 1 && (!c || beta === 0)) return [prod];
     return [

@@ -11,8 +11,8 @@
  *   group's output, so the bias and element-wise tail run on registers.
  * - A 2-D window pool on NCHW gets src/strategy/cpu/pool.ts: its padded rows materialized per
  *   task, one vector of outputs per register, the average's divisor computed from it.
- * - A matmul-tagged output over two inputs whose shapes fit the register tile gets the CPU GEMM
- *   schedule (src/strategy/cpu/matmul.ts).
+ * - A matrix product (MatMul, Gemm, batched) gets src/strategy/cpu/matmul.ts: a GEMV for one
+ *   output row, else the register-tiled GEMM inside its fused group's element-wise tail.
  * - Every other root stage runs its outer spatial loops fused and parallel (when the target has
  *   threads and the stage is big enough to pay for waking them) and its innermost spatial loop
  *   vectorized by the target's lanes. A reduction accumulates in a `local` stage computed inside
@@ -29,10 +29,9 @@ import { convData, convShapeOf, defaultConv2dKnobs, isConv2d, scheduleConv2d } f
 import { scheduleBlocked } from '../strategy/cpu/conv2d-nchwc.js';
 import { epilogueOf } from '../strategy/cpu/epilogue.js';
 import { defaultDepthwiseKnobs } from '../strategy/cpu/depthwise.js';
-import { defaultMatmulKnobs, scheduleMatmul } from '../strategy/cpu/matmul.js';
+import { isProduct, scheduleProduct } from '../strategy/cpu/matmul.js';
 import { isPool, poolPad, schedulePool } from '../strategy/cpu/pool.js';
 import type { Tensor } from '../te/tensor.js';
-import { inputTensors } from '../te/tensor.js';
 
 /** Below this many output elements a stage runs on one thread: waking a pool costs more. */
 const PARALLEL_MIN_ELEMENTS = 4096;
@@ -52,7 +51,7 @@ export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo):
     if (scheduleBlocked(s, st, target)) continue;
     if (convs.includes(st)) done.add(scheduleConv(s, st, paddedInput(s, st), target));
     else if (pools.includes(st)) done.add(schedulePool(s, st, poolPad(s, st), target));
-    else if (matmulSuits(st, target)) scheduleMatmul(s, st.tensor, defaultMatmulKnobs(target, { n: st.tensor.shape[1], k: st.reduceAxis[0].extent }));
+    else if (isProduct(st)) done.add(scheduleProduct(s, st, target));
     else scheduleLoops(s, st, target);
   }
   return s;
@@ -76,17 +75,6 @@ function scheduleConv(s: Schedule, conv: Stage, pad: Stage | null, target: Targe
   const knobs = shape.depthwise ? defaultDepthwiseKnobs(target, shape) : defaultConv2dKnobs(target, shape);
   scheduleConv2d(s, conv.tensor, out.tensor, pad?.tensor ?? null, knobs, target);
   return out;
-}
-
-/** Whether `st` is a 2-D float32 matmul over two inputs whose extents divide the register tile. */
-function matmulSuits(st: Stage, target: TargetInfo): boolean {
-  const C = st.tensor;
-  if (C.op.kind !== 'compute' || C.op.tag !== 'matmul' || C.ndim !== 2 || C.dtype !== 'float32') return false;
-  if (st.reduceAxis.length !== 1) return false;
-  const reads = inputTensors(C);
-  if (reads.length !== 2 || reads.some((t) => t.op.kind !== 'placeholder')) return false;
-  const { mr, nr } = defaultMatmulKnobs(target);
-  return C.shape[0] % mr === 0 && C.shape[1] % nr === 0;
 }
 
 /** Fused parallel outer loop, reduce loops, vectorized inner loop (each where it applies). */
