@@ -20,8 +20,11 @@ import { bufferElems } from '../abi.js';
 export const CTRL = {
   /** 0 = no error; k + 1 = assert message k failed; −1 = a worker trapped */
   err: 0,
-  /** bumped once per parallel job; workers sleep on it */
-  gen: 4,
+  /**
+   * the current parallel job: its generation (bits 16–31, bumped once per job), whether workers
+   * may still join it (JOB_OPEN) and how many are in it (the low bits); workers sleep on it
+   */
+  job: 4,
   /** set to 1 to make workers return */
   stop: 8,
   /** threads in the pool, the calling thread included */
@@ -32,9 +35,11 @@ export const CTRL = {
   chunkSize: 28,
   /** next chunk to hand out */
   next: 32,
-  /** workers done with the current job */
-  finished: 36,
 } as const;
+
+/** The `job` bit set while workers may join it; below it, the count of workers in the job. */
+export const JOB_OPEN = 0x8000;
+export const JOB_GEN_SHIFT = 16;
 
 export const CONTROL_BYTES = 64;
 export const CLOSURE_OFFSET = CONTROL_BYTES;

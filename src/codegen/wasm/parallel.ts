@@ -3,11 +3,14 @@
  * shared memory; the control block (layout.ts CTRL) is the only channel between them.
  *
  * A parallel loop calls `kiln_parallel(site, extent)`. It splits [0, extent) into chunks,
- * publishes the job, bumps `gen` and wakes the workers, then takes chunks itself through the same
- * atomic counter as they do (`kiln_grab`), and spins until every worker has reported the job
- * finished. A worker (`kiln_worker`, called once per worker thread from JS) sleeps on `gen`,
- * takes chunks until none are left, and counts itself into `finished`. A job ends only when all
- * workers have left it, so the counters can be reset for the next one without races.
+ * publishes the job (a new generation in `job`, open) and wakes the workers, then takes chunks
+ * itself through the same atomic counter as they do (`kiln_grab`). When none are left it closes
+ * the job and spins until the workers that joined it have left. A worker (`kiln_worker`, called
+ * once per worker thread from JS) watches `job` for a while and then sleeps on it; on a new
+ * generation it joins (one compare-exchange, only while the job is open), takes chunks until none
+ * are left, and leaves. So the calling thread never waits for a worker that is not running
+ * already: one the OS has not scheduled yet simply misses the job. Once closed and empty, a job
+ * has no worker in it, so the counters can be reset for the next one without races.
  *
  * memory.atomic.wait32 is only issued on an otherwise empty operand stack and its result is
  * dropped at once: the baseline compiler of Node 20's V8 corrupts stack values around it.
@@ -15,10 +18,16 @@
 
 import type { FunctionBuilder, ModuleBuilder } from './builder.js';
 import type { Code, FuncRef, Global, Label } from './code.js';
-import { CTRL } from './layout.js';
+import { CTRL, JOB_GEN_SHIFT, JOB_OPEN } from './layout.js';
 
 /** Chunks per thread: more balances uneven work, fewer costs fewer atomic operations. */
 const CHUNKS_PER_THREAD = 4;
+
+/**
+ * Checks of `job` a worker makes before it sleeps (roughly a millisecond): a model's kernels
+ * start parallel jobs back to back, and waking a sleeping thread costs tens of microseconds each.
+ */
+const SPIN_CHECKS = 1 << 18;
 
 export const WORKER_EXPORT = 'kiln_worker';
 
@@ -78,12 +87,15 @@ export class ParallelRuntime {
       c.i32Const(0).localGet(value).mem('i32.store', CTRL[field]);
     }
     c.i32Const(0).i32Const(0).atomic('i32.atomic.store', CTRL.next);
-    c.i32Const(0).i32Const(0).atomic('i32.atomic.store', CTRL.finished);
-    c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.add', CTRL.gen).op('drop');
-    c.i32Const(0).localGet(n).atomic('memory.atomic.notify', CTRL.gen).op('drop');
+    // job = (generation + 1) << 16 | open, no worker in it
+    c.i32Const(0);
+    c.i32Const(0).atomic('i32.atomic.load', CTRL.job).i32Const(JOB_GEN_SHIFT).op('i32.shr_u').i32Const(1).op('i32.add');
+    c.i32Const(JOB_GEN_SHIFT).op('i32.shl').i32Const(JOB_OPEN).op('i32.or').atomic('i32.atomic.store', CTRL.job);
+    c.i32Const(0).localGet(n).atomic('memory.atomic.notify', CTRL.job).op('drop');
     c.call(this.grab.ref);
+    c.i32Const(0).i32Const(~JOB_OPEN).atomic('i32.atomic.rmw.and', CTRL.job).op('drop');
     c.loop(null, (spin) => {
-      c.i32Const(0).atomic('i32.atomic.load', CTRL.finished).localGet(n).i32Const(1).op('i32.sub').op('i32.lt_u').brIf(spin);
+      c.i32Const(0).atomic('i32.atomic.load', CTRL.job).i32Const(JOB_OPEN - 1).op('i32.and').brIf(spin);
     });
   }
 
@@ -129,17 +141,34 @@ export class ParallelRuntime {
   private emitWorker(stackBase: number, stackPerThread: number): void {
     const fb = this.worker;
     const c = fb.code;
+    // `seen`: the last generation this worker joined or found closed
     const [tid, seen] = fb.params as [(typeof fb.params)[0], (typeof fb.params)[0]];
-    const gen = fb.local('i32', 'gen');
+    const [job, spin] = [fb.local('i32', 'job'), fb.local('i32', 'spin')];
+    const newGeneration = (): void => void c.localGet(job).i32Const(JOB_GEN_SHIFT).op('i32.shr_u').localGet(seen).op('i32.ne');
     c.localGet(tid).i32Const(stackPerThread).op('i32.mul').i32Const(stackBase).op('i32.add').globalSet(this.stackGlobal);
     c.loop(null, (top) => {
-      c.i32Const(0).localGet(seen).i64Const(-1).atomic('memory.atomic.wait32', CTRL.gen).op('drop');
       c.i32Const(0).atomic('i32.atomic.load', CTRL.stop);
       c.if(null, () => void c.op('return'));
-      c.i32Const(0).atomic('i32.atomic.load', CTRL.gen).localTee(gen).localGet(seen).op('i32.eq').brIf(top);
-      c.localGet(gen).localSet(seen);
-      c.call(this.grab.ref);
-      c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.add', CTRL.finished).op('drop');
+      c.i32Const(0).atomic('i32.atomic.load', CTRL.job).localSet(job);
+      newGeneration();
+      c.if(null, () => {
+        c.localGet(job).i32Const(JOB_OPEN).op('i32.and');
+        c.if(null, () => {
+          // join: fails when the job closed or another worker joined meanwhile; then look again
+          c.i32Const(0).localGet(job).localGet(job).i32Const(1).op('i32.add').atomic('i32.atomic.rmw.cmpxchg', CTRL.job).localGet(job).op('i32.ne').brIf(top);
+          c.call(this.grab.ref);
+          c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.sub', CTRL.job).op('drop');
+        });
+        c.localGet(job).i32Const(JOB_GEN_SHIFT).op('i32.shr_u').localSet(seen).br(top);
+      });
+      c.i32Const(SPIN_CHECKS).localSet(spin);
+      c.loop(null, (watch) => {
+        c.i32Const(0).atomic('i32.atomic.load', CTRL.job).localSet(job);
+        newGeneration();
+        c.brIf(top);
+        c.localGet(spin).i32Const(1).op('i32.sub').localTee(spin).brIf(watch);
+      });
+      c.i32Const(0).localGet(job).i64Const(-1).atomic('memory.atomic.wait32', CTRL.job).op('drop');
       c.br(top);
     });
   }

@@ -2,8 +2,8 @@
  * @file The JS side of the thread pool: workers that each instantiate the module on the shared
  * memory and call its `kiln_worker` loop (see parallel.ts), which returns only when the pool is
  * disposed. A trap inside a worker is caught there: the worker records it in the control block,
- * counts itself finished for the current job, and re-enters the loop for the next one, so the
- * calling thread never waits forever.
+ * leaves the job it was in, and re-enters the loop for the next one, so the calling thread never
+ * waits forever.
  *
  * In Node the workers are worker_threads; in a browser they are Web Workers started from a Blob
  * (the page must be cross-origin isolated for a shared memory to reach them). Both run the same
@@ -11,7 +11,7 @@
  */
 
 import { WasmRuntimeError } from './errors.js';
-import { CTRL } from './layout.js';
+import { CTRL, JOB_GEN_SHIFT, JOB_OPEN } from './layout.js';
 import { WORKER_EXPORT } from './parallel.js';
 
 interface WorkerData {
@@ -20,26 +20,27 @@ interface WorkerData {
   readonly tid: number;
   readonly hostFns: readonly string[];
   readonly ctrl: typeof CTRL;
+  readonly genShift: number;
   readonly entry: string;
 }
 
 /** The worker's body, given `data` (a WorkerData) and `ready()` to call once instantiated. */
 const LOOP = `
-const { module, memory, tid, hostFns, ctrl, entry } = data;
+const { module, memory, tid, hostFns, ctrl, genShift, entry } = data;
 const imports = { env: { memory }, Math: {} };
 for (const name of hostFns) imports.Math[name] = Math[name];
 const instance = new WebAssembly.Instance(module, imports);
 const i32 = new Int32Array(memory.buffer);
-let seen = Atomics.load(i32, ctrl.gen >> 2);
+let seen = Atomics.load(i32, ctrl.job >> 2) >>> genShift;
 ready();
 for (;;) {
   try {
     instance.exports[entry](tid, seen);
     break;
   } catch {
-    seen = Atomics.load(i32, ctrl.gen >> 2);
+    seen = Atomics.load(i32, ctrl.job >> 2) >>> genShift;
     Atomics.compareExchange(i32, ctrl.err >> 2, 0, -1);
-    Atomics.add(i32, ctrl.finished >> 2, 1);
+    Atomics.sub(i32, ctrl.job >> 2, 1);
   }
 }
 `;
@@ -116,7 +117,7 @@ export class WorkerPool {
     const workers: PoolWorker[] = [];
     try {
       const spawn = isNode ? await nodeSpawner() : browserSpawner();
-      for (let i = 0; i < count; i++) workers.push(spawn({ module, memory, tid: i + 1, hostFns, ctrl: CTRL, entry: WORKER_EXPORT }));
+      for (let i = 0; i < count; i++) workers.push(spawn({ module, memory, tid: i + 1, hostFns, ctrl: CTRL, genShift: JOB_GEN_SHIFT, entry: WORKER_EXPORT }));
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
       for (const w of workers) w.terminate();
@@ -129,17 +130,18 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Blocks until every worker has left the current job (after the calling thread trapped in it). */
+  /** Closes the current job and blocks until every worker has left it (after the calling thread trapped in it). */
   waitIdle(): void {
-    while (Atomics.load(this.ctrl, CTRL.finished >> 2) < this.workers.length) {
+    Atomics.and(this.ctrl, CTRL.job >> 2, ~JOB_OPEN);
+    while ((Atomics.load(this.ctrl, CTRL.job >> 2) & (JOB_OPEN - 1)) !== 0) {
       // the workers are finishing chunks already taken; their number is bounded
     }
   }
 
   dispose(): void {
     Atomics.store(this.ctrl, CTRL.stop >> 2, 1);
-    Atomics.add(this.ctrl, CTRL.gen >> 2, 1);
-    Atomics.notify(this.ctrl, CTRL.gen >> 2);
+    Atomics.add(this.ctrl, CTRL.job >> 2, 1 << JOB_GEN_SHIFT);
+    Atomics.notify(this.ctrl, CTRL.job >> 2);
     for (const w of this.workers) w.terminate();
   }
 }

@@ -164,7 +164,6 @@ function prepare(module: WebAssembly.Module, wanted: number): Prepared {
   const memory = new WebAssembly.Memory(meta.threaded ? { initial: pages, maximum: MAX_MEMORY_BYTES / PAGE_BYTES, shared: true } : { initial: pages });
   const ctrl = new Int32Array(memory.buffer, 0, 16);
   Atomics.store(ctrl, CTRL.threads >> 2, threads);
-  Atomics.store(ctrl, CTRL.finished >> 2, threads - 1);
   return { meta, memory, threads, ...importsFor(module, memory) };
 }
 
