@@ -73,8 +73,10 @@ interface Compiled extends Bound {
   readonly dispose: () => void;
   /** the values of the inputs it was specialized on ('' when none) */
   readonly frozenKey: string;
-  /** the specialized graph and the generated code */
-  readonly describe: () => { readonly graph: Graph; readonly source: string | Uint8Array };
+  /** the specialized graph */
+  readonly graph: () => Graph;
+  /** the generated code (the wasm module's bytes, the C source) */
+  readonly source: () => string | Uint8Array;
 }
 
 /** A model this process compiled: its kernels' executable too, for the cache to describe. */
@@ -118,11 +120,23 @@ export class Executor {
     return this.graph.outputs;
   }
 
-  /** The graph specialized to `feeds` and its compiled kernels (cached like a run's). */
-  async prepare(feeds: readonly HostTensor[]): Promise<{ graph: Graph; source: string | Uint8Array; plan: Plan; frozenKey: string }> {
+  /**
+   * Compiles for `feeds` (cached like a run's): the plan, and on demand the specialized graph and
+   * the generated code (for a model loaded from the compiled-model cache, reading them compiles
+   * it again short of building the kernels).
+   */
+  async prepare(feeds: readonly HostTensor[]): Promise<{ readonly graph: Graph; readonly source: string | Uint8Array; readonly plan: Plan; readonly frozenKey: string }> {
     const c = await this.compiled(checkFeeds(this.inputs, feeds), feeds);
-    const { graph, source } = c.describe();
-    return { graph, source, plan: c.plan, frozenKey: c.frozenKey };
+    return {
+      get graph() {
+        return c.graph();
+      },
+      get source() {
+        return c.source();
+      },
+      plan: c.plan,
+      frozenKey: c.frozenKey,
+    };
   }
 
   /** Runs the model on `feeds` (one per input, in input order). */
@@ -168,14 +182,15 @@ export class Executor {
     const signature = shapeSignature(types);
     const hit = await cache?.load(signature);
     if (hit) {
-      const describe = once(() => describeOnly(this.graph, types, this.opts));
-      return { ...hit.bound, dispose: () => hit.dispose(), frozenKey: '', describe };
+      const again = once(() => describeOnly(this.graph, types, this.opts));
+      const source = hit.source;
+      return { ...hit.bound, dispose: () => hit.dispose(), frozenKey: '', graph: () => again().graph, source: () => source ?? again().source };
     }
     try {
       const c = await build([]);
       if (cache) {
         const inputs = this.inputs.map((v, k) => ({ name: v.name, ...types[k] }));
-        await cache.store(signature, { plan: c.plan, source: c.describe().source, exe: c.exe, inputs, outputNames: this.outputs.map((v) => v.name) });
+        await cache.store(signature, { plan: c.plan, source: c.source(), exe: c.exe, inputs, outputNames: this.outputs.map((v) => v.name) });
       }
       return c;
     } catch (e) {
@@ -223,7 +238,7 @@ async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen,
   const { graph, funcs, plan, kernelOpts } = front(g, types, frozen, opts);
   const kernel = await buildFuncs(funcs, kernelOpts);
   const source = kernel.source;
-  return { ...bindPlan(plan, kernel), exe: kernel.exe, dispose: () => kernel.dispose(), frozenKey: frozenKey(frozen.inputs, frozen.feeds), describe: () => ({ graph, source }) };
+  return { ...bindPlan(plan, kernel), exe: kernel.exe, dispose: () => kernel.dispose(), frozenKey: frozenKey(frozen.inputs, frozen.feeds), graph: () => graph, source: () => source };
 }
 
 /** What `compile` would have made of `types`, short of building it: for a model loaded from the cache. */

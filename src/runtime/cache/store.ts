@@ -45,6 +45,8 @@ export interface CompiledParts {
 /** A compiled model read back: its plan bound to loaded kernels, and how to free them. */
 export interface Loaded {
   readonly bound: Bound;
+  /** the generated code, where the entry holds it (the wasm module; c keeps only its libraries) */
+  readonly source: Uint8Array | null;
   dispose(): void;
 }
 
@@ -96,14 +98,14 @@ export class ModelCache {
     const t = m.target;
     if (t.name === 'wasm') {
       const model = await LoadedModel.fromModel({ ...m, target: t }, { threads: this.threads });
-      return { bound: model.bound, dispose: () => model.release() };
+      return { bound: model.bound, source: m.module, dispose: () => model.release() };
     }
     const files = t.files.map((f) => join(this.dir, f));
     const missing = files.find((f) => !existsSync(f));
     if (missing !== undefined) throw new Error(`its library ${basename(missing)} is gone`);
     const exe = openLibraries(files, t.same, this.threads);
     try {
-      return { bound: bindPlan(m.plan, { run: (args, entry) => exe.run(entry, args) }), dispose: () => exe.dispose() };
+      return { bound: bindPlan(m.plan, { run: (args, entry) => exe.run(entry, args) }), source: null, dispose: () => exe.dispose() };
     } catch (e) {
       exe.dispose();
       throw e;
