@@ -60,6 +60,18 @@ describe('parallel loops', () => {
     exe.dispose();
   });
 
+  it('run hundreds of jobs back to back, whichever workers join each one in time', async () => {
+    // jobs follow each other faster than a sleeping worker wakes: workers join some and miss others
+    const exe = await load4([rowKernel('serial'), rowKernel('parallel')]);
+    const a = Float32Array.from({ length: ROWS * COLS }, (_, k) => ((k * 13) % 41) / 7);
+    const serial = new Float32Array(ROWS * COLS);
+    exe.run('rows_serial', [a, serial]);
+    const outs = Array.from({ length: 300 }, () => new Float32Array(ROWS * COLS));
+    for (const out of outs) exe.run('rows_parallel', [a, out]);
+    for (const out of outs) expect(out).toEqual(serial);
+    exe.dispose();
+  });
+
   it('share an allocated buffer with the workers, and run nested parallel loops serially inside', async () => {
     const [A, C] = [buffer('A', 'int32', [64]), buffer('C', 'int32', [64])];
     const S = buffer('S', 'int32', [64], 'global');
