@@ -4,8 +4,8 @@
  *
  * 1. Compile time: a kiln session is created and compiled for the row's shapes (`prepare`), twice.
  *    The suite starts this process with a fresh, empty kiln disk cache (XDG_CACHE_HOME pointing at
- *    a new directory), so the first is a cold compile; the second finds the c target's libraries
- *    in that cache (the wasm target has no disk cache: its second compile does the work again).
+ *    a new directory), so the first is a cold compile; the second loads the compiled model the
+ *    first stored in that cache (src/runtime/cache/), on either target.
  * 2. Correctness: kiln's outputs against onnxruntime-node's with `kiln compare`'s tolerance.
  * 3. Latency: alternating blocks of runs (kiln, node, web), each block one untimed run to wake the
  *    thread pool then BLOCK timed runs, and an idle pause after it so a pool still spinning does
