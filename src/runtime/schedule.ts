@@ -33,8 +33,12 @@ import { isProduct, scheduleProduct } from '../strategy/cpu/matmul.js';
 import { isPool, poolPad, schedulePool } from '../strategy/cpu/pool.js';
 import type { Tensor } from '../te/tensor.js';
 
-/** Below this many output elements a stage runs on one thread: waking a pool costs more. */
-const PARALLEL_MIN_ELEMENTS = 4096;
+/**
+ * Below this many output elements a stage runs on one thread: an OpenMP loop costs about 10 µs
+ * more than the serial one even on one thread (a ShuffleNet channel shuffle of 107K elements:
+ * 10 µs serial, 20 µs as a parallel loop), about what copying 2^18 elements takes.
+ */
+const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
 export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo): Schedule {
   const s = createSchedule(outputs);
@@ -92,14 +96,17 @@ function scheduleLoops(s: Schedule, st: Stage, target: TargetInfo): void {
   const vectorLoop = inner.extent >= lanes && lanes > 1 ? st.split(inner, { factor: lanes }) : null;
   // A partial last vector keeps the vector loop's outer part a loop of its own, which
   // tir.loopPartition cuts off; fused with the outer loops, it would keep every vector serial.
-  const partial = vectorLoop !== null && inner.extent % lanes !== 0;
-  const outer: IterVar[] = vectorLoop && !partial ? [...spatial, vectorLoop[0]] : spatial;
+  // So does a row of whole vectors when there are outer loops to run in parallel: fused, every
+  // vector would recompute its indices by division (a channel shuffle's: 5× slower).
+  const rows = spatial.reduce((n, a) => n * a.extent, 1);
+  const separate = vectorLoop !== null && (inner.extent % lanes !== 0 || rows > 1);
+  const outer: IterVar[] = vectorLoop && !separate ? [...spatial, vectorLoop[0]] : spatial;
   const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
   if (vectorLoop) st.vectorize(vectorLoop[1]);
   const elements = st.tensor.shape.reduce((n, d) => n * d, 1);
   const threaded = fused ?? vectorLoop?.[0];
   if (threaded && target.threads && threaded.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) st.parallel(threaded);
-  const at = partial ? vectorLoop[0] : fused;
+  const at = separate ? vectorLoop[0] : fused;
   if (acc && at) accumulate(acc, st, at, vectorLoop !== null);
 }
 
@@ -115,8 +122,8 @@ function accumulate(acc: Stage, st: Stage, at: IterVar, vector: boolean): void {
   if (vector) acc.vectorize(inner);
 }
 
-/** Below this many multiply-adds (or loads) in all, a reduction runs on one thread. */
-const PARALLEL_MIN_WORK = 1 << 16;
+/** Below this many multiply-adds (or loads) in all, a reduction runs on one thread (see above). */
+const PARALLEL_MIN_WORK = 1 << 19;
 
 /**
  * A reduction whose outputs are too few along their innermost axis to fill a vector (global

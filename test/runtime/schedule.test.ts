@@ -52,16 +52,22 @@ function globalSum(): { X: Tensor; G: Tensor } {
 
 describe('defaultSchedule', () => {
   it('inlines injective intermediates; fuses outer loops in parallel and vectorizes the inner one', () => {
-    const { C } = program();
+    // Rule: the row loop of whole vectors stays out of the fused outer loops (its indices are
+    // not recomputed by division per vector); 2^18 elements and more run in parallel.
+    const A = placeholder([4, 256, 256], 'float32', 'A');
+    const B = compute(A.shape, (i, j, k) => add(A.at(i, j, k), 1), 'B');
+    const C = compute(A.shape, (i, j, k) => mul(B.at(i, j, k), 2), 'C');
     expect(printSchedule(defaultSchedule([C], CPU))).toBe(
       [
         'B: computeInline()',
-        'C: split(j, factor=8) -> j.outer, j.inner',
-        'C: fuse(i, j.outer) -> i.j.outer.fused',
-        'C: vectorize(j.inner)',
-        'C: parallel(i.j.outer.fused)',
+        'C: split(k, factor=8) -> k.outer, k.inner',
+        'C: fuse(i, j) -> i.j.fused',
+        'C: vectorize(k.inner)',
+        'C: parallel(i.j.fused)',
       ].join('\n'),
     );
+    const small = program().C;
+    expect(printSchedule(defaultSchedule([small], CPU))).toBe(['B: computeInline()', 'C: split(j, factor=8) -> j.outer, j.inner', 'C: vectorize(j.inner)'].join('\n'));
   });
 
   it('keeps reductions at the root, accumulating in registers per vector of outputs; small stages stay serial', () => {

@@ -207,8 +207,11 @@ function taskRows(info: TargetInfo, shape: ConvShape, ohb: number): number {
   return k * ohb;
 }
 
-/** Output elements × multiply-adds below which a convolution stays on one thread. */
-const PARALLEL_MIN_MACS = 1 << 20;
+/**
+ * Output elements × multiply-adds below which a convolution stays on one thread: 2M take about
+ * 40 µs, a few times what an OpenMP loop costs over a serial one.
+ */
+const PARALLEL_MIN_MACS = 1 << 21;
 
 /**
  * Schedules convolution `conv` of `s`, computed inside the tiles of `out`: `conv` itself, or the
