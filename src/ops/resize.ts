@@ -15,7 +15,7 @@
  */
 
 import type { Expr, Var } from '../ir/expr.js';
-import { add, and, cast, constant, div, ge, le, lt, max, min, mul, or, select, sub } from '../ir/expr.js';
+import { add, and, cast, constant, div, floordiv, ge, le, lt, max, min, mul, or, select, sub } from '../ir/expr.js';
 import type { Dim } from '../graph/types.js';
 import { tensorType } from '../graph/types.js';
 import { ceil, compute, floor } from '../te/compute.js';
@@ -168,6 +168,20 @@ function roundNearest(m: NearestMode, x: Expr): Expr {
 
 const clampIndex = (i: Expr, n: number): Expr => min(max(i, 0), n - 1);
 
+/**
+ * Whether nearest sampling of dim k reads input ⌊x / s⌋ for an integer scale s: asymmetric
+ * coordinates x / s rounded down, or half-pixel ones (x + ½) / s − ½ rounded to nearest, land
+ * strictly inside (k − 1, k + 1) for x = k·s + r, ½/s away from a tie. Then the index is integer
+ * arithmetic a schedule can split into affine loads, not float math per element. Extents stay
+ * far below 2²² so float32 rounding cannot cross those margins.
+ */
+function integerNearest(a: Attrs, scale: number, inn: number, out: number): boolean {
+  if (a.mode !== 'nearest' || !Number.isInteger(scale) || scale < 1 || out > inn * scale || out >= 1 << 22) return false;
+  if (a.coord === 'asymmetric') return a.nearest === 'floor';
+  const halfPixel = a.coord === 'half_pixel' || (a.coord === 'pytorch_half_pixel' && out > 1);
+  return halfPixel && (a.nearest === 'round_prefer_floor' || a.nearest === 'round_prefer_ceil');
+}
+
 /** One read position of a dim with its weight (null: weight 1). */
 interface Tap {
   readonly index: Expr;
@@ -224,7 +238,11 @@ function resizeCompute(ctx: ComputeContext): ReturnType<typeof compute>[] {
         const identity = out[k] === x.shape[k] && p.scales[k] === 1 && a.coord !== 'tf_crop_and_resize';
         return identity ? null : sourceCoord(a, v, p.scales[k], x.shape[k], out[k], p.roi[k]);
       });
-      const perDim: Tap[][] = coords.map((c, k) => (c === null ? [{ index: o[k], weight: null }] : taps(ctx, a, c, x.shape[k])));
+      const perDim: Tap[][] = coords.map((c, k) => {
+        if (c === null) return [{ index: o[k], weight: null }];
+        if (integerNearest(a, p.scales[k], x.shape[k], out[k])) return [{ index: floordiv(o[k], p.scales[k]), weight: null }];
+        return taps(ctx, a, c, x.shape[k]);
+      });
       let terms: Term[] = [{ idx: [], w: null }];
       for (const list of perDim) terms = terms.flatMap((t) => list.map((tap) => ({ idx: [...t.idx, tap.index], w: times(t.w, tap.weight) })));
       const value = terms
