@@ -142,7 +142,7 @@ export async function buildLibrary(source: string, opts: CompilerOptions): Promi
   const tmp = join(opts.cacheDir, `${key}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     await writeFile(`${tmp}.c`, source);
-    const r = await runProgram(opts.cc, [...flags, '-o', `${tmp}.so`, `${tmp}.c`, '-lm']);
+    const r = await runProgram(opts.cc, [...flags, '-o', `${tmp}.so`, `${tmp}.c`, '-lm', ...(process.platform === 'linux' && process.arch === 'x64' ? ['-lmvec'] : [])]);
     if (r.missing) throw new CompilerNotFoundError(opts.cc, r.missing);
     if (!r.ok) throw new CompileError(opts.cc, r.output);
     await rename(`${tmp}.so`, lib);
