@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { bestRecords, readRecords } from '../../src/tune/records.js';
 import { moduleTask } from '../../src/tune/task.js';
 import { tune } from '../../src/tune/tuner.js';
+import { mrOf } from './fixtures.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures.ts', import.meta.url));
 
@@ -34,10 +35,6 @@ describe('fault injection', () => {
       measure: { timeoutMs: 3_000, buildTimeoutMs: 30_000, repeat: 2, minSampleMs: 0.1, hook: { module: FIXTURES } },
     });
     const log = readRecords(records).records;
-    const mrOf = (steps: (typeof log)[number]['steps']): number | undefined => {
-      const tile = steps.find((s) => s.prim === 'tile');
-      return tile?.prim === 'tile' ? tile.args.xFactor : undefined;
-    };
     const byMr = new Map(log.filter((r) => r.origin === 'template:matmul').map((r) => [mrOf(r.steps), r]));
     expect([...byMr.keys()].sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4, 5, 6, 10, 12]);
     expect(byMr.get(1)?.ms).toBeNull();

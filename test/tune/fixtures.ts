@@ -22,10 +22,16 @@ export function gemm(arg: unknown): TaskCompute {
 /** Register-tile rows (the matmul template's `mr`) that ask for a fault. */
 export const FAULTS: Readonly<Record<number, string>> = { 1: 'crash', 2: 'hang', 3: 'wrong', 5: 'throw' };
 
-/** The fault a candidate asks for, by the `mr` its template tile step records. */
+/** The register-tile rows of a matmul trace: the factor its first split of C's row axis records. */
+export function mrOf(steps: readonly Step[]): number | undefined {
+  const split = steps.find((s) => s.prim === 'split' && s.stage === 'C' && s.args.axis === 'i');
+  return split?.prim === 'split' ? split.args.value : undefined;
+}
+
+/** The fault a candidate asks for, by its `mr`. */
 function faultOf(steps: readonly Step[]): string | null {
-  const tile = steps.find((s) => s.prim === 'tile');
-  return tile?.prim === 'tile' ? (FAULTS[tile.args.xFactor] ?? null) : null;
+  const mr = mrOf(steps);
+  return mr === undefined ? null : (FAULTS[mr] ?? null);
 }
 
 /** Builds candidates as kiln does, except those whose tile asks for a fault. */
