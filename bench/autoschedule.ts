@@ -214,6 +214,8 @@ interface SearchResult {
   readonly measured: number;
   readonly failures: number;
   readonly model: CostModel;
+  /** the cost model's pairwise ranking accuracy on the batches it chose (rankPairs) */
+  readonly ranking: number;
 }
 
 /** Fresh proposals per round (twice as many in the first, which has nothing to mutate). */
@@ -230,6 +232,7 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
   const best: { steps: Step[]; seconds: number }[] = [];
   const curve: { t: number; measured: number; best: number }[] = [];
   const failures = { count: 0 };
+  const ranking = { pairs: 0, right: 0 };
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1e3;
 
@@ -272,6 +275,7 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     chosen.forEach(([key]) => pool.delete(key));
 
     const secs = await measure(chosen.map(([, c]) => c.steps), best[0]?.seconds ?? Infinity, failures);
+    if (model.size > 0) rankPairs(chosen.map(([, c]) => c.score), secs, ranking);
     chosen.forEach(([key, c], q) => {
       measured.set(key, secs[q]);
       if (Number.isFinite(secs[q])) best.push({ steps: c.steps, seconds: secs[q] });
@@ -285,7 +289,23 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     // progress goes to stderr with --json, so stdout stays one JSON line
     (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s`);
   }
-  return { best, curve, measured: measured.size, failures: failures.count, model };
+  return { best, curve, measured: measured.size, failures: failures.count, model, ranking: +(ranking.right / Math.max(1, ranking.pairs)).toFixed(3) };
+}
+
+/**
+ * The cost model's pairwise ranking accuracy on a batch, as predicted before measuring it: of the
+ * pairs whose measured times differ by more than 5% (the noise of a loaded machine), the share it
+ * ordered right. A failed candidate is slower than any that ran.
+ */
+function rankPairs(scores: readonly number[], secs: readonly number[], acc: { pairs: number; right: number }): void {
+  for (let a = 0; a < secs.length; a++) {
+    for (let b = a + 1; b < secs.length; b++) {
+      const [fast, slow] = secs[a] < secs[b] ? [a, b] : [b, a];
+      if (!(secs[slow] > 1.05 * secs[fast])) continue;
+      acc.pairs++;
+      if (scores[fast] < scores[slow]) acc.right++;
+    }
+  }
 }
 
 /** The template's knob space: random configurations, and one-knob mutations of a measured one. */
@@ -363,12 +383,12 @@ const summary = {
   default_gflops_start: +gflops(defaultStart.seconds).toFixed(1),
   final_gflops: final,
   ratio: +((final.auto ?? 0) / bestTemplate).toFixed(3),
-  auto: { measured: auto.measured, failures: auto.failures, curve: auto.curve },
-  template: templ ? { measured: templ.measured, failures: templ.failures, curve: templ.curve } : null,
+  auto: { measured: auto.measured, failures: auto.failures, ranking: auto.ranking, curve: auto.curve },
+  template: templ ? { measured: templ.measured, failures: templ.failures, ranking: templ.ranking, curve: templ.curve } : null,
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log(`final comparison, alternating rounds (GFLOP/s): ${JSON.stringify(final)}; automatic / best of default and template = ${summary.ratio}`);
-  console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed` : 'none'}`);
+  console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed, model's pairwise ranking accuracy ${auto.ranking}; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed, ranking accuracy ${templ.ranking}` : 'none'}`);
   if (auto.best.length > 0) console.log(`best automatic schedule:\n${printSteps(auto.best[0].steps)}`);
 }
