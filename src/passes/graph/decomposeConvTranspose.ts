@@ -12,10 +12,15 @@
  * (q − q0)·s + p, and a Slice crops to the output. The kernel rewrite is graph ops on the weights,
  * which constant folding evaluates once when they are constants; the bias is repeated per phase.
  *
- *   before:  %y = ConvTranspose(%x, %w, %b) {kernel_shape=[2, 2], strides=[2, 2]}     x: [1, 24, 160, 160]
- *   after:   %w2 = Reshape(Transpose(Reshape(Slice(Reshape(%w)))))  (→ [96, 24, 1, 1], phases inner)
- *            %z = Conv(%x, %w2, Reshape(Expand(%b))) {kernel_shape=[1, 1]}               z: [1, 96, 160, 160]
- *            %y = Reshape(Transpose(Reshape(%z) {[1, 24, 2, 2, 160, 160]}) {perm=[0, 1, 4, 2, 5, 3]})
+ * The Conv's output channels run [group, phase, channel]; a group-1 phase is padded with zero
+ * channels to whole vectors of the target when that is cheap, so that in the blocked layout the
+ * interleave copies whole channel vectors (`phaseChannels`).
+ *
+ *   before:  %y = ConvTranspose(%x, %w) {kernel_shape=[2, 2], strides=[2, 2]}    x: [1, 24, 160, 160]
+ *   after:   %w2 = Reshape(Pad(Transpose(Slice(Reshape(%w)))))   (weights [128, 24, 1, 1], 16 lanes)
+ *            %z = Conv(%x, %w2) {kernel_shape=[1, 1]}                            z: [1, 128, 160, 160]
+ *            %t = Slice(Reshape(%z) {[1, 1, 2, 2, 32, 160, 160]}) {channels 0…24}
+ *            %y = Reshape(Transpose(%t) {perm=[0, 1, 4, 5, 2, 6, 3]})           y: [1, 24, 320, 320]
  *
  * Only float ConvTransposes whose input and weight shapes are known are rewritten (the pads and
  * phase counts follow from them), under default-domain opset 11 or later (the Pad, Slice, Expand

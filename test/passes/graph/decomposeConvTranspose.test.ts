@@ -1,3 +1,8 @@
+/**
+ * @file graph.decomposeConvTranspose: the phase geometry, the channel padding rule, the emitted
+ * ops, and numbers equal to the ConvTranspose's own over random attribute combinations.
+ */
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Attr } from '../../../src/graph/attrs.js';
