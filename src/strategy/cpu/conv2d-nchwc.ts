@@ -51,7 +51,8 @@ export interface BlockedConvKnobs {
   readonly owc?: number;
   /**
    * parallel tasks split the output-channel blocks as well as the rows (a task: taskRows rows of
-   * mbb blocks), for maps with too few rows to keep every core busy; each task pads its rows
+   * mbb blocks), for maps with too few rows to keep every core busy; the padded input is then
+   * built once, before the tasks
    */
   readonly splitBlocks?: boolean;
 }
@@ -249,7 +250,9 @@ export function scheduleBlockedConv(s: Schedule, conv: Tensor, out: Tensor, knob
   if (target.threads && task.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) o.parallel(task);
 
   if (pad && knobs.padRows) {
-    pad.computeAt(o, task);
+    // tasks of blocks would each pad every input block of their rows: pad the (small) map once
+    if (knobs.splitBlocks) pad.computeRoot();
+    else pad.computeAt(o, task);
     const inner = pad.leafAxes()[pad.leafAxes().length - 1];
     if (inner.extent === Math.max(1, target.vectorBits / 32)) pad.vectorize(inner);
   }

@@ -64,7 +64,7 @@ const CASES: [string, Parameters<typeof program>, BlockedConvKnobs][] = [
   ['chunks of 1 block, 2 tiles a column chunk, ReLU', [3, 6, 12, 4, 1, true], { owb: 3, mbb: 2, taskRows: 2, padRows: true, rcbChunk: 1, owc: 6 }],
   ['chunks of 2 blocks, the whole row one column chunk', [4, 5, 8, 2, 1, false], { owb: 4, mbb: 1, taskRows: 5, padRows: true, rcbChunk: 2, owc: 8 }],
   ['stride 2, chunks of 1 block, one tile a column chunk', [2, 9, 11, 2, 2, true], { owb: 2, mbb: 2, taskRows: 1, padRows: false, rcbChunk: 1, owc: 2 }],
-  ['tasks of rows × blocks, chunked, padded per task', [3, 5, 6, 6, 1, true], { owb: 3, mbb: 2, taskRows: 1, padRows: true, rcbChunk: 1, owc: 6, splitBlocks: true }],
+  ['tasks of rows × blocks, chunked, the padded input built once', [3, 5, 6, 6, 1, true], { owb: 3, mbb: 2, taskRows: 1, padRows: true, rcbChunk: 1, owc: 6, splitBlocks: true }],
   ['tasks of rows × blocks, one chunk', [2, 7, 7, 4, 2, false], { owb: 4, mbb: 2, taskRows: 2, padRows: true, splitBlocks: true }],
 ];
 
