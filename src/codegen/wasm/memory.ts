@@ -52,10 +52,19 @@ export function isNonNegative(fc: FuncContext, e: Expr): boolean {
       return b?.kind === 'scalar' && b.nonNegative === true;
     }
     case 'binary':
-      return (e.op === 'add' || e.op === 'mul') && isNonNegative(fc, e.a) && isNonNegative(fc, e.b);
+      if (e.op === 'add' || e.op === 'mul') return isNonNegative(fc, e.a) && isNonNegative(fc, e.b);
+      if (positiveConstant(e.b) === undefined) return false;
+      // a remainder toward −∞ takes the divisor's sign; a quotient, the dividend's
+      return e.op === 'floormod' || ((e.op === 'floordiv' || e.op === 'div' || e.op === 'mod') && isNonNegative(fc, e.a));
     default:
       return false;
   }
+}
+
+/** The value of `e` when it is a positive integer constant (or a broadcast of one). */
+export function positiveConstant(e: Expr): number | undefined {
+  const d = e.kind === 'broadcast' ? e.value : e;
+  return d.kind === 'int' && d.value > 0 ? d.value : undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Expr } from '../../ir/expr.js';
 import { visit } from '../../ir/visit.js';
 import type { FuncContext } from './context.js';
 import { wasmType } from './context.js';
-import { flatIndex, loadScalar, pushAddress } from './memory.js';
+import { flatIndex, isNonNegative, loadScalar, positiveConstant, pushAddress } from './memory.js';
 import { constLanes, registerTargets } from './registers.js';
 import { applyBinary, applyCall, applyCast, applyCmp, applyPow2Floor, emitConst, pow2Divisor } from './ops.js';
 import { bindLet } from './vector.js';
@@ -55,6 +55,13 @@ function emitLogic(fc: FuncContext, e: Expr & { kind: 'logic' }): void {
   c.op(e.op === 'and' ? 'i32.and' : 'i32.or');
 }
 
+/** An int32/int64 division or remainder of a dividend known ≥ 0 by a positive constant. */
+function unsignedDivision(fc: FuncContext, e: Expr & { kind: 'binary' }): boolean {
+  if (e.dtype !== 'int32' && e.dtype !== 'int64') return false;
+  if (e.op !== 'floordiv' && e.op !== 'floormod' && e.op !== 'div' && e.op !== 'mod') return false;
+  return positiveConstant(e.b) !== undefined && isNonNegative(fc, e.a);
+}
+
 /** Pushes the value of the scalar expression `e`. */
 export function emitScalar(fc: FuncContext, e: Expr): void {
   const c = fc.code;
@@ -78,6 +85,12 @@ export function emitScalar(fc: FuncContext, e: Expr): void {
         return;
       }
       emitScalar(fc, e.b);
+      if (unsignedDivision(fc, e)) {
+        // both operands ≥ 0: rounding toward −∞ or zero agree, and V8 turns an unsigned division by a constant into a multiply
+        const wide = e.dtype === 'int64';
+        c.op(e.op === 'floordiv' || e.op === 'div' ? (wide ? 'i64.div_u' : 'i32.div_u') : wide ? 'i64.rem_u' : 'i32.rem_u');
+        return;
+      }
       applyBinary(fc, e.op, e.dtype);
       return;
     }
