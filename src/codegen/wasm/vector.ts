@@ -65,7 +65,7 @@ export function canPack(e: Expr): boolean {
     case 'logic':
       return !mayTrap(e.b);
     case 'select':
-      return !mayTrap(e.t) && !mayTrap(e.f);
+      return scalarCondition(e) !== null || (!mayTrap(e.t) && !mayTrap(e.f));
     case 'cast':
       return castSupported(e.value.dtype, e.dtype);
     case 'call':
@@ -259,8 +259,27 @@ function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): r
   return perPart(fc, lanes, (j) => void c.localGet(addr).simdMem('v128.load', offset + 16 * j, 2));
 }
 
+/** The condition of a select when it is the same for every lane. */
+function scalarCondition(e: Expr & { kind: 'select' }): Expr | null {
+  if (e.cond.lanes === 1) return e.cond;
+  return e.cond.kind === 'broadcast' ? e.cond.value : null;
+}
+
 function packedSelect(fc: FuncContext, e: Expr & { kind: 'select' }): Local[] {
   const c = fc.code;
+  const cond = scalarCondition(e);
+  if (cond && (mayTrap(e.t) || mayTrap(e.f))) {
+    // one condition for all lanes: only the chosen side runs (the other's loads may be out of bounds), as vectors
+    const out = Array.from({ length: e.lanes / 4 }, () => fc.temp('v128'));
+    const side = (x: Expr) => (): void => {
+      const mark = fc.mark();
+      packedChild(fc, x).forEach((p, j) => void c.localGet(p).localSet(out[j]));
+      fc.release(mark);
+    };
+    emitScalar(fc, cond);
+    c.if(null, side(e.t), side(e.f));
+    return out;
+  }
   const [t, f] = [packedChild(fc, e.t), packedChild(fc, e.f)];
   if (e.cond.lanes === 1) {
     const cond = fc.temp('i32');

@@ -128,6 +128,26 @@ describe('vector code', () => {
     }
   });
 
+  it('selects between vector loads on one condition for all lanes, loading only the chosen side', async () => {
+    const [A, B, C] = [buffer('A', 'float32', [16]), buffer('B', 'float32', [16]), buffer('C', 'float32', [16])];
+    for (const lanes of [4, 8]) {
+      for (const broadcastCond of [false, true]) {
+        const i = variable('i');
+        const first = 8 / lanes;
+        const cond = cmp('lt', i, intImm(first));
+        // B's index is far out of memory while A is chosen: loading it eagerly would trap
+        const far = mul(sub(intImm(first), binary('min', i, intImm(first))), intImm(100_000_000));
+        const fromB = load(B, [ramp(add(mul(sub(i, intImm(first)), intImm(lanes)), far), 1, lanes)]);
+        const value = select(broadcastCond ? broadcast(cond, lanes) : cond, load(A, [ramp(mul(i, lanes), 1, lanes)]), fromB);
+        const f = primFunc('s', [A, B, C], forLoop(i, intImm(0), intImm(16 / lanes), store(C, [ramp(mul(i, lanes), 1, lanes)], value)));
+        const [a, bb] = [Float32Array.from({ length: 16 }, (_, k) => k + 0.25), Float32Array.from({ length: 16 }, (_, k) => -k)];
+        const c = new Float32Array(16);
+        await runFunc(f, [a, bb, c]);
+        expect([...c], `lanes ${lanes}, broadcast ${broadcastCond}`).toEqual(Array.from({ length: 16 }, (_, k) => (k < 8 ? k + 0.25 : -(k - 8))));
+      }
+    }
+  });
+
   it('binds vector lets in statements and selects with a scalar condition', async () => {
     const [A, C] = [buffer('A', 'float32', [8]), buffer('C', 'float32', [8])];
     const i = variable('i');
