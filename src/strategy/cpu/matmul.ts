@@ -176,6 +176,9 @@ export function scheduleProduct(s: Schedule, st: Stage, info: TargetInfo): Stage
   const ops = matmulOperands(st);
   if (!ops) throw new ScheduleError(`scheduleProduct(${st.name}): not a matrix product`);
   const C = st.tensor;
+  // A row operand computed by inlined producers (a flatten of a blocked layout: divisions per
+  // element) would be recomputed for every column tile; it is copied once, contiguously, first.
+  if (ops.a.tensor.op.kind === 'compute' && ops.a.tensor !== ops.b.tensor) s.cacheRead(ops.a.tensor, 'global', [C]);
   const rows = [...ops.batch, ...(ops.i ? [ops.i] : [])].reduce((p, a) => p * a.extent, 1);
   if (rows === 1 || !ops.i || ops.a.tensor === ops.b.tensor) {
     scheduleGemv(s, st, ops, info);

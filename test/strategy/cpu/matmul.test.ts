@@ -15,7 +15,7 @@ import { wasmTargetInfo } from '../../../src/codegen/wasm/backend.js';
 import { int } from '../../../src/graph/attrs.js';
 import { makeNode, value } from '../../../src/graph/graph.js';
 import { tensorType } from '../../../src/graph/types.js';
-import { add } from '../../../src/ir/expr.js';
+import { add, floordiv, floormod } from '../../../src/ir/expr.js';
 import { computeNode } from '../../../src/ops/index.js';
 import { defaultSchedule } from '../../../src/runtime/schedule.js';
 import type { Schedule } from '../../../src/schedule/index.js';
@@ -39,6 +39,8 @@ interface ProductCase {
   readonly bias?: boolean;
   /** B is read through a transpose of its last two axes computed in the same kernel */
   readonly transposeB?: boolean;
+  /** A ([M, K]) is read through a flatten of an [M, 4, K / 4] input computed in the same kernel */
+  readonly flattenA?: boolean;
 }
 
 interface Program {
@@ -47,7 +49,10 @@ interface Program {
 }
 
 function program(pc: ProductCase): Program {
-  const A = placeholder(pc.a, 'float32', 'A');
+  const Ain = placeholder(pc.flattenA ? [pc.a[0], 4, pc.a[1] / 4] : pc.a, 'float32', 'A');
+  const A = pc.flattenA
+    ? compute(pc.a, (i, k) => Ain.at(i, floordiv(k, pc.a[1] / 4), floormod(k, pc.a[1] / 4)), 'flatten', { tag: 'injective' })
+    : Ain;
   const Bin = placeholder(pc.b, 'float32', 'B');
   const r = pc.b.length;
   const B = pc.transposeB
@@ -62,7 +67,7 @@ function program(pc: ProductCase): Program {
     attrs,
   });
   const [Y] = computeNode(node, 17, [A, B]);
-  const inputs = [A, Bin];
+  const inputs = [Ain, Bin];
   if (!pc.bias) return { inputs, out: Y };
   const bias = placeholder([Y.shape[Y.ndim - 1]], 'float32', 'bias');
   const out = compute(Y.shape, (...i) => add(Y.at(...i), bias.at(i[i.length - 1])), 'add', { tag: 'broadcast' });
@@ -98,6 +103,8 @@ const CASES: [string, ProductCase][] = [
   ['one row, K not a multiple of the lanes', { op: 'Gemm', a: [1, 37], b: [21, 37], transB: true }],
   ['one row, MatMul (GEMV over [K, N])', { op: 'MatMul', a: [1, 1, 130], b: [130, 301], bias: true }],
   ['a vector times a matrix (1-D A)', { op: 'MatMul', a: [50], b: [50, 40] }],
+  ['one row, A through a fused flatten (vgg19: Flatten then Gemm)', { op: 'Gemm', a: [1, 200], b: [30, 200], transB: true, flattenA: true }],
+  ['several rows, A through a fused flatten', { op: 'MatMul', a: [10, 48], b: [48, 40], flattenA: true }],
 ];
 
 describe.each(TARGETS)('matrix-product strategies compute what the unscheduled program does, on %s', (target) => {
@@ -121,6 +128,10 @@ describe('the default product schedules', () => {
     const printed = steps({ op: 'Gemm', a: [1, 4096], b: [1000, 4096], transB: true });
     expect(printed).toContain('rfactor');
     expect(printed).not.toContain('cacheRead');
+  });
+
+  it('copy a row operand computed by fused producers once, before the product reads it', () => {
+    for (const a of [[1, 400], [12, 400]]) expect(steps({ op: 'MatMul', a, b: [400, 64], flattenA: true })).toContain('flatten: cacheRead(global');
   });
 
   it('read a one-row product over [K, N] weights in place, one row of vectors per k', () => {
