@@ -150,7 +150,8 @@ type Tile = Pick<Conv2dKnobs, 'lanes' | 'mb' | 'ohb' | 'owb' | 'flatRows'>;
  * broadcasts by its rows and vectors, input rows shared by neighbouring output rows when the
  * window is unrolled), little lost to partial edge tiles. When nothing pads or strides the
  * width (1×1 convolutions), a tile may instead span whole rows, vectorized as one flat axis, so
- * that narrow outputs (20 columns) still fill whole vectors.
+ * that narrow outputs (20 columns) still fill whole vectors; one that spans the whole plane may
+ * end in a partial vector (ShuffleNet's 7×7 planes: 3 vectors of 16 and a lane, not 7 of 4).
  */
 export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKnobs {
   const full = Math.max(1, info.vectorBits / 32);
@@ -164,7 +165,7 @@ export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKn
   const maxMb = shape.depthwise ? 1 : Math.min(budget, shape.outChannels);
   const fitOf = (n: number, b: number): number => n / (Math.ceil(n / b) * b);
   let best: { tile: Tile; score: number } | null = null;
-  const consider = (tile: Tile, nv: number, width: number): void => {
+  const consider = (tile: Tile, nv: number, width: number, covered = tile.flatRows ? width : tile.owb): void => {
     const { mb, ohb, lanes } = tile;
     const acc = mb * (tile.flatRows ? 1 : ohb) * nv;
     if (acc > budget) return;
@@ -173,7 +174,7 @@ export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKn
     const inputs = (tile.flatRows ? nv * shape.kernelHeight : inputRows * nv) * shape.kernelWidth;
     const loads = (shape.depthwise ? mb * inputs : inputs) + mb * taps;
     const reuse = Math.min((acc * taps) / loads, 1.5);
-    const fit = coverage(width, tile.flatRows ? width : tile.owb, lanes, full) * fitOf(shape.outHeight, ohb) * fitOf(shape.outChannels, mb);
+    const fit = coverage(width, covered, lanes, full) * fitOf(shape.outHeight, ohb) * fitOf(shape.outChannels, mb);
     const score = fit * reuse * (1 + mb / 100 - nv / 1000);
     if (!best || score > best.score) best = { tile, score };
   };
@@ -185,6 +186,11 @@ export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKn
         }
         const flat = ohb * shape.outWidth;
         if (flatOk && flat % lanes === 0 && ohb > 1) consider({ lanes, mb, ohb, owb: shape.outWidth, flatRows: true }, flat / lanes, flat);
+        // a whole plane (7×7: 3 vectors of 16 and one lane) ends in a partial vector, which
+        // lowering splits off as scalar lanes instead of reading past the plane
+        else if (flatOk && ohb > 1 && ohb === shape.outHeight && flat > lanes) {
+          consider({ lanes, mb, ohb, owb: shape.outWidth, flatRows: true }, Math.ceil(flat / lanes), flat, flat - (flat % lanes));
+        }
       }
     }
   }

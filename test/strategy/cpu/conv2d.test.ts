@@ -95,6 +95,7 @@ const CASES: [string, ConvCase][] = [
   ['5×5 dilation 2, asymmetric pads, no bias', { c: 4, m: 6, h: 12, w: 14, k: 5, attrs: { pads: ints([2, 1, 3, 4]), dilations: ints([2, 2]) }, bias: false }],
   ['1×1, narrow rows (flat-row tile)', { c: 16, m: 24, h: 6, w: 5, k: 1, relu: true }],
   ['1×1 stride 2', { c: 8, m: 9, h: 7, w: 9, k: 1, attrs: { strides: stride(2) } }],
+  ['1×1 grouped on 7×7 planes (a whole-plane tile ending in a partial vector)', { c: 24, m: 40, h: 7, w: 7, k: 1, attrs: { group: int(4) }, relu: true }],
   ['group conv, 2 groups', { c: 8, m: 6, h: 8, w: 19, k: 3, attrs: { pads: pads(1), group: int(2) }, relu: true }],
   ['depthwise 3×3 pad 1', { c: 6, m: 6, h: 10, w: 21, k: 3, attrs: { pads: pads(1), group: int(6) }, relu: true }],
   ['depthwise 5×5 stride 2 pad 2', { c: 5, m: 5, h: 13, w: 11, k: 5, attrs: { pads: pads(2), strides: stride(2), group: int(5) } }],
@@ -162,6 +163,14 @@ describe('defaultConv2dKnobs', () => {
     const k = defaultConv2dKnobs(AVX512, shapeOf({ c: 384, m: 384, h: 20, w: 20, k: 1, bias: false }));
     expect(k.flatRows).toBe(true);
     expect((k.ohb * 20) % k.lanes).toBe(0);
+  });
+
+  it('tiles a 1×1 convolution on 7×7 planes by the whole plane: 3 vectors of 16 and one lane', () => {
+    // Rule: no row count fills whole vectors of 7 columns but 4 rows of 4 lanes; a whole-plane
+    // tile keeps 16 lanes, its last lane split off as a scalar (ShuffleNet's 544-channel stage).
+    const k = defaultConv2dKnobs(AVX512, shapeOf({ c: 544, m: 544, h: 7, w: 7, k: 1, attrs: { group: int(4) }, bias: false }));
+    expect(k).toMatchObject({ lanes: 16, ohb: 7, flatRows: true });
+    expect(k.mb * Math.ceil(49 / 16)).toBeLessThanOrEqual(16);
   });
 
   it('leaves a strided width scalar, and a depthwise tile one channel', () => {
