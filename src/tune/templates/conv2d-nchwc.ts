@@ -4,7 +4,8 @@
  * convolution computed in the tiles of its fused group's output — with the strategy's knobs
  * searched instead of derived. The register tile (`mbb` channel blocks × `owb` columns) is one
  * knob (`2x8`) of the pairs that divide the output and fit the vector registers; `taskRows` runs
- * over the divisors of the output height, `padRows` over both choices, and for a convolution over
+ * over the divisors of the output height, `padRows` and `splitBlocks` (tasks of channel blocks as
+ * well as rows) over both choices, and for a convolution over
  * channels `rcbChunk` over the divisors of the input blocks (all of them: no chunking) with
  * `owcTiles`, the register tiles of columns whose accumulators wait between chunks. It applies to a kernel
  * whose only non-inlined computation is one blocked (or depthwise blocked) convolution feeding the
@@ -77,7 +78,7 @@ export const blockedConvTemplate: Template = {
       if (blocks % mbb !== 0) continue;
       for (let owb = 1; owb <= width && mbb * owb <= budget; owb++) if (width % owb === 0) tiles.push(tileName(mbb, owb));
     }
-    const knobs = [choiceKnob('tile', tiles), splitKnob('taskRows', height, 32), choiceKnob('padRows', [true, false])];
+    const knobs = [choiceKnob('tile', tiles), splitKnob('taskRows', height, 32), choiceKnob('padRows', [true, false]), choiceKnob('splitBlocks', [false, true])];
     if (b.depthwise) return new Space(knobs);
     // reduction chunks: all input blocks at once (accumulators in registers), or fewer, whose
     // accumulators for `owcTiles` register tiles of columns wait in a buffer between chunks
@@ -97,7 +98,7 @@ export const blockedConvTemplate: Template = {
       if (width % owc !== 0) bad(`${String(config.owcTiles)} tiles of ${owb} columns do not divide the width ${width}`);
       Object.assign(chunks, { rcbChunk, owc });
     }
-    const knobs: BlockedConvKnobs = { mbb, owb, taskRows, padRows: config.padRows === true, ...chunks };
+    const knobs: BlockedConvKnobs = { mbb, owb, taskRows, padRows: config.padRows === true, ...chunks, ...(config.splitBlocks === true ? { splitBlocks: true } : {}) };
     scheduleBlockedConv(b.s, b.conv.tensor, b.out.tensor, knobs, target);
     return b.s;
   },
@@ -108,7 +109,7 @@ export function defaultBlockedConfig(k: TaskCompute, target: TargetInfo): Config
   const b = blockedOf(k);
   if (!b) return null;
   const d = defaultBlockedConvKnobs(target, shapeOf(b));
-  const base = { tile: tileName(d.mbb, d.owb), taskRows: d.taskRows, padRows: d.padRows };
+  const base = { tile: tileName(d.mbb, d.owb), taskRows: d.taskRows, padRows: d.padRows, splitBlocks: d.splitBlocks === true };
   if (b.depthwise) return base;
   const chunked = d.rcbChunk !== undefined && d.owc !== undefined;
   return { ...base, rcbChunk: chunked ? (d.rcbChunk ?? 0) : b.conv.reduceAxis[0].extent, owcTiles: chunked ? (d.owc ?? d.owb) / d.owb : 1 };
