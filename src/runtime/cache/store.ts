@@ -79,7 +79,9 @@ export class ModelCache {
       return null;
     }
     try {
-      const m = decodeCachedModel(new Uint8Array(await readFile(path)));
+      const file = await readFile(path);
+      // a view of the file's memory, and so are the weights decoded from it: copying megabytes costs more than the rest of a load
+      const m = decodeCachedModel(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
       if (m.key !== key || m.kilnVersion !== KILN_VERSION) throw new Error('it was stored under another key');
       if (shapeSignature(m.inputs) !== signature) throw new Error('its input shapes differ');
       if (m.target.name !== this.target) throw new Error(`it is for target ${m.target.name}`);

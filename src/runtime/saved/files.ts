@@ -31,7 +31,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 /** A saved model's bytes from `path`. */
 export async function readModelFile(path: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    const file = await readFile(path);
+    // a view: the file's memory is the model's, no copy needed
+    return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   } catch (e) {
     throw new SavedModelError(path, `cannot read: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -124,9 +124,10 @@ export function encodeSavedModel(m: SavedModel | CachedModel): Uint8Array {
   return packContainer(model, blobs);
 }
 
-const CTORS: Readonly<Record<DType, (b: ArrayBuffer) => TypedData>> = {
-  float32: (b) => new Float32Array(b), float64: (b) => new Float64Array(b), int8: (b) => new Int8Array(b), uint8: (b) => new Uint8Array(b),
-  int32: (b) => new Int32Array(b), int64: (b) => new BigInt64Array(b), bool: (b) => new Uint8Array(b),
+const CTORS: Readonly<Record<DType, (b: ArrayBuffer, offset?: number, length?: number) => TypedData>> = {
+  float32: (b, o, n) => new Float32Array(b, o, n), float64: (b, o, n) => new Float64Array(b, o, n), int8: (b, o, n) => new Int8Array(b, o, n),
+  uint8: (b, o, n) => new Uint8Array(b, o, n), int32: (b, o, n) => new Int32Array(b, o, n), int64: (b, o, n) => new BigInt64Array(b, o, n),
+  bool: (b, o, n) => new Uint8Array(b, o, n),
 };
 
 /** The most elements one tensor may have (a typed array's index range, with room). */
@@ -195,21 +196,24 @@ function cLibraries(r: Record<string, unknown>): CLibraries {
 
 /** Reads and checks a saved model; throws a SavedModelError naming what is wrong. */
 export function decodeSavedModel(bytes: Uint8Array): SavedModel {
-  const { key: _key, ...model } = decodeModel(bytes, targetNeeds);
+  const { key: _key, ...model } = decodeModel(bytes, targetNeeds, false);
   return model;
 }
 
-/** Reads and checks an entry of the compiled-model cache (either target). */
+/**
+ * Reads and checks an entry of the compiled-model cache (either target); its constants are views
+ * of `bytes`, which the model then owns.
+ */
 export function decodeCachedModel(bytes: Uint8Array): CachedModel {
   const cached = decodeModel(bytes, (v) => {
     const r = record(v, 'target');
     return r.name === 'c' ? cLibraries(r) : targetNeeds(v);
-  });
+  }, true);
   if (cached.key === null) fail('the cache entry has no key');
   return { ...cached, key: cached.key };
 }
 
-function decodeModel<T extends TargetNeeds | CLibraries>(bytes: Uint8Array, target: (v: unknown) => T): Omit<SavedModel, 'target'> & { target: T; key: string | null } {
+function decodeModel<T extends TargetNeeds | CLibraries>(bytes: Uint8Array, target: (v: unknown) => T, views: boolean): Omit<SavedModel, 'target'> & { target: T; key: string | null } {
   checkEndianness('saved model');
   const { model, blobs } = unpackContainer(bytes);
   const r = record(model, 'model');
@@ -224,7 +228,8 @@ function decodeModel<T extends TargetNeeds | CLibraries>(bytes: Uint8Array, targ
     const elems = count(c.elems, `constant ${k} elems`, MAX_ELEMS);
     const b = blob(c.blob, `constant ${k} blob`);
     if (b.length !== elems * bytesOf(dt)) fail(`constant ${k} holds ${b.length} bytes, not ${elems} ${dt} elements`);
-    // a copy: aligned for its element size, and owned by the model rather than the file
+    // a copy (aligned for its element size, owned by the model rather than the caller's bytes) unless views are wanted and aligned
+    if (views && b.byteOffset % bytesOf(dt) === 0) return CTORS[dt](b.buffer as ArrayBuffer, b.byteOffset, elems);
     return CTORS[dt](b.slice().buffer);
   });
   const slot = (v: unknown, what: string): Slot => {
