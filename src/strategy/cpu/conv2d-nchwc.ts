@@ -16,7 +16,9 @@
  * When a tile's weight panel (mbb blocks × all input channels × the window) would not stay in
  * L1, the reduction runs in chunks of input-channel blocks instead (see `chunkReduction`): each
  * chunk's panel serves every tile of a column chunk from L1, and the chunks' partial sums are
- * added in the tile the output writes.
+ * added in the tile the output writes. A map with too few rows for four tasks per core
+ * (`splitBlocks`: 7² and 14² on two threads) makes tasks of rows × mbb blocks instead, reading
+ * one padded input built before them.
  *
  * A depthwise convolution has no channel reduction: its tile is owb columns of one block, each
  * lane convolved alone (input and weights both vector loads). Knobs (`BlockedConvKnobs`) are
