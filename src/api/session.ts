@@ -95,7 +95,8 @@ interface CacheSettings {
 
 /** The session's compiled-model cache, or undefined when it is off or the model's bytes cannot be read here. */
 async function modelCache(model: string | Uint8Array, opts: SessionOptions, s: CacheSettings): Promise<ModelCache | undefined> {
-  if (opts.cache === false || envFlag('KILN_NO_CACHE')) return undefined;
+  // js compiles to source evaluated in this process: nothing a later one could load
+  if (opts.cache === false || envFlag('KILN_NO_CACHE') || s.target === 'js') return undefined;
   // an unreadable path is readModel's to report
   const bytes = typeof model === 'string' ? await readFile(model).catch(() => null) : model;
   if (bytes === null) return undefined;
