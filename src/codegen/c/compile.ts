@@ -20,10 +20,10 @@
 
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { arch, cpus } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 export interface CompilerOptions {
   /** the compiler program (a name looked up in PATH, or a path) */
@@ -121,12 +121,29 @@ function cpuFingerprint(): string {
   return fingerprint;
 }
 
+/** The compiler's file (PATH searched, links followed) with its size and time, or null where it cannot be found. */
+function compilerFile(cc: string): string | null {
+  const dirs = cc.includes('/') ? [''] : (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '');
+  for (const dir of dirs) {
+    try {
+      const path = realpathSync(dir === '' ? cc : join(dir, cc));
+      const s = statSync(path);
+      if (s.isFile()) return `${path} ${s.size} ${s.mtimeMs}`;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
+}
+
 /**
- * What, besides the source and the flags, decides the library `cc` builds here: the compiler's
- * version text and the CPU. The compiled-model cache keys its c entries by it.
+ * What, besides the source and the flags, decides the library `cc` builds here: the compiler
+ * (its resolved file, size and time — an upgrade replaces it —, else its version text) and the
+ * CPU. The compiled-model cache keys its c entries by it; the file spares a loaded model the
+ * start of a compiler process.
  */
 export async function compilerIdentity(cc: string): Promise<string> {
-  return `${cc}\n${await compilerVersion(cc)}\n${cpuFingerprint()}`;
+  return `${cc}\n${compilerFile(cc) ?? (await compilerVersion(cc))}\n${cpuFingerprint()}`;
 }
 
 /** The path of a shared library built from `source`, compiling it only on a cache miss. */
