@@ -6,7 +6,7 @@
  */
 
 import type { HostArray } from '../codegen/target.js';
-import type { HostTensor } from '../graph/tensor.js';
+import type { HostTensor, TypedData } from '../graph/tensor.js';
 import { hostTensor } from '../graph/tensor.js';
 import { arrayOf, copyArray, viewOf } from './arrays.js';
 import { SessionError } from './errors.js';
@@ -40,14 +40,39 @@ export interface Bound {
   readonly fixed: readonly (readonly (HostArray | null)[])[];
 }
 
-/** Allocates the plan's arena and binds the arguments that never change between runs. */
+/**
+ * Allocates the plan's arena and binds the arguments that never change between runs. When the
+ * kernels offer their own memory (Executable.arena), the constants are copied into it once, after
+ * the arena, so no kernel call copies its weights in.
+ */
 export function bindPlan(plan: Plan, kernel: KernelRunner): Bound {
-  const arena = kernel.arena?.(plan.arenaBytes) ?? new Uint8Array(allocateArena(plan.arenaBytes));
+  const constants = [...new Set(plan.steps.flatMap((step) => step.args.flatMap((s) => (s.kind === 'constant' ? [s.data] : []))))];
+  const arenaBytes = alignUp(plan.arenaBytes);
+  const constantBytes = constants.reduce((n, c) => n + alignUp(c.byteLength), 0);
+  const memory = kernel.arena?.(arenaBytes + constantBytes);
+  const arena = memory ?? new Uint8Array(allocateArena(plan.arenaBytes));
+  const resident = new Map<TypedData, TypedData>();
+  if (memory) {
+    let offset = memory.byteOffset + arenaBytes;
+    for (const c of constants) {
+      const view = new (c.constructor as TypedArrayConstructor)(memory.buffer, offset, c.length);
+      view.set(c as never);
+      resident.set(c, view);
+      offset += alignUp(c.byteLength);
+    }
+  }
   const fixedArray = (s: Slot): HostArray | null => {
-    if (s.kind === 'constant') return s.data;
+    if (s.kind === 'constant') return resident.get(s.data) ?? s.data;
     return s.kind === 'arena' ? viewOf(arena.buffer as ArrayBuffer, s.dtype, arena.byteOffset + s.offset, s.elems) : null;
   };
   return { plan, kernel, fixed: plan.steps.map((step) => step.args.map(fixedArray)) };
+}
+
+type TypedArrayConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => TypedData;
+
+/** Vector-aligned offsets, so every resident array starts on a cache line. */
+function alignUp(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
 }
 
 function allocateArena(bytes: number): ArrayBuffer {
