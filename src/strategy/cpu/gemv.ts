@@ -41,7 +41,10 @@ export function scheduleGemv(s: Schedule, st: Stage, ops: MatmulOperands, info: 
 function scheduleDot(s: Schedule, st: Stage, lanes: number, info: TargetInfo): void {
   const k = st.reduceAxis[0];
   const [, kl] = st.split(k, { factor: lanes });
-  const partial = s.stage(s.rfactor(st.tensor, kl));
+  // the partial sums live in registers (a local stage), not in a buffer allocated per output
+  const rf = s.rfactor(st.tensor, kl);
+  const partial = s.stage(s.cacheWrite(rf, 'local'));
+  s.stage(rf).computeInline();
   const spatial = st.leafAxes().filter((a) => a.iterType === 'spatial');
   const outer = spatial.length > 1 ? st.fuse(...spatial) : spatial[0];
   const weights = st.tensor.shape.reduce((p, d) => p * d, 1) * k.extent;

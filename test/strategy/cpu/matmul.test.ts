@@ -127,6 +127,9 @@ describe('the default product schedules', () => {
   it('stream a one-row product over [N, K] weights as dot products split across the lanes', () => {
     const printed = steps({ op: 'Gemm', a: [1, 4096], b: [1000, 4096], transB: true });
     expect(printed).toContain('rfactor');
+    // the partial sums stay in registers: a local stage, the rfactored buffer inlined away
+    expect(printed).toContain('dense.rf: cacheWrite(local)');
+    expect(printed).toContain('dense.rf: computeInline()');
     expect(printed).not.toContain('cacheRead');
   });
 
