@@ -23,7 +23,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { arch, cpus } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 export interface CompilerOptions {
   /** the compiler program (a name looked up in PATH, or a path) */
@@ -146,9 +146,32 @@ export async function compilerIdentity(cc: string): Promise<string> {
   return `${cc}\n${compilerFile(cc) ?? (await compilerVersion(cc))}\n${cpuFingerprint()}`;
 }
 
+const vectorMath = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether `cc` links glibc's vector math library (libmvec, x86-64 only): with it the prelude
+ * declares expf's SIMD variants, so GCC vectorizes lane-by-lane exp loops. musl and other
+ * architectures have none, and a plain -lmvec would fail to link there.
+ */
+function hasVectorMath(cc: string): Promise<boolean> {
+  let found = vectorMath.get(cc);
+  if (!found) {
+    found =
+      process.arch !== 'x64'
+        ? Promise.resolve(false)
+        : runProgram(cc, ['-print-file-name=libmvec.so']).then((r) => {
+            const path = r.ok ? r.output.trim() : '';
+            return isAbsolute(path) && existsSync(path);
+          });
+    vectorMath.set(cc, found);
+  }
+  return found;
+}
+
 /** The path of a shared library built from `source`, compiling it only on a cache miss. */
 export async function buildLibrary(source: string, opts: CompilerOptions): Promise<string> {
-  const flags = compilerFlags(opts.fpContract);
+  const mvec = await hasVectorMath(opts.cc);
+  const flags = [...compilerFlags(opts.fpContract), ...(mvec ? ['-DKILN_LIBMVEC'] : [])];
   const version = await compilerVersion(opts.cc);
   const key = createHash('sha256')
     .update(JSON.stringify([source, opts.cc, flags, version, cpuFingerprint()]))
@@ -159,7 +182,7 @@ export async function buildLibrary(source: string, opts: CompilerOptions): Promi
   const tmp = join(opts.cacheDir, `${key}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     await writeFile(`${tmp}.c`, source);
-    const r = await runProgram(opts.cc, [...flags, '-o', `${tmp}.so`, `${tmp}.c`, '-lm', ...(process.platform === 'linux' && process.arch === 'x64' ? ['-lmvec'] : [])]);
+    const r = await runProgram(opts.cc, [...flags, '-o', `${tmp}.so`, `${tmp}.c`, '-lm', ...(mvec ? ['-lmvec'] : [])]);
     if (r.missing) throw new CompilerNotFoundError(opts.cc, r.missing);
     if (!r.ok) throw new CompileError(opts.cc, r.output);
     await rename(`${tmp}.so`, lib);
