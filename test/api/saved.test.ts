@@ -36,10 +36,10 @@ const ADD_RELU: ModelSpec = {
   ],
 };
 
-/** Big enough for parallel loops: the saved module is threaded. */
+/** Big enough for parallel loops (over the GEMM strategy's threshold): the saved module is threaded. */
 const MLP: ModelSpec = {
-  inputs: [f32('x', [64, 96])],
-  outputs: [f32('y', [64, 80])],
+  inputs: [f32('x', [256, 96])],
+  outputs: [f32('y', [256, 80])],
   initializers: [
     { name: 'w1', tensor: tensorOf('float32', [96, 128], Array.from(randomFloats(96 * 128, 3))) },
     { name: 'w2', tensor: tensorOf('float32', [128, 80], Array.from(randomFloats(128 * 80, 4))) },
@@ -80,7 +80,7 @@ interface Case {
 
 const CASES: readonly Case[] = [
   { name: 'add-relu, symbolic batch', model: () => Promise.resolve(writeModel(ADD_RELU)), shapes: { x: [3, 35] }, feeds: { x: randomTensor([3, 35], 11) }, threaded: false },
-  { name: 'mlp, parallel loops', model: () => Promise.resolve(writeModel(MLP)), shapes: {}, feeds: { x: randomTensor([64, 96], 12) }, threaded: true },
+  { name: 'mlp, parallel loops', model: () => Promise.resolve(writeModel(MLP)), shapes: {}, feeds: { x: randomTensor([256, 96], 12) }, threaded: true },
   { name: 'PaddleOCR cls at 1x3x48x64', model: () => readFile(CLS), shapes: { x: [1, 3, 48, 64] }, feeds: { x: randomTensor([1, 3, 48, 64], 13) }, threaded: true },
 ];
 
