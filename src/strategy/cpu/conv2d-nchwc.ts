@@ -80,7 +80,7 @@ const PARALLEL_MIN_ELEMENTS = 4096;
  * and spills one accumulator, yet ran 1.3× faster than 4 × 4 on Zen 5), 16 on AVX2, and
  * WebAssembly's 16 xmm less V8's scratch.
  */
-function accumulators(info: TargetInfo): number {
+export function accumulators(info: TargetInfo): number {
   if (info.vectorBits >= 512) return 28;
   if (info.vectorBits >= 256) return 12;
   return 8;

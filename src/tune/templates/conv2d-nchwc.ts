@@ -16,7 +16,7 @@ import type { TargetInfo } from '../../codegen/target.js';
 import type { Schedule, Stage } from '../../schedule/index.js';
 import { createSchedule } from '../../schedule/index.js';
 import type { BlockedConvKnobs, BlockedConvShape } from '../../strategy/cpu/conv2d-nchwc.js';
-import { defaultBlockedConvKnobs, scheduleBlockedConv } from '../../strategy/cpu/conv2d-nchwc.js';
+import { accumulators, defaultBlockedConvKnobs, scheduleBlockedConv } from '../../strategy/cpu/conv2d-nchwc.js';
 import { epilogueOf } from '../../strategy/cpu/epilogue.js';
 import { TuneError } from '../errors.js';
 import type { Config } from '../space.js';
@@ -25,16 +25,6 @@ import type { TaskCompute } from '../task.js';
 import type { Template } from './index.js';
 
 const TAGS = new Set(['conv2d_nchwc', 'depthwise_conv2d_nchwc']);
-
-/**
- * Vector registers the tile's accumulators may take: the register file less one weight vector per
- * block and a broadcast (32 zmm on AVX-512, 16 ymm on AVX2, WebAssembly's xmm less V8's scratch).
- */
-function registers(target: TargetInfo): number {
-  if (target.vectorBits >= 512) return 28;
-  if (target.vectorBits >= 256) return 14;
-  return 8;
-}
 
 interface Blocked {
   readonly s: Schedule;
@@ -72,7 +62,7 @@ export const blockedConvTemplate: Template = {
     const b = blockedOf(k);
     if (!b) return null;
     const [, blocks, height, width] = b.out.tensor.shape;
-    const budget = registers(target);
+    const budget = accumulators(target);
     const tiles: string[] = [];
     for (let mbb = 1; mbb <= (b.depthwise ? 1 : Math.min(blocks, 6)); mbb++) {
       if (blocks % mbb !== 0) continue;

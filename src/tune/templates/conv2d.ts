@@ -13,6 +13,7 @@ import type { Schedule, Stage } from '../../schedule/index.js';
 import { createSchedule } from '../../schedule/index.js';
 import type { Conv2dKnobs } from '../../strategy/cpu/conv2d.js';
 import { convData, convShapeOf, defaultConv2dKnobs, isConv2d, scheduleConv2d } from '../../strategy/cpu/conv2d.js';
+import { accumulators } from '../../strategy/cpu/conv2d-nchwc.js';
 import { defaultDepthwiseKnobs } from '../../strategy/cpu/depthwise.js';
 import { epilogueOf } from '../../strategy/cpu/epilogue.js';
 import { TuneError } from '../errors.js';
@@ -20,13 +21,6 @@ import type { Config } from '../space.js';
 import { Space, choiceKnob } from '../space.js';
 import type { TaskCompute } from '../task.js';
 import type { Template } from './index.js';
-
-/** Accumulator vectors a tile may take (see conv2d-nchwc.ts's template). */
-function registers(target: TargetInfo): number {
-  if (target.vectorBits >= 512) return 28;
-  if (target.vectorBits >= 256) return 14;
-  return 8;
-}
 
 interface Conv {
   readonly s: Schedule;
@@ -65,7 +59,7 @@ export const conv2dTemplate: Template = {
     const defaults = defaultsOf(c, target);
     const full = Math.max(1, target.vectorBits / 32);
     const laneChoices = defaults.lanes === 1 ? [1] : [full, full / 2, full / 4].filter((l) => l >= 4 || l === full);
-    const budget = registers(target);
+    const budget = accumulators(target);
     const tiles: string[] = [];
     for (let mb = 1; mb <= (shape.depthwise ? 1 : Math.min(8, shape.outChannels)); mb++) {
       for (let ohb = 1; ohb <= Math.min(8, shape.outHeight); ohb++) {
