@@ -24,7 +24,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PrimFunc } from '../../tir/stmt.js';
 import type { EntryInfo } from '../abi.js';
-import { KernelAssertError, KernelArgError, checkArgs, parseManifest } from '../abi.js';
+import { KernelAssertError, KernelArgError, checkArgs, checkEntries, parseManifest } from '../abi.js';
 import type { Artifact, Backend, BuildOptions, Executable, HostArray } from '../target.js';
 import { buildLibrary } from './compile.js';
 import { emitC } from './emit.js';
@@ -83,7 +83,7 @@ class CExecutable implements Executable {
   run(entry: string, args: readonly HostArray[]): void {
     if (this.libs.length === 0) throw new Error(`kernel ${entry}: executable was disposed`);
     const k = this.kernels.get(entry);
-    if (k === undefined) throw new KernelArgError(entry, 'no such entry in the artifact');
+    if (k === undefined) throw new KernelArgError(entry, `no such entry (artifact has: ${[...this.kernels.keys()].join(', ')})`);
     checkArgs(k.entry, args);
     const code = k.fn(args, this.threads);
     if (code !== 0) throw new KernelAssertError(entry, k.messages[code - 1] ?? `unknown failure code ${code}`);
@@ -167,6 +167,8 @@ const SPLIT_BYTES = 64 * 1024;
  * unit with the least C so far; within a unit they keep their order.
  */
 function emitUnits(funcs: readonly PrimFunc[], cores: number): CArtifact {
+  // kernels are compared under one stand-in name, so their own names are checked here first
+  checkEntries('c', funcs);
   const first = new Map<string, string>();
   const same: Record<string, string> = {};
   const distinct: { readonly index: number; readonly bytes: number }[] = [];
