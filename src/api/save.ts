@@ -9,6 +9,7 @@
  * `InferenceSession.create` is named as such rather than reported as malformed ONNX.
  */
 
+import path from 'node:path';
 import { OnnxError, readOnnx } from '../frontend/onnx/index.js';
 import type { Graph } from '../graph/graph.js';
 import type { HostTensor } from '../graph/tensor.js';
@@ -52,13 +53,17 @@ export async function serializeExecutor(executor: Executor, target: SaveTarget, 
   return saveModel({ target: target.target, source: c.source, plan: c.plan, inputs, outputNames: executor.outputs.map((v) => v.name), threads: target.threads });
 }
 
-/** Reads an ONNX model; a saved model given in its place gets an error that says what to use. */
-export async function readModel(model: string | Uint8Array): Promise<Graph> {
+/**
+ * `model` (an ONNX file's path or bytes) as a graph; a kiln saved model gets an error that points
+ * to SavedSession.load. `bytes`: the file at path `model`, when the caller has read it already.
+ */
+export async function readModel(model: string | Uint8Array, bytes?: Uint8Array): Promise<Graph> {
   try {
-    return readOnnx(model);
+    // external tensor data lies beside the file
+    return bytes && typeof model === 'string' ? readOnnx(bytes, { baseDir: path.dirname(path.resolve(model)) }) : readOnnx(model);
   } catch (e) {
     if (!(e instanceof OnnxError)) throw e;
-    const head = typeof model === 'string' ? await (await import('../runtime/saved/files.js')).readHead(model, 8) : model;
+    const head = bytes ?? (typeof model === 'string' ? await (await import('../runtime/saved/files.js')).readHead(model, 8) : model);
     if (hasMagic(head)) throw new SavedModelError(typeof model === 'string' ? model : 'model', 'is a kiln saved model, not ONNX: load it with SavedSession.load');
     throw e;
   }

@@ -94,12 +94,9 @@ interface CacheSettings {
 }
 
 /** The session's compiled-model cache, or undefined when it is off or the model's bytes cannot be read here. */
-async function modelCache(model: string | Uint8Array, opts: SessionOptions, s: CacheSettings): Promise<ModelCache | undefined> {
+async function modelCache(bytes: Uint8Array | undefined, opts: SessionOptions, s: CacheSettings): Promise<ModelCache | undefined> {
   // js compiles to source evaluated in this process: nothing a later one could load
-  if (opts.cache === false || envFlag('KILN_NO_CACHE') || s.target === 'js') return undefined;
-  // an unreadable path is readModel's to report
-  const bytes = typeof model === 'string' ? await readFile(model).catch(() => null) : model;
-  if (bytes === null) return undefined;
+  if (opts.cache === false || envFlag('KILN_NO_CACHE') || s.target === 'js' || bytes === undefined) return undefined;
   const compiler = s.target === 'c' ? await compilerIdentity('cc').catch(() => null) : '';
   if (compiler === null) return undefined;
   const key = modelKey({ model: bytes, target: s.target, threads: s.threads, inPlace: true, relaxedSimd: s.relaxedSimd, passes: null, records: s.records ?? null, compiler });
@@ -131,8 +128,10 @@ export class InferenceSession {
     const records = opts.tuningRecords === undefined ? undefined : loadRecords(opts.tuningRecords, warner(opts));
     const scheduler = records === undefined ? undefined : recordScheduler(records, { threads, warn: warner(opts) });
     const compiledThreads = threads ?? getBackend(target).info.cores;
-    const cache = await modelCache(model, opts, { target, threads: compiledThreads, relaxedSimd, records });
-    const executor = Executor.create(await readModel(model), { target, threads, relaxedSimd, scheduler, cache });
+    // read once, for the cache key and the graph; an unreadable path is readModel's to report
+    const bytes = typeof model === 'string' ? await readFile(model).catch(() => undefined) : model;
+    const cache = await modelCache(bytes, opts, { target, threads: compiledThreads, relaxedSimd, records });
+    const executor = Executor.create(await readModel(model, bytes), { target, threads, relaxedSimd, scheduler, cache });
     return new InferenceSession(executor, target, compiledThreads);
   }
 
