@@ -18,12 +18,12 @@ import { mkdir, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { cLibraries, openLibraries } from '../../codegen/c/backend.js';
 import type { Executable } from '../../codegen/target.js';
-import type { Plan } from '../plan.js';
 import { shapeSignature } from '../feeds.js';
 import { writeFileAtomic } from '../saved/files.js';
 import { LoadedModel } from '../saved/load.js';
-import type { CachedModel, TensorInfo } from '../saved/model.js';
+import type { CachedModel } from '../saved/model.js';
 import { decodeCachedModel, encodeSavedModel, KILN_VERSION } from '../saved/model.js';
+import type { SaveParts } from '../saved/save.js';
 import { savedModelOf } from '../saved/save.js';
 import { bindPlan } from '../steps.js';
 import type { Bound } from '../steps.js';
@@ -33,13 +33,9 @@ import { shapeKey } from './key.js';
 export const MAX_BYTES = 2 * 1024 ** 3;
 const SUFFIX = '.kiln';
 
-/** A compiled model as the executor made it, to store. */
-export interface CompiledParts {
-  readonly plan: Plan;
-  readonly source: string | Uint8Array;
+/** A compiled model as the executor made it, to store: a saved model's parts (the cache knows target and threads) and its loaded kernels. */
+export interface CompiledParts extends Omit<SaveParts, 'target' | 'threads'> {
   readonly exe: Executable;
-  readonly inputs: readonly TensorInfo[];
-  readonly outputNames: readonly string[];
 }
 
 /** A compiled model read back: its plan bound to loaded kernels, and how to free them. */
