@@ -79,6 +79,19 @@ describe('sketch rules', () => {
     }
   });
 
+  it("mostly pack a matmul's B panel inside the loop over its columns, so every row tile reuses it, within half of L2", () => {
+    // 512 × 4 bytes per column of B: half of CPU512's L2 holds 256 columns, the widest register tile
+    const samples = Array.from({ length: 24 }, (_, seed) => lines(task(() => matmul(64, 1024, 512), CPU512), seed));
+    const packing = samples.filter((steps) => steps.includes('B: cacheRead(global, readers=[C.local]) -> B.global'));
+    expect(packing.length).toBeGreaterThanOrEqual(6);
+    const panelFirst = packing.filter((steps) => steps.some((l) => l.startsWith('C: reorder(j.outer, ')) && steps.some((l) => l.startsWith('B.global: computeAt(C, j.outer')));
+    expect(panelFirst.length).toBeGreaterThanOrEqual(packing.length / 2);
+    for (const steps of packing) {
+      const panel = Number(/^C: split\(j, factor=(\d+)\)/.exec(steps.find((l) => l.startsWith('C: split(j, ')) ?? '')?.[1]);
+      expect(panel * 512 * 4).toBeLessThanOrEqual(CPU512.l2Bytes / 2);
+    }
+  });
+
   it('inline the pad and bias stages and fuse the convolution into its epilogue', () => {
     const steps = lines(task(() => conv2d(4, 8, 8), CPU128), 1);
     expect(steps).toContain('pad: computeInline()');

@@ -95,6 +95,18 @@ export function packCandidates(st: Stage): Tensor[] {
   return [...found.values()];
 }
 
+/**
+ * How `st` reads input `X`: the positions of its spatial axes that index it, and the points of its
+ * reduction that one output point reads of it (the product of the reduce extents that index it).
+ */
+export function readFootprint(st: Stage, X: Tensor): { axes: number[]; reducePoints: number } {
+  const vars = new Set<number>();
+  for (const r of readsIn(st)) if (r.tensor === X) for (const v of r.vars) vars.add(v);
+  const axes = st.axis.flatMap((a, d) => (vars.has(a.var.id) ? [d] : []));
+  const reducePoints = st.reduceAxis.filter((r) => vars.has(r.var.id)).reduce((p, r) => p * r.extent, 1);
+  return { axes, reducePoints };
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, k) => d === b[k]);
 }

@@ -12,7 +12,9 @@
  *     it has exactly one of the same shape (the epilogue is fused), else its own output copy:
  *
  *       parallel (S0 loops, fused)             anchor's outer tiles, the first p of them fused
- *         [B.global = pack of B's panel]       optional cacheRead of a reused, strided input
+ *         [B.global = pack of B's panel]       optional cacheRead of a reused, strided input,
+ *                                              mostly inside the outer loops over its own axes
+ *                                              (ordered first) and at most half of L2
  *         [pad = padded input of the task]     a `pad` stage the reduction reads, mostly
  *                                              materialized at an outer loop instead of inlined
  *         for (S1 loops)
@@ -34,7 +36,7 @@ import type { Schedule, Stage } from '../../schedule/index.js';
 import { createSchedule } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
 import { inputTensors } from '../../te/tensor.js';
-import { effectiveReaders, hasReuse, lanesOf, packCandidates, sameShape, vectorRegisters } from './analysis.js';
+import { effectiveReaders, hasReuse, lanesOf, packCandidates, readFootprint, sameShape, vectorRegisters } from './analysis.js';
 import type { Rng } from './random.js';
 import { divisors, pick, randInt } from './random.js';
 
@@ -144,6 +146,23 @@ function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: 
   return axes.map((a, d) => [tileOf(rng, Math.ceil(a.extent / (s2[d] * s3[d]))), s2[d], s3[d]]);
 }
 
+/**
+ * Shrinks the tiles of the panels' axes outside the register tile until the panels (`bytesPerPoint`
+ * per point of those axes) fill at most half of L2, where they stay while the tiles inside stream
+ * through them.
+ */
+function fitPanels(ctx: Ctx, axes: readonly IterVar[], tiles: [number, number, number][], panelAxes: ReadonlySet<number>, bytesPerPoint: number): void {
+  const budget = ctx.info.l2Bytes / 2;
+  for (const d of panelAxes) {
+    const others = [...panelAxes].filter((e) => e !== d).reduce((p, e) => p * tiles[e][0] * tiles[e][1] * tiles[e][2], 1);
+    const [s1, s2, s3] = tiles[d];
+    const room = budget / (bytesPerPoint * others * s3);
+    const t2 = s2 > room ? tileOf(ctx.rng, Math.ceil(axes[d].extent / s3), Math.max(1, Math.floor(room))) : s2;
+    const t1 = s1 * t2 > room ? tileOf(ctx.rng, Math.ceil(axes[d].extent / (t2 * s3)), Math.max(1, Math.floor(room / t2))) : s1;
+    tiles[d] = [t1, t2, s3];
+  }
+}
+
 // --- rule 2: multi-level tiling ---------------------------------------------------------------
 
 /** Tiles reduction `R`, accumulating in a local stage computed in the tiles of `anchor`. */
@@ -153,13 +172,17 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   ctx.done.add(R);
   ctx.done.add(local);
   if (R !== anchor) R.computeInline();
-  const packs = packCandidates(local)
-    .filter(() => rng() < 0.5)
-    .map((X) => s.stage(s.cacheRead(X, 'global', [local.tensor])));
+  const packed = packCandidates(local).filter(() => rng() < 0.5);
+  // the anchor's axes that index the panels (the local has the anchor's shape, axis for axis)
+  const footprints = packed.map((X) => ({ ...readFootprint(local, X), bytes: bytesOf(X.dtype) }));
+  const panelAxes = new Set(footprints.flatMap((f) => f.axes));
+  const packs = packed.map((X) => s.stage(s.cacheRead(X, 'global', [local.tensor])));
   packs.forEach((p) => ctx.done.add(p));
 
   const lanes = lanesOf(info, R.tensor.dtype);
   const tiles = spatialTiles(ctx, anchor.axis, lanes, bytesOf(R.tensor.dtype));
+  const panelBytes = footprints.reduce((b, f) => b + f.bytes * f.reducePoints, 0);
+  if (packs.length > 0) fitPanels(ctx, anchor.axis, tiles, panelAxes, panelBytes);
   const S0: IterVar[] = [];
   const S1: IterVar[] = [];
   const inner: IterVar[] = [];
@@ -172,9 +195,19 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
     S1.push(io);
     inner.push(ii);
   });
-  const outer = rng() < 0.5 ? S0 : [...S0].sort(() => rng() - 0.5);
+  // Mostly, with panels, the outer loops over the panels' axes come first and the panels are
+  // copied inside the last of them: every tile of the other axes then reuses a panel (a GEMM's
+  // B panel serves all rows of A). Otherwise any order, and the panels at a random outer loop.
+  const panelFirst = packs.length > 0 && rng() < 0.8;
+  const outer = panelFirst
+    ? [...S0.filter((_, d) => panelAxes.has(d)), ...S0.filter((_, d) => !panelAxes.has(d))]
+    : rng() < 0.5
+      ? S0
+      : [...S0].sort(() => rng() - 0.5);
+  const panelLoops = panelFirst ? S0.filter((_, d) => panelAxes.has(d)).length : 0;
   anchor.reorder(...outer, ...S1, ...inner);
-  const fused = anchor.fuse(...outer.slice(0, randInt(rng, 1, outer.length)));
+  const fusedCount = randInt(rng, 1, panelLoops > 0 && rng() < 0.75 ? panelLoops : outer.length);
+  const fused = anchor.fuse(...outer.slice(0, fusedCount));
   if (info.threads && fused.extent > 1) anchor.parallel(fused);
   const outerLeaves = anchor.leafAxes().filter((l) => !inner.includes(l));
   if (anchor.axis[anchor.axis.length - 1].extent > 1) vectorizeInner(anchor, inner[inner.length - 1], lanes);
@@ -182,9 +215,11 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   const at = rng() < 0.8 ? outerLeaves.length - 1 : randInt(rng, 0, outerLeaves.length - 1);
   local.computeAt(anchor, outerLeaves[at]);
   tileLocal(ctx, local, tiles.map((t) => t[2]), lanes);
+  // the last loop over the panels' axes (after the fuse), else mostly the outermost loop: a panel
+  // is packed once for all the tiles inside
+  const panelAt = panelLoops > 0 ? Math.max(0, panelLoops - fusedCount) : rng() < 0.5 ? 0 : randInt(rng, 0, at);
   for (const p of packs) {
-    // the outermost loop packs a panel once for all the tiles inside it
-    p.computeAt(anchor, outerLeaves[rng() < 0.5 ? 0 : randInt(rng, 0, at)]);
+    p.computeAt(anchor, outerLeaves[Math.min(panelAt, at)]);
     const pl = p.leafAxes();
     vectorizeInner(p, pl[pl.length - 1], lanes);
   }
