@@ -4,8 +4,10 @@
  * loops around it: loop extents and kinds, float operations, vector lanes, and for every buffer it
  * touches, how many bytes it touches inside each enclosing loop (the product of the extents of the
  * loops its index depends on) and how often an element is reused (the loops it does not depend
- * on). Stores are then aggregated: the heaviest store's features, the work-weighted mean over all
- * stores, and a few whole-function counts. Magnitudes are log2(1 + x).
+ * on), and whether its innermost loops form a register tile (unrolled and vectorized loops whose
+ * stores stay in registers across the loop around them). Stores are then aggregated: the heaviest
+ * store's features, the work-weighted mean over all stores, and a few whole-function counts.
+ * Magnitudes are log2(1 + x).
  *
  * Works on TIR straight from lowering (loops still marked vectorized/unrolled, multi-dimensional
  * accesses) and after the TIR passes (ramps, copied-out loops, flat accesses) alike; a model must
@@ -52,6 +54,10 @@ const STORE_NAMES: readonly string[] = [
   'reuse_max',
   'reuse_inner_min', // reuse inside the innermost two loops
   'unique_bytes', // all buffers, whole nest
+  'selects_per_instance', // bounds tests of an inlined pad, evaluated per execution
+  'straight_body', // points of the unrolled and vectorized loops innermost: the straight-line body
+  'register_tile', // points of those loops the store's index depends on: accumulators kept live
+  'carried_accumulator', // the innermost serial loop does not index the store: it stays in registers across it
 ];
 
 const FUNC_NAMES: readonly string[] = [
@@ -178,6 +184,17 @@ function storeFeatures(s: { buffer: Buffer; indices: readonly Expr[]; value: Exp
   // the loop whose stride matters most: the vector loop if any, else the innermost non-unit loop
   const inner = vectorLoops[vectorLoops.length - 1] ?? [...loops].reverse().find((l) => l.extent > 1);
 
+  // the innermost unrolled and vectorized loops become one straight-line body around which the
+  // innermost remaining loop runs; the elements that body stores to can live in registers
+  let straight = loops.length;
+  while (straight > 0 && (loops[straight - 1].kind === 'unrolled' || loops[straight - 1].kind === 'vectorized')) straight--;
+  const storeVars = new Set<number>();
+  for (const i of s.indices) for (const v of varsOf(i, lets)) storeVars.add(v);
+  const body = loops.slice(straight);
+  const around = straight > 0 ? loops[straight - 1] : undefined;
+  let selects = 0;
+  visit(s.value, (n) => void (n.kind === 'select' && selects++));
+
   const loads = loadsOf(s.value);
   const self: Access = { buffer: s.buffer, indices: s.indices };
   const accesses = [...loads, self];
@@ -242,6 +259,10 @@ function storeFeatures(s: { buffer: Buffer; indices: readonly Expr[]; value: Exp
     lg(Math.max(...reuse)),
     lg(Math.min(...reuseInner)),
     lg(unique),
+    selects,
+    lg(prod(body)),
+    lg(prod(body.filter((l) => storeVars.has(l.id)))),
+    around && around.extent > 1 && !storeVars.has(around.id) ? 1 : 0,
   ];
 }
 

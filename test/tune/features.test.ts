@@ -79,4 +79,40 @@ describe('extractFeatures', () => {
     // the same work, however it is scheduled
     expect(at(tiled, 'func.flops')).toBeCloseTo(at(plain, 'func.flops'), 1);
   });
+
+  it('sees a register tile: accumulators unrolled and vectorized inside the reduction loop', () => {
+    /** a 4 × 8 accumulator tile at C's tile loop; `registers`: its loops unrolled and vectorized, k outside them */
+    const scheduled = (registers: boolean): Float64Array => {
+      const outputs = matmul(32, 32, 32);
+      const s = createSchedule(outputs);
+      const C = s.stage(outputs[0]);
+      const local = s.stage(s.cacheWrite(outputs[0], 'local'));
+      C.tile(C.axis[0], C.axis[1], 4, 8);
+      local.computeAt(C, C.leafAxes()[1]);
+      const [li, lj] = local.axis;
+      const [k] = local.reduceAxis;
+      local.reorder(...(registers ? [k, li, lj] : [li, k, lj]));
+      if (registers) local.unroll(li);
+      local.vectorize(lj);
+      return features(outputs, s);
+    };
+    const inRegisters = scheduled(true);
+    const spilled = scheduled(false);
+    const accumulate = 'top.register_tile';
+    expect(at(inRegisters, accumulate)).toBe(Math.log2(1 + 4 * 8));
+    expect(at(inRegisters, 'top.carried_accumulator')).toBe(1);
+    // k inside the rows: one vector of accumulators per row, and k indexes nothing it stores
+    expect(at(spilled, accumulate)).toBe(Math.log2(1 + 8));
+    expect(at(spilled, 'top.straight_body')).toBe(Math.log2(1 + 8));
+  });
+
+  it('counts the bounds tests of an inlined pad per execution', () => {
+    const outputs = conv2d(4, 8, 8);
+    const s = createSchedule(outputs);
+    const pad = s.stages.find((st) => st.tensor.op.kind === 'compute' && st.tensor.op.tag === 'pad');
+    expect(pad).toBeDefined();
+    pad?.computeInline();
+    expect(at(features(outputs, s), 'top.selects_per_instance')).toBeGreaterThan(0);
+    expect(at(features(outputs, createSchedule(outputs)), 'top.selects_per_instance')).toBe(0);
+  });
 });
