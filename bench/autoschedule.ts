@@ -10,19 +10,22 @@
  * Two searches of the same kind run one after the other, each with a fresh cost model: first over
  * the template's knob space (random configurations and one-knob mutations of the best, ranked by
  * the model), then the automatic one (samples of the sketch rules and mutations of the best
- * traces, with model-guided generations in between). Each builds the most promising few in one C
- * compile, times each (median of runs), checks it against the default schedule's result, and
- * prints its curve of best GFLOP/s against seconds spent (everything counted: sampling, lowering,
- * features, training, compiling, running). At the end the default schedule, the best template
- * schedule and the best automatic one are timed in alternating rounds, which gives the ratios.
+ * traces, with model-guided generations in between). Each builds the most promising few (one C
+ * compile per core, side by side), times each (median of runs), checks it against the default
+ * schedule's result, and prints its curve of best GFLOP/s against seconds spent (everything
+ * counted: sampling, lowering, features, training, compiling, running). At the end the default
+ * schedule, the best template schedule and the best automatic one are timed in alternating
+ * rounds, which gives the ratios.
  *
  * `--model FILE` starts the automatic search from a saved cost model (transfer) when the file
  * exists and saves its model there at the end.
  */
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Kernel } from '../src/codegen/build.js';
 import { buildKernel, buildKernels } from '../src/codegen/build.js';
 import { getBackend } from '../src/codegen/index.js';
 import { defaultSchedule } from '../src/runtime/schedule.js';
@@ -157,33 +160,51 @@ const defaultOutputs = work.build();
 const defaultStart = await timeSchedule(defaultSchedule(defaultOutputs, info), defaultOutputs);
 const reference = defaultStart.out;
 
-/** Builds `traces` into one artifact, times each and checks it; a batch that fails to build is split. */
-async function measure(traces: readonly Step[][], best: number, failures: { count: number }): Promise<number[]> {
-  const outputs = traces.map(() => work.build());
-  const specs = traces.map((steps, k) => ({ schedule: replaySchedule(steps, outputs[k]), args: kernelArgs(outputs[k]), name: `k${k}` }));
-  let kernel;
+/** C compilers run side by side: one per core. */
+const COMPILERS = Math.max(1, availableParallelism());
+
+type Built = { kernel: Kernel; name: string } | null;
+
+/** Builds `traces` into one artifact (null for each that fails to build); a batch that fails is split. */
+async function build(traces: readonly Step[][], failures: { count: number }): Promise<Built[]> {
+  const specs = traces.map((steps, k) => {
+    const outputs = work.build();
+    return { schedule: replaySchedule(steps, outputs), args: kernelArgs(outputs), name: `k${k}` };
+  });
   try {
-    kernel = await buildKernels(specs, { target, threads });
+    const kernel = await buildKernels(specs, { target, threads });
+    return specs.map((spec) => ({ kernel, name: spec.name }));
   } catch (e) {
     if (traces.length === 1) {
       failures.count++;
       console.error(`candidate failed to build: ${(e as Error).message.split('\n')[0]}`);
-      return [Infinity];
+      return [null];
     }
     const half = traces.length >> 1;
-    return [...(await measure(traces.slice(0, half), best, failures)), ...(await measure(traces.slice(half), best, failures))];
+    return [...(await build(traces.slice(0, half), failures)), ...(await build(traces.slice(half), failures))];
   }
+}
+
+/**
+ * Builds `traces` in COMPILERS artifacts compiled at once (the compile, not the run, bounds how
+ * many candidates a budget measures), then times each and checks it, one at a time.
+ */
+async function measure(traces: readonly Step[][], best: number, failures: { count: number }): Promise<number[]> {
+  const per = Math.ceil(traces.length / COMPILERS);
+  const chunks = Array.from({ length: Math.ceil(traces.length / per) }, (_, c) => traces.slice(c * per, (c + 1) * per));
+  const built = (await Promise.all(chunks.map((chunk) => build(chunk, failures)))).flat();
   const out = new Float32Array(outLen);
-  const seconds = specs.map((spec) => {
+  const seconds = built.map((b) => {
+    if (!b) return Infinity;
     out.fill(NaN);
-    const sec = timeRuns(() => kernel.run([...inputs, out], spec.name), 3 * best);
+    const sec = timeRuns(() => b.kernel.run([...inputs, out], b.name), 3 * best);
     if (maxRelError(reference, out) > 1e-3) {
       failures.count++;
       return Infinity;
     }
     return sec;
   });
-  kernel.dispose();
+  for (const kernel of new Set(built.flatMap((b) => (b ? [b.kernel] : [])))) kernel.dispose();
   return seconds;
 }
 
