@@ -240,12 +240,13 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   const [band, inBand] = o.split(oh, { factor: rows });
   const [rowBlock, hi] = o.split(inBand, { factor: ohb });
   const [mo, mi] = o.split(m, { factor: mb });
-  // a flat tile covers whole rows: its columns are not split into tiles
+  // a flat tile covers whole rows: its columns are not split into tiles, and its rows are
+  // written back as one flat axis, a vector at a time (not row by row in partial vectors)
   const [wo, wi] = knobs.flatRows ? [null, ow] : o.split(ow, { factor: owb });
-  const [wv, wl] = o.split(wi, { factor: lanes });
-  o.reorder(...[n, band, rowBlock, mo, wo, mi, hi, wv, wl].filter((x) => x !== null));
+  o.reorder(...[n, band, rowBlock, mo, wo, mi, hi, wi].filter((x) => x !== null));
+  const [wv, wl] = o.split(knobs.flatRows ? o.fuse(hi, wi) : wi, { factor: lanes });
   const task = o.fuse(n, band);
-  for (const ax of [mi, hi, wv]) o.unroll(ax);
+  for (const ax of knobs.flatRows ? [mi, wv] : [mi, hi, wv]) o.unroll(ax);
   if (lanes > 1) o.vectorize(wl);
   else o.unroll(wl);
   const macs = out.shape.reduce((p, d) => p * d, 1) * s.stage(local).reduceAxis.reduce((p, r) => p * r.extent, 1);

@@ -194,4 +194,15 @@ describe('the conv2d register tile', () => {
     const reduceLoop = tir.slice(tir.indexOf('for (rc'), tir.indexOf('relu[ramp'));
     expect(reduceLoop).not.toContain('if (');
   });
+
+  it('writes a flat-row tile back a vector at a time across its rows, not row by row', () => {
+    // Rule: the 14-column rows of a 1×1 tile are one flat axis in the write-back as in the
+    // accumulators; only the plane's last partial vector is scalar (ShuffleNet's 14×14 stage).
+    const p = program({ c: 272, m: 272, h: 14, w: 14, k: 1, attrs: { group: int(4) }, relu: true });
+    const tir = printFunc(lowerKernel({ schedule: defaultSchedule([p.out], AVX512), args: [...p.inputs, p.out], name: 'conv' }));
+    const stores = tir.split('\n').filter((l) => /^\s*relu\[/.test(l));
+    expect(stores.filter((l) => /relu\[ramp\([^)]*, 1, 16\)\]/.test(l)).length).toBeGreaterThan(0);
+    expect(stores.filter((l) => !l.includes('ramp')).length).toBeLessThanOrEqual(2);
+    expect(tir).not.toMatch(/gather|scatter|ramp\([^)]*, 1, 14\)/);
+  });
 });
