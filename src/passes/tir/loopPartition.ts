@@ -7,7 +7,10 @@
  * after that range. Inside, the guards are gone; outside, each guard stays, or is folded away where
  * it is provably false (then the loop often vanishes). Loops are handled outermost first, so the
  * remainder of an outer loop then partitions its inner loops with the outer variable pinned.
- * Only serial, parallel and unrolled loops with constant bounds are cut. The condition of a select
+ * Only serial, parallel and unrolled loops with constant bounds are cut; a parallel loop is cut
+ * inside its body instead (`if (v < lo) … else if (v < hi) … else …`), so that every iteration
+ * stays one task of one parallel region: cut outside, its first and last tasks (a convolution's
+ * padded border rows) would run alone on one thread, before and after the region. The condition of a select
  * that is a store's whole value (a pad: `B[i] = select(i >= 1 && i < 9, A[i - 1], 0)`) counts as
  * a guard too, and inside the range where it holds the store keeps only the selected value.
  *
@@ -19,10 +22,10 @@
 import { Analyzer } from '../../arith/index.js';
 import { isInt } from '../../ir/dtype.js';
 import type { Expr } from '../../ir/expr.js';
-import { intImm, not } from '../../ir/expr.js';
+import { intImm, lt, not } from '../../ir/expr.js';
 import { freeVars, visit } from '../../ir/visit.js';
 import type { For, PrimFunc, Stmt } from '../../tir/stmt.js';
-import { NOOP, seq } from '../../tir/stmt.js';
+import { NOOP, ifThenElse, seq } from '../../tir/stmt.js';
 import { definePass } from '../pass.js';
 import type { Pass } from '../pass.js';
 import { bindLoop } from './common.js';
@@ -130,11 +133,23 @@ class Partitioner {
     const range = this.guardFreeRange(s);
     if (!range) return this.part(s, s.min, s.extent);
     const { min, lo, hi, end } = range;
-    const parts: Stmt[] = [];
-    for (const [a, b] of [[min, lo], [lo, hi], [hi, end]] as const) {
-      if (b > a) parts.push(this.part(s, intImm(a, s.min.dtype), intImm(b - a, s.extent.dtype)));
-    }
-    return seq(...parts);
+    const ranges = ([[min, lo], [lo, hi], [hi, end]] as const).filter(([a, b]) => b > a);
+    if (s.forKind === 'parallel') return this.branches(s, ranges);
+    return seq(...ranges.map(([a, b]) => this.part(s, intImm(a, s.min.dtype), intImm(b - a, s.extent.dtype))));
+  }
+
+  /** Parallel loop `s` whose body picks, by the loop variable, its copy for each of `ranges`. */
+  private branches(s: For, ranges: readonly (readonly [number, number])[]): Stmt {
+    const bodies = ranges.map(([a, b]) =>
+      this.an.withScope(() => {
+        this.an.bindLoop(s.loopVar, a, b - a);
+        return this.stmt(s.body);
+      }),
+    );
+    if (bodies.every((b) => b.kind === 'noop')) return NOOP;
+    let body = bodies[bodies.length - 1];
+    for (let k = ranges.length - 2; k >= 0; k--) body = ifThenElse(lt(s.loopVar, intImm(ranges[k][1], s.loopVar.dtype)), bodies[k], body);
+    return { ...s, body };
   }
 
   /** The loop over [min, min + extent) with its body processed under that range. */

@@ -22,14 +22,14 @@ function tail(n: number, kind: ForKind = 'serial'): PrimFunc {
 }
 
 /** A 1-D "convolution" with padding: B[h] = Σ_r (0 <= h + r - 1 < n ? A[h + r - 1] : 0). */
-function padded(n: number): PrimFunc {
+function padded(n: number, kind: ForKind = 'serial'): PrimFunc {
   const A = buffer('A', 'float32', [n]);
   const B = buffer('B', 'float32', [n]);
   const h = variable('h');
   const r = variable('r');
   const src = sub(add(h, r), 1);
   const acc = store(B, [h], add(load(B, [h]), load(A, [src])));
-  return primFunc('pad', [A, B], forLoop(h, intImm(0), intImm(n), forLoop(r, intImm(0), intImm(3), ifThenElse(and(ge(src, 0), lt(src, n)), acc))));
+  return primFunc('pad', [A, B], forLoop(h, intImm(0), intImm(n), forLoop(r, intImm(0), intImm(3), ifThenElse(and(ge(src, 0), lt(src, n)), acc)), kind));
 }
 
 describe('tir.loopPartition', () => {
@@ -124,14 +124,41 @@ describe('tir.loopPartition', () => {
     expect(printStmt(loopPartition.run(before, ctx).body)).toBe(printStmt(before.body));
   });
 
+  it('cuts a parallel loop inside its body, keeping every iteration in the one loop', () => {
+    // Rule: cut outside, the partial last tile would run after the parallel loop on one thread;
+    // instead each iteration branches to the copy of the body for its range.
+    const before = tail(30, 'parallel');
+    const after = loopPartition.run(before, ctx);
+    expect(printStmt(after.body)).toBe(
+      [
+        'parallel (io, 0, 4) {',
+        '  if (io < 3) {',
+        '    for (ii, 0, 8) {',
+        '      B[io * 8 + ii] = A[io * 8 + ii] + 1.0f',
+        '    }',
+        '  } else {',
+        '    for (ii, 0, 6) {',
+        '      B[io * 8 + ii] = A[io * 8 + ii] + 1.0f',
+        '    }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    // a second run finds the branch already decided in each copy: the same statement
+    expect(printStmt(loopPartition.run(after, ctx).body)).toBe(printStmt(after.body));
+    const [a, b] = runBoth(before, after, 7);
+    expect(b).toEqual(a);
+  });
+
   it('does not cut vectorized or thread loops', () => {
     expect(printStmt(loopPartition.run(tail(30, 'vectorized'), ctx).body)).toMatch(/^vectorized \(io, 0, 4\)/);
   });
 
   it('computes the same buffers as before', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.integer(), (n, pad, seed) => {
-        const before = pad ? padded(n) : tail(n);
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean(), fc.integer(), (n, pad, parallel, seed) => {
+        const before = pad ? padded(n, parallel ? 'parallel' : 'serial') : tail(n, parallel ? 'parallel' : 'serial');
         const [a, b] = runBoth(before, loopPartition.run(before, ctx), seed);
         expect(b).toEqual(a);
       }),
