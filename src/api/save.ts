@@ -4,7 +4,7 @@
  * be static — and the plan and wasm module become a saved model (runtime/saved/), which
  * `SavedSession.load` runs without the compiler, in Node or a browser.
  *
- * Models whose shapes follow the values of small integer inputs (runtime/freeze.ts) cannot be
+ * Models whose shapes follow the values of small inputs (runtime/freeze.ts) cannot be
  * saved: the saved plan would hold for the values used at save time only. A saved model handed to
  * `InferenceSession.create` is named as such rather than reported as malformed ONNX.
  */

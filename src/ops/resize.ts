@@ -103,7 +103,7 @@ function plan(ctx: NodeContext, input: readonly Dim[], coord: CoordMode): Plan |
   if (given.sizes) return sizesPlan(ctx, input, spread(given.sizes, (k) => dimOr(input[k], -1)), axes, roi);
   if (!given.scales) throw ctx.fail('needs scales or sizes');
   const scales = spread(given.scales, () => 1);
-  if (scales.some((v) => v <= 0)) throw ctx.fail(`scales [${scales.join(', ')}] must be positive`);
+  if (!scales.every((v) => v > 0 && Number.isFinite(v))) throw ctx.fail(`scales [${scales.join(', ')}] must be finite and positive`);
   // out = floor(in · (roi extent) · scale); the epsilon absorbs float error in products like 5 · 0.6
   const extent = (d: number, k: number): number => Math.floor(d * (crop ? roi[k][1] - roi[k][0] : 1) * scales[k] + 1e-9);
   const out = input.map((d, k) => (scales[k] === 1 && !crop ? d : typeof d === 'number' ? extent(d, k) : unknownDim()));
@@ -114,6 +114,8 @@ const dimOr = (d: Dim, fallback: number): number => (typeof d === 'number' ? d :
 
 function sizesPlan(ctx: NodeContext, input: readonly Dim[], sizes: readonly number[], axes: readonly number[], roi: [number, number][]): Plan {
   const policy = oneOf(ctx, 'keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'], 'stretch');
+  // sizes of symbolic dims are -1 here, filled in once the input's shape is known
+  if (!axes.every((a) => Number.isSafeInteger(sizes[a]) && sizes[a] > 0)) throw ctx.fail(`sizes [${axes.map((a) => sizes[a]).join(', ')}] must be positive integers`);
   if (input.some((d) => typeof d !== 'number')) {
     // only inference sees symbolic dims: the sizes are the output unless a policy rescales them
     const out = input.map((d, k) => (!axes.includes(k) ? d : policy === 'stretch' ? sizes[k] : unknownDim()));

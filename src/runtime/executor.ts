@@ -4,7 +4,7 @@
  * input shapes specializes the graph to them (the graph pipeline: folding, simplification,
  * fusion), builds one kernel per node or fused group, compiles all kernels into ONE artifact (one
  * C compiler run per model and shape) and plans the run; the result is cached by shape signature
- * (and, for models whose shapes follow small integer inputs, by their values: see freeze.ts).
+ * (and, for models whose shapes follow the values of small inputs, by those values: see freeze.ts).
  * A run is then a static list of kernel calls over one arena.
  *
  * With a compiled-model cache (`cache`, ./cache/), a shape list met before — by this process or
@@ -174,7 +174,7 @@ export class Executor {
     return c;
   }
 
-  /** Compiles for these shapes; when shapes alone are not enough, again with the small inputs frozen. */
+  /** Compiles for these shapes; when shapes alone are not enough, again with the inputs that decide shapes frozen. */
   private async compileOrFreeze(types: readonly ConcreteType[], feeds: readonly HostTensor[]): Promise<Compiled> {
     const build = (frozen: readonly number[]): Promise<Built> => compile(this.graph, types, { inputs: frozen, feeds }, this.opts);
     if (this.frozen.length > 0) return build(this.frozen);
@@ -196,7 +196,8 @@ export class Executor {
     } catch (e) {
       const frozen = freezableInputs(this.graph);
       if (!(e instanceof OpError || e instanceof SessionError || e instanceof GraphPassError) || frozen.length === 0) throw e;
-      const c = await build(frozen).catch(() => Promise.reject(e instanceof Error ? e : new Error(String(e))));
+      // with the values known, what is wrong is about them (a bad scale, a negative size): report that
+      const c = await build(frozen);
       this.frozen = frozen;
       return c;
     }
