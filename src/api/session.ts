@@ -26,6 +26,7 @@ import type { TargetName } from '../codegen/index.js';
 import { defaultCacheDir, getBackend, TARGET_NAMES, isTargetName } from '../codegen/index.js';
 import { enableRelaxedSimd } from '../codegen/wasm/relaxed.js';
 import { quote } from '../graph/text.js';
+import { contentHash, readHashed } from '../runtime/cache/digest.js';
 import { modelKey } from '../runtime/cache/key.js';
 import { ModelCache } from '../runtime/cache/store.js';
 import { SessionError } from '../runtime/errors.js';
@@ -93,13 +94,30 @@ interface CacheSettings {
   readonly records: readonly TuningRecord[] | undefined;
 }
 
+// js compiles to source evaluated in this process: nothing a later one could load
+const cacheWanted = (opts: SessionOptions, target: TargetName): boolean => opts.cache !== false && !envFlag('KILN_NO_CACHE') && target !== 'js';
+
+/** A model's bytes and, when known, their SHA-256 (digest.ts). */
+interface ModelBytes {
+  readonly bytes: Uint8Array;
+  readonly hash?: string;
+}
+
+/**
+ * `model`'s bytes, read once for the cache key and the graph (undefined when the path cannot be
+ * read: readModel reports that); with `indexed`, a file's hash comes from the digest index.
+ */
+async function modelBytes(model: string | Uint8Array, indexed: boolean): Promise<ModelBytes | undefined> {
+  if (typeof model !== 'string') return { bytes: model };
+  return (indexed ? readHashed(model, defaultCacheDir()) : readFile(model).then((bytes) => ({ bytes }))).catch(() => undefined);
+}
+
 /** The session's compiled-model cache, or undefined when it is off or the model's bytes cannot be read here. */
-async function modelCache(bytes: Uint8Array | undefined, opts: SessionOptions, s: CacheSettings): Promise<ModelCache | undefined> {
-  // js compiles to source evaluated in this process: nothing a later one could load
-  if (opts.cache === false || envFlag('KILN_NO_CACHE') || s.target === 'js' || bytes === undefined) return undefined;
+async function modelCache(model: ModelBytes | undefined, opts: SessionOptions, s: CacheSettings): Promise<ModelCache | undefined> {
+  if (!cacheWanted(opts, s.target) || model === undefined) return undefined;
   const compiler = s.target === 'c' ? await compilerIdentity('cc').catch(() => null) : '';
   if (compiler === null) return undefined;
-  const key = modelKey({ model: bytes, target: s.target, threads: s.threads, inPlace: true, relaxedSimd: s.relaxedSimd, passes: null, records: s.records ?? null, compiler });
+  const key = modelKey({ modelHash: model.hash ?? contentHash(model.bytes), target: s.target, threads: s.threads, inPlace: true, relaxedSimd: s.relaxedSimd, passes: null, records: s.records ?? null, compiler });
   const debug = envFlag('KILN_DEBUG');
   const warn = warner(opts);
   return new ModelCache(defaultCacheDir(), key, s.target, s.threads, (m) => debug && warn(m));
@@ -128,10 +146,9 @@ export class InferenceSession {
     const records = opts.tuningRecords === undefined ? undefined : loadRecords(opts.tuningRecords, warner(opts));
     const scheduler = records === undefined ? undefined : recordScheduler(records, { threads, warn: warner(opts) });
     const compiledThreads = threads ?? getBackend(target).info.cores;
-    // read once, for the cache key and the graph; an unreadable path is readModel's to report
-    const bytes = typeof model === 'string' ? await readFile(model).catch(() => undefined) : model;
-    const cache = await modelCache(bytes, opts, { target, threads: compiledThreads, relaxedSimd, records });
-    const executor = Executor.create(await readModel(model, bytes), { target, threads, relaxedSimd, scheduler, cache });
+    const read = await modelBytes(model, cacheWanted(opts, target));
+    const cache = await modelCache(read, opts, { target, threads: compiledThreads, relaxedSimd, records });
+    const executor = Executor.create(await readModel(model, read?.bytes), { target, threads, relaxedSimd, scheduler, cache });
     return new InferenceSession(executor, target, compiledThreads);
   }
 

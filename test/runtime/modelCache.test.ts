@@ -20,6 +20,7 @@ const { defaultCacheDir } = await import('../../src/codegen/index.js');
 const { GraphBuilder } = await import('../../src/graph/builder.js');
 const { hostTensor } = await import('../../src/graph/tensor.js');
 const { tensorType } = await import('../../src/graph/types.js');
+const { contentHash } = await import('../../src/runtime/cache/digest.js');
 const { modelKey } = await import('../../src/runtime/cache/key.js');
 const { ModelCache } = await import('../../src/runtime/cache/store.js');
 const { Executor } = await import('../../src/runtime/executor.js');
@@ -45,7 +46,7 @@ function graph() {
 const FEED = hostTensor('float32', [4, 19], randomFloats(76, 9));
 
 function cacheFor(target: Target, name: string, warnings: string[] = [], threads = 2): InstanceType<typeof ModelCache> {
-  const key = modelKey({ model: new TextEncoder().encode(name), target, threads, inPlace: true, relaxedSimd: false, passes: null, records: null, compiler: '' });
+  const key = modelKey({ modelHash: contentHash(new TextEncoder().encode(name)), target, threads, inPlace: true, relaxedSimd: false, passes: null, records: null, compiler: '' });
   return new ModelCache(DIR, key, target, threads, (m) => warnings.push(m));
 }
 

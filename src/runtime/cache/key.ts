@@ -1,6 +1,6 @@
 /**
  * @file The key of a compiled model in the cache: a SHA-256 over everything that decides what
- * compiling produces — the model's bytes, the target and every option that changes the result
+ * compiling produces — the model's bytes (by their hash, see digest.ts), the target and every option that changes the result
  * (threads, in-place outputs, relaxed SIMD, pass configuration, the tuning records' contents;
  * for c the compiler's version and the CPU), kiln's version, and a hash of kiln's own sources,
  * so that a changed compiler (a new commit, a local edit) never reuses what an older one built.
@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { KILN_VERSION } from '../saved/model.js';
 
 export interface KeyParts {
-  readonly model: Uint8Array;
+  /** the SHA-256 of the model's bytes (digest.ts) */
+  readonly modelHash: string;
   readonly target: string;
   /** the thread count kernels are compiled for (resolved: never the default) */
   readonly threads: number;
@@ -54,9 +55,8 @@ export function kilnSourcesHash(): string {
 
 /** The key of a session's compiles (without the input shapes). */
 export function modelKey(p: KeyParts): string {
-  const modelHash = createHash('sha256').update(p.model).digest('hex');
   const options = { target: p.target, threads: p.threads, inPlace: p.inPlace, relaxedSimd: p.relaxedSimd, passes: p.passes, records: p.records, compiler: p.compiler };
-  return createHash('sha256').update(JSON.stringify([KILN_VERSION, kilnSourcesHash(), modelHash, options])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([KILN_VERSION, kilnSourcesHash(), p.modelHash, options])).digest('hex');
 }
 
 /** The key of one compile: the session's key and the input shape signature. */
