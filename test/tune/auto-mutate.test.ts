@@ -64,6 +64,30 @@ describe('mutation', () => {
     expect(seen).toBe(true);
   });
 
+  it("changes a register tile in the accumulator and its anchor together, at times", () => {
+    const t = task(() => matmul(64, 64, 64), CPU128);
+    const rng = seededRng(7);
+    const parent = sampleSchedules(t, 1, rng)[0];
+    const factor = (steps: readonly Step[], line: string): number | undefined => {
+      const s = steps.find((x) => printSteps([x]).startsWith(line));
+      return s?.prim === 'split' ? s.args.value : undefined;
+    };
+    // the accumulator's row tile (C.local: split(i, …)) and the anchor's split of the same factor
+    const rows = factor(parent, 'C.local: split(i, ');
+    const anchorLine = parent.map((x) => printSteps([x])).find((l) => l.startsWith('C: split(') && l.includes(`factor=${rows})`));
+    expect(rows).toBeDefined();
+    expect(anchorLine).toBeDefined();
+    const anchorPrefix = anchorLine?.slice(0, anchorLine.indexOf('factor=')) ?? '';
+    let together = false;
+    for (let n = 0; n < 200 && !together; n++) {
+      const child = mutateSchedule(t, parent, rng);
+      if (!child) continue;
+      const grown = factor(child, 'C.local: split(i, ');
+      together = grown !== rows && grown === factor(child, anchorPrefix);
+    }
+    expect(together).toBe(true);
+  });
+
   it('returns null when nothing can change: no splits, fuses or compute locations, no loop to unroll', () => {
     const t = task(() => {
       const A = placeholder([1], 'float32', 'A');

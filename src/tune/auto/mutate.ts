@@ -3,7 +3,9 @@
  * way Ansor's evolutionary search does. The edits work on any trace (not just sampled ones),
  * because they are made on steps and checked by replaying and lowering:
  *
- *   tile size        a split's factor (moving a factor between the two tile levels it separates)
+ *   tile size        a split's factor (moving a factor between the two tile levels it separates),
+ *                    half the time with the splits of the same factor in the stages computed at
+ *                    it or at which it is computed (an accumulator's tile and its anchor's)
  *   unroll           an unroll step removed, or one added on an inner loop
  *   parallel         a fuse step takes one more or one fewer of its neighbouring loops; the later
  *                    steps follow the fused loop's new name
@@ -66,13 +68,42 @@ const mutateTileSize: Mutation = (task, steps, rng) => {
   const extent = prefix(task, steps, k)?.stageNamed(step.stage)?.axisNamed(step.args.axis)?.extent;
   if (extent === undefined) return null;
   const v = step.args.value;
-  // a split that makes a vector loop keeps a power-of-two width of at least 4
-  const vector = steps.some((s) => s.prim === 'vectorize' && s.stage === step.stage && s.args.axis === step.results[1]);
-  const near = [v * 2, v / 2].filter((x) => Number.isInteger(x) && x >= (vector ? 4 : 1) && x <= extent);
-  const options = (vector || (rng() < 0.5 && near.length > 0) ? near : divisors(extent)).filter((x) => x !== v);
+  const near = [v * 2, v / 2].filter((x) => Number.isInteger(x) && x >= (makesVector(steps, k) ? 4 : 1) && x <= extent);
+  const options = (makesVector(steps, k) || (rng() < 0.5 && near.length > 0) ? near : divisors(extent)).filter((x) => x !== v);
   if (options.length === 0) return null;
-  return replaced(steps, k, { ...step, args: { ...step.args, value: pick(rng, options) } });
+  const value = pick(rng, options);
+  let child = replaced(steps, k, { ...step, args: { ...step.args, value } });
+  // Half the time the splits of the same factor in a stage computed at this one (or this one's
+  // target) change with it: they mostly tile the same region, like an accumulator's register
+  // tile and its anchor's, and a register tile grown in one alone is cut by the other.
+  if (rng() < 0.5) {
+    for (const j of linkedSplits(steps, k)) {
+      const other = child[j];
+      if (other.prim !== 'split' || (makesVector(steps, j) && !(value >= 4 && (value & (value - 1)) === 0))) continue;
+      child = replaced(child, j, { ...other, args: { ...other.args, value } });
+    }
+  }
+  return child;
 };
+
+/** Whether split step `k` makes a vector loop, which keeps a power-of-two width of at least 4. */
+function makesVector(steps: readonly Step[], k: number): boolean {
+  const step = steps[k];
+  return step.prim === 'split' && steps.some((s) => s.prim === 'vectorize' && s.stage === step.stage && s.args.axis === step.results[1]);
+}
+
+/** Split steps with split `k`'s factor on stages computed at its stage, or at which its stage is computed. */
+function linkedSplits(steps: readonly Step[], k: number): number[] {
+  const step = steps[k];
+  if (step.prim !== 'split') return [];
+  const linked = new Set<string>();
+  for (const s of steps) {
+    if (s.prim !== 'computeAt') continue;
+    if (s.args.target === step.stage) linked.add(s.stage);
+    if (s.stage === step.stage) linked.add(s.args.target);
+  }
+  return indicesOf(steps, (s) => s.prim === 'split' && s !== step && linked.has(s.stage) && s.args.value === step.args.value);
+}
 
 const mutateUnroll: Mutation = (task, steps, rng) => {
   const unrolls = indicesOf(steps, (s) => s.prim === 'unroll');

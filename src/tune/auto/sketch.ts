@@ -129,8 +129,12 @@ function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: 
   }
   let registers = Math.max(1, Math.floor((vectorRegisters(info) - 4) / Math.ceil(s3[n - 1] / lanes)));
   const shuffled = (ds: number[]): number[] => ds.sort(() => rng() - 0.5);
+  // half the time the rows fill the register file: each vector of the inputs loaded in the
+  // reduction then feeds the most multiply-adds (drawn per axis, most draws left it half empty)
+  const fill = rng() < 0.5;
   for (const d of shuffled(axes.slice(0, n - 1).map((_, d) => d))) {
-    s3[d] = tileOf(rng, axes[d].extent, registers);
+    const fitting = divisors(axes[d].extent).filter((t) => t <= registers);
+    s3[d] = fill ? fitting[fitting.length - 1] : tileOf(rng, axes[d].extent, registers);
     registers = Math.max(1, Math.floor(registers / s3[d]));
   }
   let l1 = Math.max(1, Math.floor(info.l1Bytes / bytes / s3.reduce((a, b) => a * b, 1)));
