@@ -37,6 +37,7 @@ const CASES: readonly ConvCase[] = [
   { name: '3×3 stride 2, 3 → 16 (RGB input)', x: [1, 3, 17, 15], cout: 16, k: 3, stride: 2, pad: 1 },
   { name: '1×1, 24 → 40 (odd blocks)', x: [2, 24, 7, 9], cout: 40, k: 1 },
   { name: '1×1, 32 → 48 (3 blocks a tile on AVX-512)', x: [1, 32, 5, 16], cout: 48, k: 1 },
+  { name: '3×3, 8 → 24 over 13 columns (a narrower last tile on wasm)', x: [1, 8, 5, 13], cout: 24, k: 3, pad: 1 },
   { name: '3×3 dilation 2, 18 → 6, pad 2', x: [1, 18, 9, 11], cout: 6, k: 3, dilation: 2, pad: 2 },
   { name: '5×5 no pad, 5 → 7', x: [1, 5, 9, 8], cout: 7, k: 5 },
   { name: 'depthwise 3×3, 48, pad 1', x: [1, 48, 12, 12], cout: 48, k: 3, pad: 1, depthwise: true },

@@ -35,7 +35,7 @@ import { inputTensors } from '../../te/tensor.js';
 import { epilogueOf } from './epilogue.js';
 
 export interface BlockedConvKnobs {
-  /** output columns of the register tile (divides the output width) */
+  /** output columns of the register tile (the last tile of a row is narrower where it does not divide the width) */
   readonly owb: number;
   /** output-channel blocks of the register tile (divides the blocks; 1 for depthwise) */
   readonly mbb: number;
@@ -108,11 +108,36 @@ export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShap
     const owb = largestDivisor(width, Math.floor(budget / mbb));
     if (blocks % mbb === 0 && (owb >= 4 || owb === width) && score({ mbb, owb }) > score(best)) best = { mbb, owb };
   }
+  if (info.name === 'wasm') best = withTailTile(shape.depthwise ? 1 : blocks, width, budget, best);
   const cores = Math.max(1, info.cores);
   const taskRows = largestDivisor(height, Math.max(1, Math.min(8, Math.floor(height / (4 * cores)))));
   // fewer row tasks than four per core leave cores idle at the end (7 rows on 2 cores: 4 + 3)
   const splitBlocks = info.threads && cores > 1 && height / taskRows < 4 * cores && blocks / best.mbb > 1;
   return { ...best, taskRows, padRows: true, ...reductionChunks(info, shape, best), ...(splitBlocks ? { splitBlocks } : {}) };
+}
+
+/**
+ * Multiply-adds per load over a row of `width` columns in tiles of `mbb` blocks × `owb` columns,
+ * the last tile narrower where `owb` does not divide the width: per reduction step each tile
+ * loads mbb weight vectors and each column one broadcast.
+ */
+const rowScore = (t: { mbb: number; owb: number }, width: number): number => (t.mbb * width) / (Math.ceil(width / t.owb) * t.mbb + width);
+
+/**
+ * The widest tile within the accumulators, its last tile narrower (loop partitioning gives that
+ * one its own copy), where it loads a quarter less per multiply-add than `best`, whose columns
+ * divide the width: widths with only small divisors (SqueezeNet's 13, 27, 55 gave 1 × 1 to 1 × 5
+ * tiles; GoogLeNet's 7 and 14, 1 × 7). Only on WebAssembly, which has no broadcast memory operand:
+ * there each column's broadcast is an instruction of its own (SqueezeNet's 13² 1×1 conv ran 5×
+ * faster), while on AVX-512 it folds into the FMA and these tiles ran no faster than 2 × 13.
+ */
+function withTailTile(blocks: number, width: number, budget: number, best: { mbb: number; owb: number }): { mbb: number; owb: number } {
+  let tail = best;
+  for (let mbb = 1; mbb <= 4; mbb++) {
+    const owb = Math.min(width, Math.floor(budget / mbb));
+    if (blocks % mbb === 0 && owb >= 4 && rowScore({ mbb, owb }, width) > rowScore(tail, width)) tail = { mbb, owb };
+  }
+  return rowScore(tail, width) > 1.25 * rowScore(best, width) ? tail : best;
 }
 
 /** Bytes of accumulators (a row of `owc` columns × mbb blocks) that share L1 with a weight panel. */

@@ -3,7 +3,8 @@
  * the kernel is scheduled as the default schedule does it — injective stages inlined, the
  * convolution computed in the tiles of its fused group's output — with the strategy's knobs
  * searched instead of derived. The register tile (`mbb` channel blocks × `owb` columns) is one
- * knob (`2x8`) of the pairs that divide the output and fit the vector registers; `taskRows` runs
+ * knob (`2x8`) of the pairs that fit the vector registers and divide the output, plus per block
+ * count the widest tile, whose last tile per row is narrower; `taskRows` runs
  * over the divisors of the output height, `padRows` and `splitBlocks` (tasks of channel blocks as
  * well as rows) over both choices, and for a convolution over
  * channels `rcbChunk` over the divisors of the input blocks (all of them: no chunking) with
@@ -66,7 +67,8 @@ export const blockedConvTemplate: Template = {
     const tiles: string[] = [];
     for (let mbb = 1; mbb <= (b.depthwise ? 1 : Math.min(blocks, 6)); mbb++) {
       if (blocks % mbb !== 0) continue;
-      for (let owb = 1; owb <= width && mbb * owb <= budget; owb++) if (width % owb === 0) tiles.push(tileName(mbb, owb));
+      const widest = Math.min(width, Math.floor(budget / mbb));
+      for (let owb = 1; owb <= widest; owb++) if (width % owb === 0 || owb === widest) tiles.push(tileName(mbb, owb));
     }
     const knobs = [choiceKnob('tile', tiles), splitKnob('taskRows', height, 32), choiceKnob('padRows', [true, false]), choiceKnob('splitBlocks', [false, true])];
     if (b.depthwise) return new Space(knobs);
@@ -80,7 +82,7 @@ export const blockedConvTemplate: Template = {
     const [mbb, owb] = String(config.tile).split('x').map(Number);
     const [, blocks, height, width] = b.out.tensor.shape;
     const taskRows = Number(config.taskRows);
-    if (!(blocks % mbb === 0 && width % owb === 0 && height % taskRows === 0)) bad(`tile ${String(config.tile)} rows ${taskRows} do not divide the output ${b.out.tensor.shape.join('x')}`);
+    if (!(blocks % mbb === 0 && owb <= width && height % taskRows === 0)) bad(`tile ${String(config.tile)} rows ${taskRows} do not fit the output ${b.out.tensor.shape.join('x')}`);
     const chunks: Pick<BlockedConvKnobs, 'rcbChunk' | 'owc'> = {};
     const rcbChunk = Number(config.rcbChunk ?? 0);
     if (rcbChunk > 0 && rcbChunk < b.conv.reduceAxis[0].extent) {

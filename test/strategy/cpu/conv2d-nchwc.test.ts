@@ -50,6 +50,20 @@ describe('defaultBlockedConvKnobs', () => {
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false })).toMatchObject({ owb: 7, mbb: 4 });
   });
 
+  it('lets the last tile of a row be narrower on WebAssembly where the width has only small divisors', () => {
+    // Rule: 13 columns divide only into 1 × 1 tiles within 8 accumulators; 2 × 4 (4 + 4 + 4 + 1
+    // columns) loads 21 times per 26 multiply-adds instead of twice per one. 7 columns: 1 × 7 →
+    // 2 × 4 (4 + 3). Where the divisors are good (40: 2 × 4) nothing changes.
+    const WASM = { ...SIMD128, name: 'wasm' };
+    expect(defaultBlockedConvKnobs(WASM, { out: [1, 250, 13, 13, 4], depthwise: false })).toMatchObject({ owb: 4, mbb: 2 });
+    expect(defaultBlockedConvKnobs(WASM, { out: [1, 32, 7, 7, 4], depthwise: false })).toMatchObject({ owb: 4, mbb: 2 });
+    expect(defaultBlockedConvKnobs(WASM, { out: [1, 4, 40, 40, 4], depthwise: false })).toMatchObject({ owb: 4, mbb: 2 });
+    // depthwise: one block, up to 8 columns (13 → 1 × 8, 8 + 5)
+    expect(defaultBlockedConvKnobs(WASM, { out: [1, 4, 13, 13, 4], depthwise: true })).toMatchObject({ owb: 8, mbb: 1 });
+    // x86 folds the broadcast into the FMA: the dividing tile stays (13 on AVX-512: 2 × 13)
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 16, 13, 13, 16], depthwise: false })).toMatchObject({ owb: 13, mbb: 2 });
+  });
+
   it('splits output-channel blocks across tasks when rows alone are too few for the cores', () => {
     // Rule: 7 rows make 7 one-row tasks, under 4 per core on 2 cores: tasks of mbb blocks too
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 7, 7, 16], depthwise: false })).toMatchObject({ taskRows: 1, mbb: 4, splitBlocks: true });
