@@ -6,11 +6,15 @@
  *
  * A failed candidate has `"ms":null` and an `"error"`. Lines are appended as candidates finish, so
  * an interrupted run loses at most the line being written; reading reports malformed lines (with
- * their line numbers) instead of failing, and `bestRecords` picks the fastest per task.
+ * their line numbers) instead of failing. A schedule may be measured more than once (the tuner
+ * times its finalists again, beside the default, so that one lucky sample does not pick the
+ * winner): its time is the median of its measurements, and `bestRecords` picks the fastest per
+ * task by that.
  */
 
 import fs from 'node:fs';
 import type { Step } from '../schedule/index.js';
+import { printSteps } from '../schedule/index.js';
 import { TuneError } from './errors.js';
 
 export interface TuningRecord {
@@ -91,9 +95,38 @@ export function appendRecord(path: string, record: TuningRecord): void {
   fs.appendFileSync(path, `${JSON.stringify(record)}\n`);
 }
 
+/** The upper median: of two measurements, the slower. */
+export function medianMs(times: readonly number[]): number {
+  return [...times].sort((a, b) => a - b)[times.length >> 1];
+}
+
+/** A schedule's measurements in a log, under the key of its printed steps. */
+export interface TraceTimes {
+  /** its first record */
+  readonly record: TuningRecord;
+  readonly times: number[];
+  /** whether any measurement of it failed */
+  failed: boolean;
+}
+
+/** The records grouped by task, thread count and schedule, in the order first seen. */
+export function traceTimes(records: readonly TuningRecord[]): Map<string, TraceTimes> {
+  const out = new Map<string, TraceTimes>();
+  for (const r of records) {
+    const key = `${r.task} ${r.threads} ${printSteps(r.steps)}`;
+    const t = out.get(key) ?? { record: r, times: [], failed: false };
+    if (r.ms === null) t.failed = true;
+    else t.times.push(r.ms);
+    out.set(key, t);
+  }
+  return out;
+}
+
 /**
- * The fastest successful record per task. Records measured with `threads` win over others of the
- * same task (a schedule tuned for 1 thread may be a poor choice for 8); without a match, any.
+ * The fastest schedule per task, by the median of its measurements, as its first record with
+ * `ms` that median; a schedule that ever failed is passed over (it may fail again). Schedules
+ * measured with `threads` win over others of the same task (one tuned for 1 thread may be a
+ * poor choice for 8); without a match, any.
  */
 export function bestRecords(records: readonly TuningRecord[], threads?: number): Map<string, TuningRecord> {
   const best = new Map<string, TuningRecord>();
@@ -103,6 +136,10 @@ export function bestRecords(records: readonly TuningRecord[], threads?: number):
     if (rm !== om) return rm;
     return r.ms! < old.ms!;
   };
-  for (const r of records) if (r.ms !== null && better(r, best.get(r.task))) best.set(r.task, r);
+  for (const t of traceTimes(records).values()) {
+    if (t.failed) continue;
+    const r = { ...t.record, ms: medianMs(t.times) };
+    if (better(r, best.get(r.task))) best.set(r.task, r);
+  }
   return best;
 }

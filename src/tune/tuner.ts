@@ -9,6 +9,11 @@
  *   propose (templates, automatic sketches, mutations of the best) → lower, read features →
  *   rank with the cost model → measure the top ones and a few random ones → log → retrain
  *
+ * At the end of its share the task's finalists (its fastest few) are timed again beside the
+ * default, in alternation, and every schedule is ranked by the median of its measurements: the
+ * fastest of many noisy single measurements is partly luck, and picked alone it promises a
+ * speed-up the model never shows.
+ *
  * Every measured candidate is appended to the records log at once. A log from an interrupted run
  * resumes: its traces are not measured again, its defaults are reused, its best traces seed the
  * mutations, and the cost model is first trained on its measurements.
@@ -22,8 +27,8 @@ import { CostModel } from './cost/index.js';
 import { extractFeatures } from './features.js';
 import type { MeasureOptions, MeasureResult } from './measure/measurer.js';
 import { Measurer } from './measure/measurer.js';
-import type { TuningRecord } from './records.js';
-import { KILN_VERSION, appendRecord, readRecords } from './records.js';
+import type { TraceTimes, TuningRecord } from './records.js';
+import { KILN_VERSION, appendRecord, medianMs, readRecords, traceTimes } from './records.js';
 import type { Candidate, SearchKind, SearchState } from './search.js';
 import { candidates, propose, select, traceKey } from './search.js';
 import type { Task } from './task.js';
@@ -38,6 +43,8 @@ export interface TuneOptions {
   readonly trials?: number;
   /** candidates measured per round (default 8) */
   readonly batch?: number;
+  /** rounds in which a task's finalists and default are timed again (default 2) */
+  readonly recheck?: number;
   readonly search?: SearchKind;
   readonly seed?: number;
   /** a trained model to start from (transfer); default: a fresh one */
@@ -58,7 +65,7 @@ export interface TaskSummary {
   readonly defaultMs: number | null | undefined;
   /** the model's time in this task's kernels (ms), when estimates were given */
   readonly estimateMs?: number;
-  /** the best time measured, the default included */
+  /** the best median time measured, the default included */
   readonly bestMs: number | null;
   readonly bestOrigin: string | null;
   /** candidates measured in this run */
@@ -79,11 +86,15 @@ export interface Progress {
 
 /** A round's length is unknown until one has run; a share shorter than this is not started. */
 const MIN_TASK_MS = 5_000;
+/** the fastest schedules besides the default that are timed again */
+const FINALISTS = 3;
 
 interface TaskRun {
   readonly task: Task;
   readonly state: SearchState;
-  /** the default schedule's time: null when it failed, undefined before it is measured */
+  /** measurements per schedule, by traceKey */
+  readonly times: Map<string, TraceTimes>;
+  /** the default schedule's median time: null when it failed, undefined before it is measured */
   defaultMs: number | null | undefined;
   trials: number;
   ms: number;
@@ -124,6 +135,7 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
       await measureDefaults([run], measurer, opts, progress);
       const t1 = performance.now();
       await tuneTask(run, allotted - (t1 - t0), measurer, model, opts, progress);
+      await recheck(run, measurer, opts, progress);
       run.ms += performance.now() - t1;
     }
   } finally {
@@ -142,15 +154,23 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
 
 /** The task's state from the log: seen traces, successes fastest first, the default's time, and what the model learns from them. */
 function resume(task: Task, log: readonly TuningRecord[], rng: () => number): { run: TaskRun; learned: { features: Float64Array; cost: number; group: string }[] } {
-  const mine = log.filter((r) => r.task === task.key);
-  const state: SearchState = { task, rng, seen: new Set(mine.map((r) => traceKey(r.steps))), best: [], grid: new Map() };
-  state.best = mine.flatMap((r) => (r.ms === null ? [] : [{ steps: r.steps, ms: r.ms, origin: r.origin }])).sort((a, b) => a.ms - b.ms);
-  const learned = mine.flatMap((r) => {
-    const func = tryLower(task, r.steps);
-    return func ? [{ features: extractFeatures(func), cost: r.ms ?? Infinity, group: task.key }] : [];
+  const mine = [...traceTimes(log.filter((r) => r.task === task.key)).values()];
+  const state: SearchState = { task, rng, seen: new Set(mine.map((t) => traceKey(t.record.steps))), best: [], grid: new Map() };
+  const run: TaskRun = { task, state, times: new Map(mine.map((t) => [traceKey(t.record.steps), t])), defaultMs: undefined, trials: 0, ms: 0 };
+  rank(run);
+  const learned = mine.flatMap((t) => {
+    const func = tryLower(task, t.record.steps);
+    return func ? [{ features: extractFeatures(func), cost: t.failed ? Infinity : medianMs(t.times), group: task.key }] : [];
   });
-  const def = mine.find((r) => r.origin === 'default');
-  return { run: { task, state, defaultMs: def?.ms, trials: 0, ms: 0 }, learned };
+  return { run, learned };
+}
+
+/** The search's best list and the default's time from the measurements: per schedule, the median; one that failed is out. */
+function rank(run: TaskRun): void {
+  const ok = [...run.times.values()].filter((t) => !t.failed);
+  run.state.best = ok.map((t) => ({ steps: t.record.steps, ms: medianMs(t.times), origin: t.record.origin })).sort((a, b) => a.ms - b.ms);
+  const def = [...run.times.values()].find((t) => t.record.origin === 'default');
+  run.defaultMs = def === undefined ? undefined : def.failed ? null : medianMs(def.times);
 }
 
 function speedup(runs: readonly TaskRun[]): number {
@@ -174,7 +194,6 @@ async function measureDefaults(runs: readonly TaskRun[], measurer: Measurer, opt
       run.ms += performance.now() - t0;
       record(run, { steps, origin: 'default' }, result, opts);
       run.state.seen.add(traceKey(steps));
-      run.defaultMs = result.ms;
       progress(run);
     }),
   );
@@ -212,8 +231,25 @@ async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, mo
   }
 }
 
+/**
+ * Times the task's finalists and its default again, `opts.recheck` rounds, the order reversed
+ * every other round so that neither end of a batch is always the same schedule.
+ */
+async function recheck(run: TaskRun, measurer: Measurer, opts: TuneOptions, progress: (r: TaskRun) => void): Promise<void> {
+  const def = [...run.times.values()].find((t) => t.record.origin === 'default' && !t.failed);
+  const finalists = run.state.best.filter((b) => b.origin !== 'default').slice(0, FINALISTS);
+  if (def === undefined || finalists.length === 0) return;
+  const chosen = [{ steps: def.record.steps, origin: 'default' }, ...finalists];
+  for (let r = 0; r < (opts.recheck ?? 2); r++) {
+    const order = r % 2 === 0 ? chosen : [...chosen].reverse();
+    const results = await measurer.measure(run.task.source, order.map((c) => c.steps));
+    order.forEach((c, k) => record(run, c, results[k], opts));
+    progress(run);
+  }
+}
+
 function record(run: TaskRun, c: Pick<Candidate, 'steps' | 'origin'>, result: MeasureResult, opts: TuneOptions): void {
-  appendRecord(opts.records, {
+  const r: TuningRecord = {
     task: run.task.key,
     label: run.task.label,
     target: opts.target,
@@ -224,8 +260,12 @@ function record(run: TaskRun, c: Pick<Candidate, 'steps' | 'origin'>, result: Me
     ...(result.error === undefined ? {} : { error: result.error }),
     version: KILN_VERSION,
     time: new Date().toISOString(),
-  });
-  if (result.ms === null) return;
-  run.state.best.push({ steps: c.steps, ms: result.ms, origin: c.origin });
-  run.state.best.sort((a, b) => a.ms - b.ms);
+  };
+  appendRecord(opts.records, r);
+  const key = traceKey(c.steps);
+  const t = run.times.get(key) ?? { record: r, times: [], failed: false };
+  if (r.ms === null) t.failed = true;
+  else t.times.push(r.ms);
+  run.times.set(key, t);
+  rank(run);
 }

@@ -1,7 +1,7 @@
 /**
  * Tuning records: the log's lines parse back to the records written, malformed lines are reported
- * with their numbers and skipped, and the best record per task is the fastest success, preferring
- * the thread count asked for.
+ * with their numbers and skipped, and the best record per task is the fastest schedule by the
+ * median of its measurements, preferring the thread count asked for.
  */
 
 import fs from 'node:fs';
@@ -9,12 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TuningRecord } from '../../src/tune/records.js';
-import { KILN_VERSION, appendRecord, bestRecords, parseRecords, readRecords } from '../../src/tune/records.js';
+import { KILN_VERSION, appendRecord, bestRecords, medianMs, parseRecords, readRecords } from '../../src/tune/records.js';
 
-const step = { prim: 'split', stage: 'C', args: { axis: 'i', by: 'factor', value: 4 }, results: ['i.outer', 'i.inner'] } as const;
+const step = (value: number) => ({ prim: 'split', stage: 'C', args: { axis: 'i', by: 'factor', value }, results: ['i.outer', 'i.inner'] }) as const;
 
-function rec(task: string, ms: number | null, threads = 2): TuningRecord {
-  return { task, target: 'c', threads, origin: 'auto', steps: [step], ms, ...(ms === null ? { error: 'timed out' } : {}), version: KILN_VERSION, time: '2026-11-27T10:00:00.000Z' };
+/** a record of schedule `value` (the split factor): records of one value are one schedule measured again */
+function rec(task: string, ms: number | null, threads = 2, value = ms ?? 0): TuningRecord {
+  return { task, target: 'c', threads, origin: 'auto', steps: [step(value)], ms, ...(ms === null ? { error: 'timed out' } : {}), version: KILN_VERSION, time: '2026-11-27T10:00:00.000Z' };
 }
 
 describe('tuning records', () => {
@@ -59,5 +60,15 @@ describe('tuning records', () => {
     // no record with 2 threads: one measured with another count is better than none
     expect(best.get('c:c')?.ms).toBe(0.1);
     expect(bestRecords(log).get('c:a')?.ms).toBe(0.5);
+  });
+
+  it('ranks a schedule measured again by its median and passes over one that ever failed', () => {
+    // schedule 1 was lucky once (0.2) and then slower (0.9, 1.1); schedule 2 held 0.5; schedule 3 failed on its second run
+    const log = [rec('c:a', 0.2, 2, 1), rec('c:a', 0.5, 2, 2), rec('c:a', 0.1, 2, 3), rec('c:a', 0.9, 2, 1), rec('c:a', 0.55, 2, 2), rec('c:a', 1.1, 2, 1), rec('c:a', null, 2, 3)];
+    const best = bestRecords(log).get('c:a')!;
+    expect(best.steps).toEqual([step(2)]);
+    // the upper median of two measurements is the slower one
+    expect(best.ms).toBe(0.55);
+    expect(medianMs([0.2, 0.9, 1.1])).toBe(0.9);
   });
 });

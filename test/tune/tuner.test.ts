@@ -1,7 +1,8 @@
 /**
  * The tuner end to end, on the js target: an interrupted run resumes from its log (the default
- * and every trace already measured are not measured again), and a model run with its tuning
- * records uses the tuned schedule and computes what the untuned model computes.
+ * and every trace already measured are not measured again by the search); a task's finalists and
+ * default are timed again and ranked by their median; and a model run with its tuning records
+ * uses the tuned schedule and computes what the untuned model computes.
  */
 
 import fs from 'node:fs';
@@ -12,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../../src/api/session.js';
 import { tensorOf } from '../../src/graph/tensor.js';
 import { toHostTensor } from '../../src/api/tensor.js';
-import { readRecords } from '../../src/tune/records.js';
+import { bestRecords, medianMs, readRecords } from '../../src/tune/records.js';
 import { traceKey } from '../../src/tune/search.js';
 import { extractTasks, moduleTask } from '../../src/tune/task.js';
 import { tune } from '../../src/tune/tuner.js';
@@ -27,7 +28,7 @@ describe('tuner', () => {
   it('resumes from its log without measuring anything twice', async () => {
     const task = await moduleTask(FIXTURES, 'gemm', { m: 32, n: 32, k: 32 }, 'js');
     const records = tmp('log.jsonl');
-    const opts = { target: 'js', threads: 1, records, timeBudgetMs: 600_000, trials: 3, batch: 3, search: 'random', measure: QUICK } as const;
+    const opts = { target: 'js', threads: 1, records, timeBudgetMs: 600_000, trials: 3, batch: 3, recheck: 0, search: 'random', measure: QUICK } as const;
     const [first] = await tune([task], opts);
     const [second] = await tune([task], { ...opts, seed: 2 });
     expect([first.trials, second.trials]).toEqual([3, 3]);
@@ -37,6 +38,24 @@ describe('tuner', () => {
     expect(new Set(log.map((r) => traceKey(r.steps))).size).toBe(7);
     expect(second.defaultMs).toBe(first.defaultMs);
     expect(second.bestMs).toBeLessThanOrEqual(first.bestMs!);
+  }, 240_000);
+
+  it('times the finalists again beside the default and ranks every schedule by its median', async () => {
+    const task = await moduleTask(FIXTURES, 'gemm', { m: 32, n: 32, k: 32 }, 'js');
+    const records = tmp('log.jsonl');
+    const [summary] = await tune([task], { target: 'js', threads: 1, records, timeBudgetMs: 600_000, trials: 4, batch: 4, recheck: 2, search: 'random', measure: QUICK });
+    const log = readRecords(records).records;
+    const byTrace = new Map<string, number[]>();
+    for (const r of log) byTrace.set(traceKey(r.steps), [...(byTrace.get(traceKey(r.steps)) ?? []), r.ms!]);
+    const counts = [...byTrace.values()].map((t) => t.length).sort();
+    // the default and the 3 fastest of the 4 candidates: 1 + 2 measurements; the slowest candidate: 1
+    expect(summary.trials).toBe(4);
+    expect(counts).toEqual([1, 3, 3, 3, 3]);
+    const def = log.find((r) => r.origin === 'default')!;
+    expect(summary.defaultMs).toBe(medianMs(byTrace.get(traceKey(def.steps))!));
+    const medians = [...byTrace.values()].filter((t) => t.length === 3).map(medianMs);
+    expect(summary.bestMs).toBe(Math.min(...medians));
+    expect(bestRecords(log).get(task.key)?.ms).toBe(summary.bestMs);
   }, 240_000);
 
   it('a model run with its records uses the tuned schedules and matches the untuned outputs', async () => {
