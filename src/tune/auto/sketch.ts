@@ -40,8 +40,13 @@ import { effectiveReaders, hasReuse, lanesOf, packCandidates, readFootprint, sam
 import type { Rng } from './random.js';
 import { divisors, pick, randInt } from './random.js';
 
-/** Most statement copies unrolling may make of the register tile's body. */
-const MAX_UNROLLED = 256;
+/**
+ * Most statement copies unrolling may make of the register tile's body: enough for the widest
+ * register tile (28 accumulators) and a little of the reduction. The C compiler's time grows
+ * faster than the copies (a convolution tile of 180 copies took 134 s to compile on a loaded
+ * machine, the same tile with 60 copies 11 s), and it is the search's scarcest resource.
+ */
+const MAX_UNROLLED = 64;
 
 interface Ctx {
   readonly s: Schedule;
