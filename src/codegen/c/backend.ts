@@ -15,7 +15,8 @@
  * a wrong type or a short array would make native code read or write out of bounds. The thread
  * count belongs to the executable (`BuildOptions.threads` given to `load`, default all cores)
  * and is passed on every call, so executables sharing one library keep their own settings.
- * `dispose` unloads the libraries; the OpenMP runtime stays loaded (see pinOpenMpRuntime).
+ * `dispose` unloads the libraries; the OpenMP runtime stays loaded (see pinOpenMpRuntime). Its idle
+ * workers spin only briefly before they sleep (see OPENMP_SPIN_COUNT).
  */
 
 import koffi, { type LibraryHandle } from 'koffi';
@@ -123,11 +124,31 @@ function pinOpenMpRuntime(): void {
 }
 
 /**
+ * How long an idle OpenMP worker spins before it sleeps, in pause instructions: about 50 µs on
+ * x86 (a pause is 20 to 40 ns), longer than the JavaScript between two kernel calls, so a model's
+ * kernels still find their workers awake. libgomp's default, 300000 (6 ms), keeps a worker
+ * spinning through every gap; on a machine shared with other work the scheduler then preempts it,
+ * and the next parallel loop waits for it a whole time slice: resnet50 on 2 threads took 5× longer
+ * than with this count under a load of 15 on 2 cores (1770 ms against 336 ms; onnxruntime-node's
+ * own pool took 376 ms and 295 ms).
+ */
+const OPENMP_SPIN_COUNT = '2500';
+
+/**
+ * libgomp reads its settings from the environment once, as it loads with the first kernel
+ * library: set the spin count before that, unless the user chose a wait policy of their own.
+ */
+function setOpenMpWaitPolicy(): void {
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.GOMP_SPINCOUNT = OPENMP_SPIN_COUNT;
+}
+
+/**
  * Loads built libraries (as `load` leaves them, or as a compiled-model cache recorded them) into
  * one executable; `same` names the entries that call another entry's kernel.
  */
 export function openLibraries(files: readonly string[], same: Readonly<Record<string, string>>, threads: number): Executable {
   const libs: LibraryHandle[] = [];
+  setOpenMpWaitPolicy();
   try {
     const kernels = new Map<string, Bound>();
     for (const file of files) {
