@@ -20,15 +20,10 @@
  * `SavedSession.load` (./saved.ts) runs without recompiling, in Node or a browser.
  */
 
-import { readFile } from 'node:fs/promises';
-import { compilerIdentity } from '../codegen/c/compile.js';
 import type { TargetName } from '../codegen/index.js';
-import { defaultCacheDir, getBackend, TARGET_NAMES, isTargetName } from '../codegen/index.js';
+import { getBackend, TARGET_NAMES, isTargetName } from '../codegen/index.js';
 import { enableRelaxedSimd } from '../codegen/wasm/relaxed.js';
 import { quote } from '../graph/text.js';
-import { contentHash, readHashed } from '../runtime/cache/digest.js';
-import { modelKey } from '../runtime/cache/key.js';
-import { ModelCache } from '../runtime/cache/store.js';
 import { SessionError } from '../runtime/errors.js';
 import type { KernelTime } from '../runtime/executor.js';
 import { Executor } from '../runtime/executor.js';
@@ -37,7 +32,8 @@ import type { TuningRecord } from '../tune/records.js';
 import type { Feeds, Outputs } from './feeds.js';
 import { namedOutputs, orderFeeds } from './feeds.js';
 import type { InputShapes } from './save.js';
-import { readModel, serializeExecutor } from './save.js';
+import { openModel } from './open.js';
+import { serializeExecutor } from './save.js';
 
 export type { Feeds, Outputs, TensorLike } from './feeds.js';
 export type { InputShapes } from './save.js';
@@ -86,43 +82,6 @@ function warner(opts: SessionOptions): (message: string) => void {
 
 const envFlag = (name: string): boolean => ['1', 'true', 'yes'].includes((process.env[name] ?? '').toLowerCase());
 
-interface CacheSettings {
-  readonly target: TargetName;
-  /** the thread count kernels are compiled for */
-  readonly threads: number;
-  readonly relaxedSimd: boolean;
-  readonly records: readonly TuningRecord[] | undefined;
-}
-
-// js compiles to source evaluated in this process: nothing a later one could load
-const cacheWanted = (opts: SessionOptions, target: TargetName): boolean => opts.cache !== false && !envFlag('KILN_NO_CACHE') && target !== 'js';
-
-/** A model's bytes and, when known, their SHA-256 (digest.ts). */
-interface ModelBytes {
-  readonly bytes: Uint8Array;
-  readonly hash?: string;
-}
-
-/**
- * `model`'s bytes, read once for the cache key and the graph (undefined when the path cannot be
- * read: readModel reports that); with `indexed`, a file's hash comes from the digest index.
- */
-async function modelBytes(model: string | Uint8Array, indexed: boolean): Promise<ModelBytes | undefined> {
-  if (typeof model !== 'string') return { bytes: model };
-  return (indexed ? readHashed(model, defaultCacheDir()) : readFile(model).then((bytes) => ({ bytes }))).catch(() => undefined);
-}
-
-/** The session's compiled-model cache, or undefined when it is off or the model's bytes cannot be read here. */
-async function modelCache(model: ModelBytes | undefined, opts: SessionOptions, s: CacheSettings): Promise<ModelCache | undefined> {
-  if (!cacheWanted(opts, s.target) || model === undefined) return undefined;
-  const compiler = s.target === 'c' ? await compilerIdentity('cc').catch(() => null) : '';
-  if (compiler === null) return undefined;
-  const key = modelKey({ modelHash: model.hash ?? contentHash(model.bytes), target: s.target, threads: s.threads, inPlace: true, relaxedSimd: s.relaxedSimd, passes: null, records: s.records ?? null, compiler });
-  const debug = envFlag('KILN_DEBUG');
-  const warn = warner(opts);
-  return new ModelCache(defaultCacheDir(), key, s.target, s.threads, (m) => debug && warn(m));
-}
-
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -146,9 +105,10 @@ export class InferenceSession {
     const records = opts.tuningRecords === undefined ? undefined : loadRecords(opts.tuningRecords, warner(opts));
     const scheduler = records === undefined ? undefined : recordScheduler(records, { threads, warn: warner(opts) });
     const compiledThreads = threads ?? getBackend(target).info.cores;
-    const read = await modelBytes(model, cacheWanted(opts, target));
-    const cache = await modelCache(read, opts, { target, threads: compiledThreads, relaxedSimd, records });
-    const executor = Executor.create(await readModel(model, read?.bytes), { target, threads, relaxedSimd, scheduler, cache });
+    const warn = warner(opts);
+    const debug = envFlag('KILN_DEBUG');
+    const cache = { enabled: opts.cache !== false && !envFlag('KILN_NO_CACHE'), target, threads: compiledThreads, relaxedSimd, records, warn: (m: string) => debug && warn(m) };
+    const executor = await openModel(model, cache, { target, threads, relaxedSimd, scheduler });
     return new InferenceSession(executor, target, compiledThreads);
   }
 

@@ -10,7 +10,8 @@
  * With a compiled-model cache (`cache`, ./cache/), a shape list met before — by this process or
  * an earlier one — loads its plan and kernels from disk instead (models specialized on input
  * values are not cached); the specialized graph and the generated code are then rebuilt only if
- * `prepare`'s caller reads them.
+ * `prepare`'s caller reads them. A model the cache has met may even come without its graph
+ * (`DeferredGraph`): it is read only when a compile or a description needs it.
  *
  * Kernel calls are synchronous and a run never awaits between them, so concurrent `run` calls on
  * one executor cannot interleave inside the shared arena.
@@ -67,6 +68,14 @@ export interface ExecutorOptions {
 
 export type { KernelTime, RunResult } from './steps.js';
 
+/** A model known by its inputs and outputs until a compile needs its graph (one the compiled-model cache has met). */
+export interface DeferredGraph {
+  readonly inputs: readonly Value[];
+  readonly outputs: readonly Value[];
+  /** reads the model's graph (as `Executor.create` takes it); throws what reading it throws */
+  readonly read: () => Graph;
+}
+
 /** A graph compiled for one list of input shapes, bound to its arena (steps.ts). */
 interface Compiled extends Bound {
   /** frees the kernels */
@@ -89,11 +98,12 @@ export class Executor {
   private released = false;
 
   private constructor(
-    /** the model's graph, typed with its declared (possibly symbolic) input shapes when it can be */
-    readonly graph: Graph,
+    /** the model's graph, typed with its declared (possibly symbolic) input shapes when it can be; undefined until a deferred one is read */
+    private typed: Graph | undefined,
     private readonly opts: ExecutorOptions,
     /** the inputs specialized on by value (see freeze.ts); set at most once */
     private frozen: readonly number[],
+    private readonly deferred?: DeferredGraph,
   ) {}
 
   /**
@@ -113,11 +123,26 @@ export class Executor {
     }
   }
 
+  /** An executor whose graph is read when first needed; it must type as it did when `model` was recorded. */
+  static deferred(model: DeferredGraph, opts: ExecutorOptions): Executor {
+    getBackend(opts.target);
+    return new Executor(undefined, opts, [], model);
+  }
+
+  /** the model's graph, typed with its declared (possibly symbolic) input shapes when it can be */
+  get graph(): Graph {
+    this.typed ??= checkGraph(this.deferred!.read());
+    return this.typed;
+  }
   get inputs(): readonly Value[] {
-    return this.graph.inputs;
+    return (this.typed ?? this.deferred!).inputs;
   }
   get outputs(): readonly Value[] {
-    return this.graph.outputs;
+    return (this.typed ?? this.deferred!).outputs;
+  }
+  /** whether the executor specializes on input values (freeze.ts): such models are not cached */
+  get freezes(): boolean {
+    return this.frozen.length > 0;
   }
 
   /**

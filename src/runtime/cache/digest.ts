@@ -54,6 +54,19 @@ async function readRecord(file: string): Promise<Record | null> {
 }
 
 /**
+ * The SHA-256 recorded for the file at `path` when the file is unchanged since, without reading
+ * it; null otherwise (or when it cannot be stat'ed). A caller that reads the file later must
+ * check its bytes against this hash: the file may change in between.
+ */
+export async function recordedHash(path: string, dir: string): Promise<string | null> {
+  const abs = resolve(path);
+  const s = await stat(abs, { bigint: true }).catch(() => null);
+  if (s === null) return null;
+  const r = await readRecord(recordPath(dir, abs));
+  return r !== null && r.path === abs && r.identity === identityOf(s) ? r.hash : null;
+}
+
+/**
  * The bytes of the file at `path` and their SHA-256, from the index under `dir` (kiln's cache
  * folder) when the file is unchanged since it was recorded. Errors reading the file are thrown;
  * the index's own are not (it is a miss, and a record that cannot be written is left unwritten).

@@ -27,6 +27,8 @@ import type { SaveParts } from '../saved/save.js';
 import { savedModelOf } from '../saved/save.js';
 import { bindPlan } from '../steps.js';
 import type { Bound } from '../steps.js';
+import type { ModelInterface } from './io.js';
+import { loadInterface, storeInterface } from './io.js';
 import { shapeKey } from './key.js';
 
 /** Entries past this many bytes in all are removed, least recently used first. */
@@ -61,6 +63,16 @@ export class ModelCache {
     /** told why an entry could not be used or written */
     private readonly warn: (message: string) => void,
   ) {}
+
+  /** The model's inputs and outputs as an earlier session recorded them (io.ts), or null. */
+  loadInterface(): Promise<ModelInterface | null> {
+    return loadInterface(this.dir, this.key);
+  }
+
+  /** Records the model's inputs and outputs for later sessions; a failure is not an error. */
+  storeInterface(io: ModelInterface): Promise<void> {
+    return storeInterface(this.dir, this.key, io);
+  }
 
   private file(key: string): string {
     return join(this.dir, 'models', `${key}${SUFFIX}`);
