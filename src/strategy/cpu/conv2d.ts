@@ -243,9 +243,12 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   // a flat tile covers whole rows: its columns are not split into tiles, and its rows are
   // written back as one flat axis, a vector at a time (not row by row in partial vectors)
   const [wo, wi] = knobs.flatRows ? [null, ow] : o.split(ow, { factor: owb });
+  // A plane that is one band (ShuffleNet's 7×7) is split by channel blocks instead, unless
+  // they would each rebuild the padded band: otherwise only one thread would work.
+  const byChannels = pad === null && band.extent === 1;
   o.reorder(...[n, band, rowBlock, mo, wo, mi, hi, wi].filter((x) => x !== null));
   const [wv, wl] = o.split(knobs.flatRows ? o.fuse(hi, wi) : wi, { factor: lanes });
-  const task = o.fuse(n, band);
+  const task = byChannels ? o.fuse(n, band, rowBlock, mo) : o.fuse(n, band);
   for (const ax of knobs.flatRows ? [mi, wv] : [mi, hi, wv]) o.unroll(ax);
   if (lanes > 1) o.vectorize(wl);
   else o.unroll(wl);
@@ -253,7 +256,7 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   if (info.threads && task.extent > 1 && macs >= PARALLEL_MIN_MACS) o.parallel(task);
 
   const acc = s.stage(local);
-  acc.computeAt(o, wo ?? mo);
+  acc.computeAt(o, wo ?? (byChannels ? task : mo));
   const [, am, ah, aw] = acc.axis as [IterVar, IterVar, IterVar, IterVar];
   const columns = knobs.flatRows ? acc.fuse(ah, aw) : aw;
   const [av, al] = acc.split(columns, { factor: lanes });

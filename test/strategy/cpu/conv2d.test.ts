@@ -117,6 +117,12 @@ describe.each(TARGETS)('NCHW convolution strategies compute what the unscheduled
     await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
   });
 
+  it('with one band over the whole plane, split into tasks by channel blocks and row blocks', async () => {
+    const p = program({ c: 8, m: 12, h: 9, w: 6, k: 1, relu: true });
+    const knobs: Conv2dKnobs = { lanes: 4, mb: 3, ohb: 5, owb: 6, taskRows: 10, unrollKernel: false, flatRows: true };
+    await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
+  });
+
   it('with a flat-row tile whose rows do not fill whole vectors', async () => {
     const p = program({ c: 7, m: 10, h: 9, w: 6, k: 1 });
     const knobs: Conv2dKnobs = { lanes: 4, mb: 3, ohb: 2, owb: 6, taskRows: 4, unrollKernel: false, flatRows: true };
