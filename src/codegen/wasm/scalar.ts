@@ -13,6 +13,7 @@ import { wasmType } from './context.js';
 import { flatIndex, isNonNegative, loadScalar, positiveConstant, pushAddress } from './memory.js';
 import { constLanes, registerTargets } from './registers.js';
 import { applyBinary, applyCall, applyCast, applyCmp, applyPow2Floor, emitConst, pow2Divisor } from './ops.js';
+import { rootExponent } from './math/library.js';
 import { bindLet } from './vector.js';
 
 /** True when evaluating `e` eagerly could trap: it reads memory or divides integers by a non-constant. */
@@ -113,10 +114,17 @@ export function emitScalar(fc: FuncContext, e: Expr): void {
       emitScalar(fc, e.value);
       applyCast(fc, e.value.dtype, e.dtype);
       return;
-    case 'call':
+    case 'call': {
+      const y = e.fn === 'pow' && e.dtype === 'float32' ? rootExponent(e.args[1]) : null;
+      if (y !== null) {
+        emitScalar(fc, e.args[0]);
+        c.call(fc.mod.math.rootPow(y, 'f32'));
+        return;
+      }
       for (const a of e.args) emitScalar(fc, a);
       applyCall(fc, e.fn, e.dtype);
       return;
+    }
     case 'load': {
       const index = flatIndex(fc, e.buffer, e.indices);
       const loc = fc.buffer(e.buffer);

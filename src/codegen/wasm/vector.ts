@@ -14,6 +14,7 @@ import type { FuncContext, VecVal } from './context.js';
 import { wasmType } from './context.js';
 import { emitLanes } from './lanes.js';
 import type { KernelFn } from './math/library.js';
+import { rootExponent } from './math/library.js';
 import { flatIndex, isNonNegative, pushAddress, storeScalar } from './memory.js';
 import { pow2Divisor } from './ops.js';
 import type { SimdOp } from './opcodes.js';
@@ -308,6 +309,12 @@ function packedCast(fc: FuncContext, value: Expr, to: DType): Local[] {
 
 function packedCall(fc: FuncContext, e: Expr & { kind: 'call' }): Local[] {
   const c = fc.code;
+  const y = e.fn === 'pow' && e.dtype === 'float32' ? rootExponent(e.args[1]) : null;
+  if (y !== null) {
+    const x = packedChild(fc, e.args[0]);
+    const fn = fc.mod.math.rootPow(y, 'f32x4');
+    return perPart(fc, e.lanes, (j) => void c.localGet(x[j]).call(fn));
+  }
   const args = e.args.map((a) => packedChild(fc, a));
   const first = args[0];
   if (e.dtype === 'int32') return e.fn === 'abs' ? perPart(fc, e.lanes, (j) => void c.localGet(first[j]).simd('i32x4.abs')) : [...first];

@@ -6,7 +6,7 @@ import type { Executable } from '../../../src/codegen/target.js';
 import { wasmBackend } from '../../../src/codegen/wasm/index.js';
 import type { DType } from '../../../src/ir/dtype.js';
 import type { MathFn } from '../../../src/ir/expr.js';
-import { buffer, call, intImm, load, mul, ramp, variable } from '../../../src/ir/expr.js';
+import { broadcast, buffer, call, floatImm, intImm, load, mul, ramp, variable } from '../../../src/ir/expr.js';
 import type { PrimFunc } from '../../../src/tir/stmt.js';
 import { forLoop, primFunc, store } from '../../../src/tir/stmt.js';
 import { erfReference, grid, ulpError } from './helpers.js';
@@ -134,6 +134,33 @@ describe('float32 math kernels', () => {
     ];
     const special = await evaluate('pow', [Float32Array.from(cases.map((c) => c[0]).concat([1, 1, 1, 1])), Float32Array.from(cases.map((c) => c[1]).concat([1, 1, 1, 1]))]);
     expect([...special.scalar.subarray(0, cases.length)]).toEqual(cases.map((c) => c[2]));
+  });
+});
+
+/** out[i] = pow(in[i], y) with the exponent a constant (broadcast in the vector form). */
+function constPowFunc(y: number, n: number, lanes: number): PrimFunc {
+  const [x, out, i] = [buffer('in', 'float32', [n]), buffer('out', 'float32', [n]), variable('i')];
+  const idx = lanes === 1 ? i : ramp(mul(i, lanes), 1, lanes);
+  const body = store(out, [idx], call('pow', load(x, [idx]), broadcast(floatImm(y), lanes)));
+  return primFunc(`pow_x${lanes}`, [x, out], forLoop(i, intImm(0), intImm(n / lanes), body));
+}
+
+describe('float32 pow by a constant quarter power', () => {
+  it.each([0.75, 0.5, 0.25])('x^%f from square roots is within 2.5 ulp, keeps pow special values, SIMD matching scalar', async (y) => {
+    const xs = inputsFor(0, 1e6, 0x51ed27);
+    const exe = await wasmBackend.load(wasmBackend.emit([constPowFunc(y, xs.length, 1), constPowFunc(y, xs.length, 4)], { threads: 1 }));
+    const [scalar, vector] = [new Float32Array(xs.length), new Float32Array(xs.length)];
+    exe.run('pow_x1', [xs, scalar]);
+    exe.run('pow_x4', [xs, vector]);
+    exe.dispose();
+    const worst = worstUlp(xs, scalar, (x) => Math.pow(x, y));
+    expect(worst.ulp, `pow(${worst.x}, ${y})`).toBeLessThanOrEqual(2.5);
+    expect(sameBits(scalar, vector)).toBe(true);
+    // Math.pow gives IEEE pow's signs of zero and infinities: every special value, bit for bit
+    xs.forEach((x, i) => {
+      const want = Math.fround(Math.pow(x, y));
+      if (!Number.isFinite(want) || want === 0 || !Number.isFinite(x) || x === 0) expect(Object.is(scalar[i], want) || (Number.isNaN(want) && Number.isNaN(scalar[i])), `pow(${x}, ${y})`).toBe(true);
+    });
   });
 });
 

@@ -194,3 +194,14 @@ export function pow(m: MathEmitter, x: Num, y: Num): Num {
   const one = m.or(m.or(m.cmp('eq', y, m.k(0)), m.cmp('eq', x, m.k(1))), m.and(m.cmp('eq', x, m.k(-1)), m.not(yFinite)));
   return m.select(one, m.k(1), withNaN);
 }
+
+/**
+ * x^y for y = 1/4, 1/2 or 3/4 from square roots (√x · √√x for 3/4: within 2.5 ulp), for LRN's β
+ * (usually 3/4), where the general pow runs a log and an exp per lane in float64. IEEE pow's
+ * special cases hold: + 0 turns √−0 = −0 into pow's +0, and −∞, whose roots are NaN, gives +∞.
+ */
+export function rootPow(m: MathEmitter, x: Num, y: number): Num {
+  const half = m.sqrt(x);
+  const root = y === 0.5 ? half : y === 0.25 ? m.sqrt(half) : m.mul(half, m.sqrt(half));
+  return m.select(m.cmp('eq', x, m.k(-Infinity)), m.k(Infinity), m.add(root, m.k(0)));
+}

@@ -9,7 +9,8 @@ import type { FunctionBuilder, ModuleBuilder } from '../builder.js';
 import type { FuncRef, Label, Local } from '../code.js';
 import type { Num } from './emitter.js';
 import { MathEmitter } from './emitter.js';
-import { erf, exp, log, pow, sigmoid, sinCos, tanh } from './kernels.js';
+import type { Expr } from '../../../ir/expr.js';
+import { erf, exp, log, pow, rootPow, sigmoid, sinCos, tanh } from './kernels.js';
 
 export type KernelFn = 'exp' | 'log' | 'tanh' | 'sigmoid' | 'erf' | 'sin' | 'cos' | 'pow';
 export type HostFn = 'exp' | 'log' | 'tanh' | 'pow' | 'sin' | 'cos';
@@ -43,6 +44,12 @@ function kernel(m: MathEmitter, fn: KernelFn, args: readonly Num[]): Num {
     case 'pow':
       return pow(m, x, y);
   }
+}
+
+/** The constant float32 exponent `e` (a number or its broadcast) when `rootPow` computes pow with it. */
+export function rootExponent(e: Expr): number | null {
+  const v = e.kind === 'broadcast' ? e.value : e;
+  return v.kind === 'float' && v.dtype === 'float32' && [0.25, 0.5, 0.75].includes(v.value) ? v.value : null;
 }
 
 export class MathLibrary {
@@ -80,6 +87,19 @@ export class MathLibrary {
   /** The float32x4 version: a SIMD kernel, or four calls of the scalar one for kernels run in float64. */
   vector(fn: KernelFn): FuncRef {
     return this.memo(`${fn}_f32x4`, () => (VIA_F64.has(fn) ? this.perLane(fn) : this.native(fn, 'f32x4')));
+  }
+
+  /** float32 x^y for a constant `y` that `rootExponent` accepts, as roots (scalar or float32x4). */
+  rootPow(y: number, flavor: 'f32' | 'f32x4'): FuncRef {
+    // the name holds the quarters of y, one of three (y is model data: never printed as it is)
+    const name = `kiln_pow_${y * 4}q_${flavor}`;
+    return this.memo(name, () => {
+      const t = flavor === 'f32x4' ? 'v128' : 'f32';
+      const fb = this.mb.func(name, { params: [t], results: [t] });
+      const m = new MathEmitter(fb, flavor);
+      m.push(rootPow(m, m.wrap(fb.params[0]), y));
+      return fb.ref;
+    });
   }
 
   private native(fn: KernelFn, flavor: 'f32' | 'f32x4' | 'f64'): FuncRef {
