@@ -5,8 +5,8 @@
  *
  * Checking: the inputs are seeded random numbers (a model's weights keep their values), outputs
  * start as NaN, and after the warm-up call every output must lie within 1e-4·max|ref| + 1e-5 of
- * the reference, the default schedule's result on the same inputs. Timing: the median of
- * `repeat` samples, each the mean of enough calls to span `minSampleMs`.
+ * the reference, the default schedule's result on the same inputs. Timing: the median of single
+ * calls, `repeat` times as many as span `minSampleMs`.
  */
 
 import type { Kernel } from '../../codegen/build.js';
@@ -130,19 +130,22 @@ function mismatch(got: readonly HostArray[], want: readonly HostArray[]): string
   return null;
 }
 
+/**
+ * The median of single calls: `repeat` samples, each enough calls to span `minSampleMs`, every
+ * call timed alone. On a busy machine a call the scheduler preempts is an outlier the median
+ * drops, where the mean of a sample's calls would carry it.
+ */
 function time(kernel: Runnable, args: readonly HostArray[], repeat: number, minSampleMs: number): number {
-  let t = performance.now();
-  kernel.run(args);
-  const once = Math.max(performance.now() - t, 1e-4);
-  const calls = Math.max(1, Math.ceil(minSampleMs / once));
-  const samples: number[] = [];
-  for (let r = 0; r < repeat; r++) {
-    t = performance.now();
-    for (let c = 0; c < calls; c++) kernel.run(args);
-    samples.push((performance.now() - t) / calls);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[samples.length >> 1];
+  const call = (): number => {
+    const t = performance.now();
+    kernel.run(args);
+    return performance.now() - t;
+  };
+  const calls = Math.max(1, Math.ceil(minSampleMs / Math.max(call(), 1e-4)));
+  const times: number[] = [];
+  for (let k = 0; k < repeat * calls; k++) times.push(call());
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
 }
 
 async function handle(req: WorkerRequest): Promise<WorkerReply> {
