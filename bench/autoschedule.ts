@@ -14,7 +14,7 @@
  * compile per core, side by side), times each (median of runs), checks it against the default
  * schedule's result, and prints its curve of best GFLOP/s against seconds spent (everything
  * counted: sampling, lowering, features, training, compiling, running). At the end the default
- * schedule, the best template schedule and the best automatic one are timed in alternating
+ * schedule and the three best template and automatic schedules are timed again in alternating
  * rounds, which gives the ratios.
  *
  * `--model FILE` starts the automatic search from a saved cost model (transfer) when the file
@@ -379,25 +379,55 @@ const templ = hasTemplate && templateBudget > 0 ? await search('template', templ
 const autoModel = values.model && existsSync(values.model) ? CostModel.fromJSON(JSON.parse(readFileSync(values.model, 'utf8'))) : new CostModel();
 const auto = await search('auto', autoGenerator(), budget, autoModel);
 
+/** Candidates of each search timed again at the end: its best measurement may have been a lucky one. */
+const FINALISTS = 3;
+
 /**
- * The final comparison: the default schedule and the best template and automatic schedules built
- * once each and timed in alternating rounds, so that the load of a shared machine hits all alike.
+ * The final comparison: the default schedule and the FINALISTS best template and automatic
+ * schedules built once each and timed one run at a time in alternating rounds (the order rotating),
+ * so that the bursts of load on a shared machine hit all alike. Each search scores its best
+ * finalist's median.
  */
-async function finalComparison(picks: Record<string, readonly Step[] | undefined>): Promise<Record<string, number>> {
-  const specs = Object.entries(picks).flatMap(([name, steps]) => {
-    const outputs = work.build();
-    if (name === 'default') return [{ schedule: defaultSchedule(outputs, info), args: kernelArgs(outputs), name }];
-    return steps ? [{ schedule: replaySchedule(steps, outputs), args: kernelArgs(outputs), name }] : [];
-  });
+async function finalComparison(picks: Record<string, readonly (readonly Step[])[]>): Promise<{ gflops: Record<string, number>; winner: Record<string, number> }> {
+  const specs = Object.entries(picks).flatMap(([group, traces]) =>
+    traces.map((steps, k) => {
+      const outputs = work.build();
+      const schedule = group === 'default' ? defaultSchedule(outputs, info) : replaySchedule(steps, outputs);
+      return { schedule, args: kernelArgs(outputs), name: `${group}${k}`, group };
+    }),
+  );
   const kernel = await buildKernels(specs, { target, threads });
   const out = new Float32Array(outLen);
-  const times: Record<string, number[]> = Object.fromEntries(specs.map((s) => [s.name, []]));
-  for (let round = 0; round < 5; round++) for (const spec of specs) times[spec.name].push(timeRuns(() => kernel.run([...inputs, out], spec.name)));
+  const run = (name: string): void => kernel.run([...inputs, out], name);
+  specs.forEach((spec) => run(spec.name)); // warm caches and pages
+  const times: number[][] = specs.map(() => []);
+  const start = performance.now();
+  for (let round = 0; round < 41 && (round < 15 || performance.now() - start < 10_000); round++) {
+    for (let q = 0; q < specs.length; q++) {
+      const k = (q + round) % specs.length;
+      const t0 = performance.now();
+      run(specs[k].name);
+      times[k].push((performance.now() - t0) / 1e3);
+    }
+  }
   kernel.dispose();
-  return Object.fromEntries(specs.map((s) => [s.name, +gflops(median(times[s.name])).toFixed(1)]));
+  const best: Record<string, number> = {};
+  const winner: Record<string, number> = {};
+  let k = 0;
+  for (const [group, traces] of Object.entries(picks)) {
+    traces.forEach((_, q) => {
+      const g = +gflops(median(times[k++])).toFixed(1);
+      if (g > (best[group] ?? -1)) [best[group], winner[group]] = [g, q];
+    });
+  }
+  return { gflops: best, winner };
 }
 
-const final = await finalComparison({ default: [], template: templ?.best[0]?.steps, auto: auto.best[0]?.steps });
+const { gflops: final, winner } = await finalComparison({
+  default: [[]],
+  ...(templ ? { template: templ.best.slice(0, FINALISTS).map((b) => b.steps) } : {}),
+  ...(auto.best.length > 0 ? { auto: auto.best.slice(0, FINALISTS).map((b) => b.steps) } : {}),
+});
 if (values.model) writeFileSync(values.model, JSON.stringify(auto.model));
 
 const bestTemplate = Math.max(final.default, final.template ?? 0);
@@ -413,5 +443,5 @@ if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log(`final comparison, alternating rounds (GFLOP/s): ${JSON.stringify(final)}; automatic / best of default and template = ${summary.ratio}`);
   console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed, model's pairwise ranking accuracy ${auto.ranking}; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed, ranking accuracy ${templ.ranking}` : 'none'}`);
-  if (auto.best.length > 0) console.log(`best automatic schedule:\n${printSteps(auto.best[0].steps)}`);
+  if (auto.best.length > 0) console.log(`best automatic schedule:\n${printSteps(auto.best[winner.auto ?? 0].steps)}`);
 }
