@@ -1,8 +1,9 @@
 /**
  * @file The search driver. The time budget is shared by where the model spends its time: a
  * profiled run's time per task when given (`estimates`), else weight × the default schedule's
- * time, measured for every task first. Tasks where the model spends most go first; a task whose
- * share is too short for a round gets none, and time a task leaves unused passes on to the rest.
+ * time, measured for every task first. Tasks where the model spends most go first; the budget
+ * goes to as many of them as get a round's worth each, and time a task leaves unused passes on
+ * to the rest.
  * A task's default schedule is measured (the baseline, recorded like any candidate) and then it
  * runs rounds until its share or trial cap is spent:
  *
@@ -125,12 +126,9 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
   try {
     if (!opts.estimates) await measureDefaults(runs, measurer, opts, progress);
     const order = [...runs].sort((a, b) => share(b) - share(a));
-    let left = order.reduce((n, r) => n + share(r), 0);
-    for (const run of order) {
-      const remaining = opts.timeBudgetMs - (performance.now() - start);
-      const allotted = left > 0 ? (remaining * share(run)) / left : 0;
-      left -= share(run);
-      if (allotted < MIN_TASK_MS) continue;
+    for (const [i, run] of order.entries()) {
+      const allotted = allot(opts.timeBudgetMs - (performance.now() - start), order.slice(i).map(share));
+      if (allotted < MIN_TASK_MS) break;
       const t0 = performance.now();
       await measureDefaults([run], measurer, opts, progress);
       const t1 = performance.now();
@@ -150,6 +148,20 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
     trials: r.trials,
     seconds: r.ms / 1000,
   }));
+}
+
+/**
+ * The next task's time: its part of `remainingMs` shared in proportion among the leading tasks
+ * (`shares` from the next one on, largest first) that each get a round's worth. The tasks after
+ * those get none, so a small task is never handed the time of a larger one left out.
+ */
+function allot(remainingMs: number, shares: readonly number[]): number {
+  let sum = 0;
+  for (const s of shares) {
+    if (s <= 0 || (remainingMs * s) / (sum + s) < MIN_TASK_MS) break;
+    sum += s;
+  }
+  return sum > 0 ? (remainingMs * shares[0]) / sum : 0;
 }
 
 /** The task's state from the log: seen traces, successes fastest first, the default's time, and what the model learns from them. */

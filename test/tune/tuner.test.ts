@@ -58,6 +58,18 @@ describe('tuner', () => {
     expect(bestRecords(log).get(task.key)?.ms).toBe(summary.bestMs);
   }, 240_000);
 
+  it('gives the budget to the tasks where the model spends most, never a small one in place of a larger', async () => {
+    const [a, b, c] = await Promise.all([32, 40, 48].map((m) => moduleTask(FIXTURES, 'gemm', { m, n: 96, k: 96 }, 'js')));
+    // a and b: equal shares of 8 s, 4 s each, too short for a round; a alone gets all 8 s. c is a tiny
+    // part of the model: handing it what a and b leave would be the mistake
+    const estimates = new Map([[a.key, 1], [b.key, 1], [c.key, 1e-6]]);
+    const records = tmp('log.jsonl');
+    const [sa, , sc] = await tune([a, b, c], { target: 'js', threads: 1, records, timeBudgetMs: 8_000, batch: 4, recheck: 0, search: 'random', estimates, measure: QUICK });
+    expect(sa.defaultMs).toBeGreaterThan(0);
+    expect(sa.trials).toBeGreaterThan(0);
+    expect(sc.defaultMs).toBeUndefined();
+  }, 240_000);
+
   it('a model run with its records uses the tuned schedules and matches the untuned outputs', async () => {
     const file = tmp('mlp.onnx');
     const f32 = (name: string, shape: readonly number[]) => ({ name, dtype: 'float32' as const, shape });
