@@ -76,7 +76,7 @@ export async function tuneCommand(args: readonly string[]): Promise<number> {
     measure: str('repeat') === undefined ? {} : { repeat: intOption('repeat', str('repeat'), 5, 1000) },
     onProgress: bar.update,
   }).finally(bar.stop);
-  printTable(summaries);
+  printTable(summaries, estimates);
   say(`records: ${records}`);
   return 0;
 }
@@ -99,7 +99,8 @@ async function profileTasks(model: string, feeds: readonly Tensor[], target: Tar
     const record = Object.fromEntries(session.inputNames.map((name, k) => [name, feeds[k]]));
     await session.run(record);
     const runs: (readonly KernelTime[])[] = [];
-    for (let r = 0; r < 3; r++) runs.push((await session.runWithProfile(record)).kernels);
+    // enough runs that a kernel preempted in a few of them keeps its own median
+    for (let r = 0; r < 7; r++) runs.push((await session.runWithProfile(record)).kernels);
     const taskOf = new Map<string, string>(tasks.flatMap((t) => t.kernels.map((k) => [`k${k}`, t.key] as const)));
     const out = new Map<string, number>();
     runs[0].forEach((k, i) => {
@@ -142,7 +143,7 @@ function progressBar(budgetMs: number): { update: (p: Progress) => void; stop: (
   };
 }
 
-function printTable(rows: readonly TaskSummary[]): void {
+function printTable(rows: readonly TaskSummary[], estimates: ReadonlyMap<string, number>): void {
   const tuned = rows.filter((r) => r.defaultMs !== undefined);
   say('\ntask                                     weight  model ms  default ms    tuned ms  speed-up  trials  seconds  best from');
   let [before, after] = [0, 0];
@@ -167,4 +168,22 @@ function printTable(rows: readonly TaskSummary[]): void {
   const rest = rows.length - tuned.length;
   if (rest > 0) say(`(${rest} task${rest === 1 ? '' : 's'} with too small a share of the model's time for the budget: default schedule kept)`);
   say(`estimated speed-up of the tuned tasks (Σ weight·default / Σ weight·tuned): ${after > 0 ? (before / after).toFixed(2) : '-'}x`);
+  const model = modelEstimate(rows, estimates);
+  say(`estimated speed-up of the model (its kernels' profiled time, each tuned task's scaled by tuned/default): ${model.before.toFixed(2)} → ${model.after.toFixed(2)} ms, ${(model.before / model.after).toFixed(2)}x`);
+}
+
+/**
+ * The untuned model's kernel time and what it becomes when each task's profiled time is scaled by
+ * its tuned/default ratio. Unlike the ratio over the tuned tasks alone, this counts the time the
+ * budget left untouched, so it is what a run of the whole model can be expected to show.
+ */
+export function modelEstimate(rows: readonly TaskSummary[], estimates: ReadonlyMap<string, number>): { before: number; after: number } {
+  let [before, after] = [0, 0];
+  for (const r of rows) {
+    const ms = estimates.get(r.task.key) ?? 0;
+    const ratio = r.bestMs !== null && r.defaultMs != null && r.defaultMs > 0 ? Math.min(r.bestMs, r.defaultMs) / r.defaultMs : 1;
+    before += ms;
+    after += ms * ratio;
+  }
+  return { before, after };
 }

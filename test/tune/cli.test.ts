@@ -1,14 +1,18 @@
 /**
  * `kiln tune` as users run it (bin/kiln.js in a child process): a bad command line is a usage
  * error (exit 2) naming the option; a short tuning run of a small model prints the per-task table,
- * writes the records, and `kiln run --records` runs the model with them.
+ * writes the records, and `kiln run --records` runs the model with them. The model's estimated
+ * speed-up counts the profiled time of tasks the budget did not reach.
  */
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { modelEstimate } from '../../src/cli/tune.js';
 import { tensorOf } from '../../src/graph/tensor.js';
+import type { Task } from '../../src/tune/task.js';
+import type { TaskSummary } from '../../src/tune/tuner.js';
 import { readRecords } from '../../src/tune/records.js';
 import { writeModel } from '../api/onnx-writer.js';
 import { kilnWithin } from '../cli/launcher.js';
@@ -45,6 +49,7 @@ describe('kiln tune', () => {
     expect(tuned.status).toBe(0);
     expect(tuned.stdout).toMatch(/^model .*: 1 tasks \(1 kernels\) on js, 1 thread, budget 600 s$/m);
     expect(tuned.stdout).toMatch(/^k0 MatMul 8x8 +1 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +2 +[\d.]+ {2}\S+$/m);
+    expect(tuned.stdout).toMatch(/^estimated speed-up of the model .*: [\d.]+ → [\d.]+ ms, [\d.]+x$/m);
     expect(readRecords(records)).toMatchObject({ problems: [] });
     // the default and 2 candidates, then those 3 timed twice more (the finalists' recheck)
     expect(readRecords(records).records).toHaveLength(9);
@@ -53,4 +58,13 @@ describe('kiln tune', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('output "y": float32[8, 8]');
   }, 240_000);
+
+  it('estimates the model from its profile: a tuned task scaled by tuned/default, the rest as they were', () => {
+    const row = (key: string, defaultMs: number | null | undefined, bestMs: number | null): TaskSummary =>
+      ({ task: { key } as Task, defaultMs, bestMs, bestOrigin: null, trials: 0, seconds: 0 });
+    const profiled = new Map([['a', 10], ['b', 30], ['c', 5], ['d', 1]]);
+    // a: 2x faster; b: not reached; c: tuned but the default stayed best (a slower best counts as the default); d: its default failed
+    const rows = [row('a', 2, 1), row('b', undefined, null), row('c', 1, 1.5), row('d', null, 0.5)];
+    expect(modelEstimate(rows, profiled)).toEqual({ before: 46, after: 41 });
+  });
 });
