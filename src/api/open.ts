@@ -60,7 +60,9 @@ function graphOf(model: string | Uint8Array, hash: string, read: () => Uint8Arra
 async function deferred(model: string | Uint8Array, hash: string, cache: ModelCache, opts: ExecutorOptions): Promise<Executor | undefined> {
   const io = await cache.loadInterface();
   if (io === null) return undefined;
-  const read = typeof model === 'string' ? (): Uint8Array => readFileSync(model) : (): Uint8Array => model;
+  // resolved now: the process may change its working folder before the graph is needed
+  const file = typeof model === 'string' ? path.resolve(model) : '';
+  const read = typeof model === 'string' ? (): Uint8Array => readFileSync(file) : (): Uint8Array => model;
   return Executor.deferred({ ...io, read: () => graphOf(model, hash, read) }, { ...opts, cache });
 }
 
