@@ -12,7 +12,8 @@
  *
  * Compiled models are cached on disk (`$XDG_CACHE_HOME/kiln/models/`, else `~/.cache/kiln/models/`;
  * see src/runtime/cache/): a session that meets a model, input shapes and options compiled
- * before — in any process, by the same kiln — loads the result instead of compiling. `cache:
+ * before — in any process, by the same kiln — loads the result instead of compiling, without
+ * parsing the model unless a new shape needs compiling (./open.ts). `cache:
  * false` or the environment variable `KILN_NO_CACHE=1` turns that off; `KILN_DEBUG=1` reports
  * entries that could not be used (a damaged file is a miss, never an error).
  *

@@ -10,7 +10,8 @@
  * (the caller compiles, and may be told why). A write goes to a temporary file renamed into
  * place (../saved/files.ts), so a reader never sees half an entry and two sessions writing one
  * key leave one whole entry. A hit touches its entry; a write then removes the least recently
- * used entries past MAX_BYTES (the libraries are not counted or removed).
+ * used entries past MAX_BYTES (the libraries are not counted or removed, nor are the small
+ * records of each model's inputs and outputs, io.ts, that let a session skip parsing the model).
  */
 
 import { existsSync } from 'node:fs';
