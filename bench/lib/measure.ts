@@ -7,7 +7,8 @@
  *    a new directory), so the first is a cold compile; the second loads the compiled model the
  *    first stored in that cache (src/runtime/cache/), on either target.
  * 2. Correctness: kiln's outputs against onnxruntime-node's with `kiln compare`'s tolerance.
- * 3. Latency: alternating blocks of runs (kiln, node, web), each block one untimed run to wake the
+ * 3. Latency: first WARMUP_MS of untimed runs of the three sides in turn, then alternating blocks
+ *    of runs (kiln, node, web), each block one untimed run to wake the
  *    thread pool then BLOCK timed runs, and an idle pause after it so a pool still spinning does
  *    not steal the next side's cores. Medians per side. The number of timed runs per side is
  *    `repeat`, lowered for slow rows so one side takes about SIDE_BUDGET_MS, but not below MIN_RUNS
@@ -29,6 +30,12 @@ const BLOCK = 5;
 const IDLE_MS = 50;
 const SIDE_BUDGET_MS = 4000;
 const MIN_RUNS = 5;
+/**
+ * V8 compiles the hot functions of a wasm module again in background threads (tier-up), those of
+ * onnxruntime-web's large module for about two seconds after its first run; timed meanwhile, the
+ * side after it (kiln's, first in each block) ran up to 2.5× slower on 2 cores.
+ */
+const WARMUP_MS = 2000;
 
 export type Target = 'c' | 'wasm';
 
@@ -143,6 +150,8 @@ export async function measureRow(row: Row, opts: MeasureOptions): Promise<RowRes
     });
     const slowest = Math.max(ours.ms, ref.ms, w.ms);
     const runs = Math.min(opts.repeat, Math.max(MIN_RUNS, Math.floor(SIDE_BUDGET_MS / slowest)));
+    const sides = [() => session.run(feeds), () => node.run(feeds), ...(web ? [() => (web as Peer).run(feeds)] : [])];
+    for (const t0 = performance.now(); performance.now() - t0 < WARMUP_MS; ) for (const run of sides) await run();
     const [kilnMs, nodeMs, webMs]: number[][] = [[], [], []];
     for (let done = 0; done < runs; done += BLOCK) {
       const n = Math.min(BLOCK, runs - done);
