@@ -54,12 +54,14 @@ interface Ctx {
   readonly rng: Rng;
   /** stages a rule has already scheduled */
   readonly done: Set<Stage>;
+  /** whether tiles may leave a guarded edge (tileOf) */
+  readonly guarded: boolean;
 }
 
 /** Applies the sketch rules to a fresh schedule of `outputs`, drawing every parameter from `rng`. */
 export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: Rng): Schedule {
   const s = createSchedule(outputs);
-  const ctx: Ctx = { s, info, rng, done: new Set() };
+  const ctx: Ctx = { s, info, rng, done: new Set(), guarded: rng() < 0.1 };
   for (const st of s.stages) {
     if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0) st.computeInline();
   }
@@ -107,13 +109,16 @@ function vectorWidth(rng: Rng, extent: number, lanes: number): number {
 }
 
 /**
- * A tile of an axis of `extent` points: mostly a divisor, rarely any size (a guarded edge, whose
- * partitioned copies of the loop nest multiply the code the C compiler must build: det's depthwise
- * candidates with two such tiles took 15–18 s to compile, against 2–4 s).
+ * A tile of an axis of `extent` points: a divisor, or in a schedule drawn with guarded tiles
+ * (`ctx.guarded`) now and then any size. A guarded edge is partitioned into copies of the loop nest
+ * that multiply the code the C compiler must build: det's depthwise candidates with two such tiles
+ * took 15–18 s to compile, against 2–4 s, and drawn per tile, at 1 in 20, nearly half of a
+ * convolution's schedules had one.
  */
-function tileOf(rng: Rng, extent: number, max = extent): number {
+function tileOf(ctx: Ctx, extent: number, max = extent): number {
+  const { rng } = ctx;
   const ds = divisors(extent).filter((d) => d <= max);
-  if (rng() < 0.95 || max < 2) return pick(rng, ds);
+  if (!ctx.guarded || rng() < 0.8 || max < 2) return pick(rng, ds);
   return randInt(rng, 1, Math.min(max, extent));
 }
 
@@ -139,7 +144,7 @@ function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: 
   const fill = rng() < 0.5;
   for (const d of shuffled(axes.slice(0, n - 1).map((_, d) => d))) {
     const fitting = divisors(axes[d].extent).filter((t) => t <= registers);
-    s3[d] = fill ? fitting[fitting.length - 1] : tileOf(rng, axes[d].extent, registers);
+    s3[d] = fill ? fitting[fitting.length - 1] : tileOf(ctx, axes[d].extent, registers);
     registers = Math.max(1, Math.floor(registers / s3[d]));
   }
   let l1 = Math.max(1, Math.floor(info.l1Bytes / bytes / s3.reduce((a, b) => a * b, 1)));
@@ -149,10 +154,10 @@ function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: 
   // convolution came out 1 in under one draw in ten)
   const single = rng() < 0.5;
   for (const d of shuffled(axes.map((_, d) => d))) {
-    s2[d] = single || rng() < 0.4 ? 1 : tileOf(rng, Math.ceil(axes[d].extent / s3[d]), l1);
+    s2[d] = single || rng() < 0.4 ? 1 : tileOf(ctx, Math.ceil(axes[d].extent / s3[d]), l1);
     l1 = Math.max(1, Math.floor(l1 / s2[d]));
   }
-  return axes.map((a, d) => [tileOf(rng, Math.ceil(a.extent / (s2[d] * s3[d]))), s2[d], s3[d]]);
+  return axes.map((a, d) => [tileOf(ctx, Math.ceil(a.extent / (s2[d] * s3[d]))), s2[d], s3[d]]);
 }
 
 /**
@@ -166,8 +171,8 @@ function fitPanels(ctx: Ctx, axes: readonly IterVar[], tiles: [number, number, n
     const others = [...panelAxes].filter((e) => e !== d).reduce((p, e) => p * tiles[e][0] * tiles[e][1] * tiles[e][2], 1);
     const [s1, s2, s3] = tiles[d];
     const room = budget / (bytesPerPoint * others * s3);
-    const t2 = s2 > room ? tileOf(ctx.rng, Math.ceil(axes[d].extent / s3), Math.max(1, Math.floor(room))) : s2;
-    const t1 = s1 * t2 > room ? tileOf(ctx.rng, Math.ceil(axes[d].extent / (t2 * s3)), Math.max(1, Math.floor(room / t2))) : s1;
+    const t2 = s2 > room ? tileOf(ctx, Math.ceil(axes[d].extent / s3), Math.max(1, Math.floor(room))) : s2;
+    const t1 = s1 * t2 > room ? tileOf(ctx, Math.ceil(axes[d].extent / (t2 * s3)), Math.max(1, Math.floor(room / t2))) : s1;
     tiles[d] = [t1, t2, s3];
   }
 }
@@ -276,7 +281,7 @@ function tileLocal(ctx: Ctx, local: Stage, s3: readonly number[], lanes: number)
       R0.push(r);
       continue;
     }
-    const [o, i] = local.split(r, { factor: tileOf(rng, r.extent) });
+    const [o, i] = local.split(r, { factor: tileOf(ctx, r.extent) });
     R0.push(o);
     R1.push(i);
   }
