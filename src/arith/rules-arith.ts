@@ -10,26 +10,37 @@ import type { Binary, Expr } from '../ir/expr.js';
 import { binary, intImm } from '../ir/expr.js';
 import { sameExpr } from './same.js';
 import type { RuleContext } from './context.js';
-import type { Linear } from './linear.js';
+import type { Linear, Term } from './linear.js';
 import { addScaled, compareTerms, distributeMinMax, isIndexType, linearOf, linearToExpr, loneMinMax } from './linear.js';
-import { divModCandidates, expandDivMod, replaceTerm } from './linear-divmod.js';
+import { divModCandidates, divModParts, expandDivMod, replaceTerm } from './linear-divmod.js';
 
 function isValue(e: Expr, v: number): boolean {
   return (e.kind === 'int' || e.kind === 'float') && e.value === v && e.lanes === 1;
 }
 
+/** Whether `l` holds neither term `t` nor its companion, a lone div/mod term: the pair cancelled. */
+function cancels(l: Linear, t: Term, companion: Expr): boolean {
+  const other = linearOf(companion);
+  const [u] = other.terms;
+  if (other.terms.length !== 1 || other.constant !== 0 || u.coeff !== 1 || !divModParts(u.term)) return false;
+  return !l.terms.some((v) => v.key === t.key || v.key === u.key);
+}
+
 /**
- * Uses x = c·floordiv(x, c) + floormod(x, c) on a div/mod term whenever that leaves fewer terms.
- * Each accepted step shrinks the sum, so this ends.
+ * Uses x = c·floordiv(x, c) + floormod(x, c) on a div/mod term whenever that leaves fewer terms,
+ * or cancels the pair outright (`floordiv(a + b, c)*c + floormod(a + b, c)` → `a + b`, as many
+ * terms as before when x is a sum). Each accepted step shrinks the sum or removes a pair of
+ * div/mod terms of x and adds only x's own, so this ends.
  */
 function mergeDivMod(l: Linear, ctx: RuleContext): Linear {
   let cur = l;
   for (let changed = true; changed; ) {
     changed = false;
     for (const t of divModCandidates(cur)) {
-      const by = expandDivMod(t, (term, parts) => ctx.companion(term, parts));
+      let companion: Expr | undefined;
+      const by = expandDivMod(t, (term, parts) => (companion = ctx.companion(term, parts)));
       const cand = by && replaceTerm(cur, t, by);
-      if (cand && cand.terms.length < cur.terms.length) {
+      if (cand && (cand.terms.length < cur.terms.length || (companion && cancels(cand, t, companion)))) {
         cur = cand;
         changed = true;
         break;

@@ -90,6 +90,12 @@ describe('floordiv and floormod', () => {
     expect(s(floormod(add(mul(x, 4), j), 8), within(j, 0, 3))).toBe('j + floormod(x, 2) * 4'));
   it('fused-axis round trip: floordiv(f, n)*n + floormod(f, n) → f', () => expect(s(add(mul(floordiv(f, 8), 8), floormod(f, 8)))).toBe('f'));
   it('round trip without ranges: floordiv(x, 3)*3 + floormod(x, 3) → x', () => expect(s(add(mul(floordiv(x, 3), 3), floormod(x, 3)))).toBe('x'));
+  it('round trip of a sum: floordiv(x + y, 5)*5 + floormod(x + y, 5) → x + y', () =>
+    expect(s(add(mul(floordiv(add(x, y), 5), 5), floormod(add(x, y), 5)))).toBe('x + y'));
+  it('round trip of a longer sum, scaled: (floordiv(x + y*3 + 1, 7)*7 + floormod(x + y*3 + 1, 7))*2 → x*2 + y*6 + 2', () => {
+    const sum = add(add(x, mul(y, 3)), 1);
+    expect(s(mul(add(mul(floordiv(sum, 7), 7), floormod(sum, 7)), 2))).toBe('x * 2 + y * 6 + 2');
+  });
   it('round trip through two splits → f', () => {
     const e = add(add(mul(floordiv(f, 8), 8), mul(floormod(floordiv(f, 2), 4), 2)), floormod(f, 2));
     expect(s(e)).toBe('f');
