@@ -32,6 +32,20 @@ const TARGET = 'c';
 const STACK_LIMIT_BYTES = 16 * 1024;
 const MAX_UNROLL = 64;
 
+/** Chunks of a dynamically scheduled parallel loop: enough that a late thread's share is small. */
+const PARALLEL_CHUNKS = 64;
+
+/**
+ * Threads take a parallel loop's iterations in chunks as they come, not a fixed half each: a
+ * worker that starts late (woken from sleep, or preempted on a machine shared with other work)
+ * leaves its iterations to the thread already running, instead of making the whole loop wait for
+ * it to do its half. A chunk is 1/64 of the loop at least, so the shared counter costs nothing
+ * against loops of thousands of small iterations.
+ */
+function parallelSchedule(extent: Expr): string {
+  return extent.kind === 'int' ? `schedule(dynamic, ${Math.max(1, Math.floor(extent.value / PARALLEL_CHUNKS))})` : 'schedule(static)';
+}
+
 interface Exit {
   readonly label: string;
   used: boolean;
@@ -92,7 +106,7 @@ class CPrinter extends CStylePrinter {
     const extent = this.scalar(s.extent, 'loop extent');
     const end = s.min.kind === 'int' && s.min.value === 0 ? extent : `${min} + ${extent}`;
     const head = `for (${scalarType(s.loopVar.dtype)} ${i} = ${min}; ${i} < ${end}; ++${i})`;
-    if (s.forKind === 'parallel') return ['#pragma omp parallel for num_threads(kiln_nthreads) schedule(static)', head];
+    if (s.forKind === 'parallel') return [`#pragma omp parallel for num_threads(kiln_nthreads) ${parallelSchedule(s.extent)}`, head];
     if (s.forKind === 'unrolled' && s.extent.kind === 'int' && s.extent.value > 1) {
       return [`#pragma GCC unroll ${Math.min(s.extent.value, MAX_UNROLL)}`, head];
     }
