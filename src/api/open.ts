@@ -6,7 +6,8 @@
  * its graph is read only when a compile needs it — a shape list the cache has no entry for —
  * so a cached session of a big model reads its weights once, from the entry. A model file the
  * digest index knows unchanged (digest.ts) is not even read; when its graph is needed later,
- * the bytes read then must still have the hash the session was keyed by.
+ * the bytes read then must still have the hash the session was keyed by. A model whose weights
+ * lie in external data files is not cached: the key covers the model file's bytes only.
  */
 
 import { readFileSync } from 'node:fs';
@@ -92,7 +93,11 @@ export async function openModel(model: string | Uint8Array, s: CacheSettings, op
     const executor = await deferred(model, hash, cache, opts);
     if (executor) return executor;
   }
-  const executor = Executor.create(await readModel(model, read?.bytes), { ...opts, cache });
-  if (cache && !executor.freezes) await cache.storeInterface(executor);
+  let external = false;
+  const graph = await readModel(model, read?.bytes, () => (external = true));
+  // the key hashes the model's own bytes: a compile of weights from other files could outlive a change to them
+  const kept = external ? undefined : cache;
+  const executor = Executor.create(graph, { ...opts, cache: kept });
+  if (kept && !executor.freezes) await kept.storeInterface(executor);
   return executor;
 }

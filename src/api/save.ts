@@ -55,12 +55,13 @@ export async function serializeExecutor(executor: Executor, target: SaveTarget, 
 
 /**
  * `model` (an ONNX file's path or bytes) as a graph; a kiln saved model gets an error that points
- * to SavedSession.load. `bytes`: the file at path `model`, when the caller has read it already.
+ * to SavedSession.load. `bytes`: the file at path `model`, when the caller has read it already;
+ * `onExternal` is told each external data file read.
  */
-export async function readModel(model: string | Uint8Array, bytes?: Uint8Array): Promise<Graph> {
+export async function readModel(model: string | Uint8Array, bytes?: Uint8Array, onExternal?: (file: string) => void): Promise<Graph> {
   try {
     // external tensor data lies beside the file
-    return bytes && typeof model === 'string' ? readOnnx(bytes, { baseDir: path.dirname(path.resolve(model)) }) : readOnnx(model);
+    return bytes && typeof model === 'string' ? readOnnx(bytes, { baseDir: path.dirname(path.resolve(model)), onExternal }) : readOnnx(model, { onExternal });
   } catch (e) {
     if (!(e instanceof OnnxError)) throw e;
     const head = bytes ?? (typeof model === 'string' ? await (await import('../runtime/saved/files.js')).readHead(model, 8) : model);

@@ -158,3 +158,28 @@ describe('InferenceSession and the compiled-model cache', () => {
     expect(await entriesAfter({}, undefined)).toBe(0);
   });
 });
+
+describe('the compiled-model cache and external data', () => {
+  it('does not reuse a compile of weights read from an external file that changed since', async () => {
+    const { binaryModel, T } = await import('../frontend/onnx/encode.js');
+    const { Tensor } = await import('../../src/api/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-external-'));
+    try {
+      const file = join(dir, 'model.onnx');
+      writeFileSync(file, binaryModel({ name: 'w', dims: [3], dataType: T.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: 'w.bin' }] }));
+      const addTo = async (w: number[]): Promise<number[]> => {
+        writeFileSync(join(dir, 'w.bin'), new Uint8Array(new Float32Array(w).buffer));
+        const s = await InferenceSession.create(file, { target: 'wasm', threads: 1 });
+        try {
+          return Array.from((await s.run({ x: new Tensor('float32', new Float32Array([1, 2, 3]), [3]) })).y.data as Float32Array);
+        } finally {
+          await s.release();
+        }
+      };
+      expect(await addTo([10, 20, 30])).toEqual([11, 22, 33]);
+      expect(await addTo([-1, -2, -3])).toEqual([0, 0, 0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -17,6 +17,8 @@ import { tensorFromProto } from './tensor.js';
 
 export interface AttrContext {
   readonly baseDir: string | null;
+  /** told each external data file read */
+  readonly onExternal?: (file: string) => void;
   /** converts a subgraph in the scope of the node that holds it; `where` names the attribute */
   subgraph(g: GraphMsg, where: string): Graph;
 }
@@ -57,7 +59,7 @@ function convert(a: AttributeMsg, where: string, ctx: AttrContext): Attr {
       return { kind: 'strings', value: a.strings.map(text) };
     case TENSOR:
       if (a.t === null) throw new OnnxError(where, 'TENSOR attribute has no tensor');
-      return { kind: 'tensor', value: tensorFromProto(a.t, where, ctx.baseDir) };
+      return { kind: 'tensor', value: tensorFromProto(a.t, where, ctx.baseDir, ctx.onExternal) };
     case GRAPH:
       if (a.g === null) throw new OnnxError(where, 'GRAPH attribute has no graph');
       return { kind: 'graph', value: ctx.subgraph(a.g, where) };

@@ -65,12 +65,14 @@ export function readExternal(
   expectedBytes: number,
   baseDir: string | null,
   where: string,
+  onRead?: (file: string) => void,
 ): Uint8Array {
   const ref = parseRef(entries, where);
   if (baseDir === null) {
     throw new OnnxError(where, `external data ${quote(ref.location)} needs the model's directory (give baseDir)`, 'io');
   }
   const file = resolveInside(baseDir, ref.location, where);
+  onRead?.(file);
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new OnnxError(where, `external data ${quote(ref.location)} is not a file`, 'io');
   const size = stat.size;

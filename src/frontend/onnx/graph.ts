@@ -26,6 +26,8 @@ import { tensorFromProto } from './tensor.js';
 
 export interface ReadContext {
   readonly baseDir: string | null;
+  /** told each external data file read */
+  readonly onExternal?: (file: string) => void;
   readonly opsets: Opsets;
   /** counter for the fresh symbols of unknown dims */
   unknownDims: number;
@@ -77,7 +79,7 @@ class GraphReader {
     const initializers = g.initializer.map((t, i): Initializer => {
       const where = `${prefix}initializer ${t.name === '' ? String(i) : quote(t.name)}`;
       if (t.name === '') throw new OnnxError(where, 'has no name');
-      const tensor = tensorFromProto(t, where, this.ctx.baseDir);
+      const tensor = tensorFromProto(t, where, this.ctx.baseDir, this.ctx.onExternal);
       const v = value(t.name, tensorType(tensor.dtype, tensor.shape));
       this.scope.define(t.name, v, where);
       return { value: v, tensor };
@@ -112,6 +114,7 @@ class GraphReader {
     const inputs = n.input.map((name) => (name === '' ? null : this.use(name, where)));
     const attrs = convertAttributes(n.attribute, where, {
       baseDir: this.ctx.baseDir,
+      onExternal: this.ctx.onExternal,
       subgraph: (sub, at) => readGraph(sub, this.ctx, this.scope, `${at} > `),
     });
     const names = [...n.output];

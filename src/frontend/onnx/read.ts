@@ -21,6 +21,8 @@ export interface ReadOptions {
    * a model given as bytes with external data needs it.
    */
   readonly baseDir?: string;
+  /** told the path of each external data file read */
+  readonly onExternal?: (file: string) => void;
 }
 
 /** Reads an ONNX model. Throws `OnnxError` for any file kiln cannot read. */
@@ -29,7 +31,7 @@ export function readOnnx(source: Uint8Array | string, opts: ReadOptions = {}): G
   const fileDir = typeof source === 'string' ? path.dirname(path.resolve(source)) : null;
   const model = decodeModel(bytes);
   if (model.graph === null) throw new OnnxError('model', 'has no graph (not an ONNX model, or truncated)');
-  const ctx = { baseDir: opts.baseDir ?? fileDir, opsets: readOpsets(model), unknownDims: 0 };
+  const ctx = { baseDir: opts.baseDir ?? fileDir, onExternal: opts.onExternal, opsets: readOpsets(model), unknownDims: 0 };
   try {
     const g = readMainGraph(model.graph, ctx);
     verifyGraph(g);

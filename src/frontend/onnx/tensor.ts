@@ -40,8 +40,11 @@ function shapeOf(t: TensorMsg, where: string): number[] {
   });
 }
 
-/** The tensor in `t`; `baseDir` resolves external data (null: the model has no directory). */
-export function tensorFromProto(t: TensorMsg, where: string, baseDir: string | null): HostTensor {
+/**
+ * The tensor in `t`; `baseDir` resolves external data (null: the model has no directory), and
+ * `onExternal` is told each external file read.
+ */
+export function tensorFromProto(t: TensorMsg, where: string, baseDir: string | null, onExternal?: (file: string) => void): HostTensor {
   const st = storageOf(t.dataType, where);
   const shape = shapeOf(t, where);
   const n = shapeSize(shape);
@@ -50,7 +53,7 @@ export function tensorFromProto(t: TensorMsg, where: string, baseDir: string | n
   const width = st.half ? 2 : bytesOf(st.dtype);
   const described = `${st.half ? elemName(t.dataType) : st.dtype}[${shape.join(', ')}]`;
   let raw = bytes(t.rawData);
-  if (t.dataLocation === EXTERNAL) raw = readExternal(t.externalData, n * width, baseDir, where);
+  if (t.dataLocation === EXTERNAL) raw = readExternal(t.externalData, n * width, baseDir, where, onExternal);
   if (raw.length > 0 || t.dataLocation === EXTERNAL) {
     if (raw.length !== n * width) throw new OnnxError(where, `raw data has ${raw.length} bytes, ${described} needs ${n * width}`);
     return hostTensor(st.dtype, shape, fromRaw(st, raw));
