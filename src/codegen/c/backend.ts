@@ -124,15 +124,17 @@ function pinOpenMpRuntime(): void {
 }
 
 /**
- * How long an idle OpenMP worker spins before it sleeps, in pause instructions: about 50 µs on
- * x86 (a pause is 20 to 40 ns), longer than the JavaScript between two kernel calls, so a model's
- * kernels still find their workers awake. libgomp's default, 300000 (6 ms), keeps a worker
- * spinning through every gap; on a machine shared with other work the scheduler then preempts it,
- * and the next parallel loop waits for it a whole time slice: resnet50 on 2 threads took 5× longer
- * than with this count under a load of 15 on 2 cores (1770 ms against 336 ms; onnxruntime-node's
- * own pool took 376 ms and 295 ms).
+ * How long an idle OpenMP worker spins before it sleeps, in pause instructions: about 0.6 ms here
+ * (a pause is about 20 ns), far longer than the JavaScript between two kernel calls, so a model's
+ * kernels find their workers awake. libgomp's default, 300000 (6 ms), keeps a worker spinning
+ * through every gap; on a machine shared with other work the scheduler then preempts it, and the
+ * next parallel loop waits for it a whole time slice: resnet50 on 2 threads took 5× longer than
+ * with 2500 under a load of 15 on 2 cores (1770 ms against 336 ms). On a quiet machine 2500
+ * (50 µs) let workers fall asleep inside a run: resnet50, squeezenet and shufflenet at 2 threads
+ * took 1.80, 1.55, 1.71× onnxruntime-node's time against 1.47–1.56, 1.46–1.66, 1.38–1.42× with
+ * 30000 (bench, two runs).
  */
-const OPENMP_SPIN_COUNT = '2500';
+const OPENMP_SPIN_COUNT = '30000';
 
 /**
  * libgomp reads its settings from the environment once, as it loads with the first kernel
