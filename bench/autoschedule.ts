@@ -189,10 +189,13 @@ async function build(traces: readonly Step[][], failures: { count: number }): Pr
  * Builds `traces` in COMPILERS artifacts compiled at once (the compile, not the run, bounds how
  * many candidates a budget measures), then times each and checks it, one at a time.
  */
-async function measure(traces: readonly Step[][], best: number, failures: { count: number }): Promise<number[]> {
+async function measure(traces: readonly Step[][], best: number, failures: { count: number }, spent: Spent): Promise<number[]> {
   const per = Math.ceil(traces.length / COMPILERS);
   const chunks = Array.from({ length: Math.ceil(traces.length / per) }, (_, c) => traces.slice(c * per, (c + 1) * per));
+  const b0 = performance.now();
   const built = (await Promise.all(chunks.map((chunk) => build(chunk, failures)))).flat();
+  const r0 = performance.now();
+  spent.build += (r0 - b0) / 1e3;
   const out = new Float32Array(outLen);
   const seconds = built.map((b) => {
     if (!b) return Infinity;
@@ -205,12 +208,20 @@ async function measure(traces: readonly Step[][], best: number, failures: { coun
     return sec;
   });
   for (const kernel of new Set(built.flatMap((b) => (b ? [b.kernel] : [])))) kernel.dispose();
+  spent.run += (performance.now() - r0) / 1e3;
   return seconds;
 }
 
 function featuresOf(steps: readonly Step[]): Float64Array {
   const outputs = work.build();
   return extractFeatures(lowerSchedule(replaySchedule(steps, outputs), outputs));
+}
+
+/** Seconds a search spent proposing candidates (sampling, mutating, features, model), building and running them. */
+interface Spent {
+  propose: number;
+  build: number;
+  run: number;
 }
 
 /** Of each batch, this many are drawn at random from the pool instead of by the model. */
@@ -255,6 +266,7 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
   const best: { steps: Step[]; seconds: number }[] = [];
   const curve: { t: number; measured: number; best: number }[] = [];
   const failures = { count: 0 };
+  const spent: Spent = { propose: 0, build: 0, run: 0 };
   const ranking = { pairs: 0, right: 0 };
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1e3;
@@ -283,6 +295,7 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
 
   let dry = 0;
   while (elapsed() < seconds) {
+    const p0 = performance.now();
     addToPool(gen.fresh(best.length === 0));
     addToPool(children(best.slice(0, 8), POOL_MUTANTS));
     for (let g = 0; g < gen.generations && model.size > 0; g++) addToPool(children(byScore().slice(0, GENERATION_SIZE / 2).map(([, c]) => c), GENERATION_SIZE));
@@ -296,8 +309,10 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     const rest = ranked.slice(batch - EXPLORE);
     for (let e = 0; e < EXPLORE && rest.length > 0; e++) chosen.push(rest.splice(Math.floor(rng() * rest.length), 1)[0]);
     chosen.forEach(([key]) => pool.delete(key));
+    spent.propose += (performance.now() - p0) / 1e3;
 
-    const secs = await measure(chosen.map(([, c]) => c.steps), best[0]?.seconds ?? Infinity, failures);
+    const secs = await measure(chosen.map(([, c]) => c.steps), best[0]?.seconds ?? Infinity, failures, spent);
+    const m0 = performance.now();
     if (model.size > 0) rankPairs(chosen.map(([, c]) => c.score), secs, ranking);
     chosen.forEach(([key, c], q) => {
       measured.set(key, secs[q]);
@@ -307,10 +322,11 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     model.update(chosen.map(([, c]) => c.features), secs, chosen.map(() => `${values.op}:${values.n}`));
     const left = [...pool.values()];
     model.predict(left.map((c) => c.features)).forEach((sc, k) => (left[k].score = sc));
+    spent.propose += (performance.now() - m0) / 1e3;
     const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(best[0].seconds) : 0).toFixed(1) };
     curve.push(point);
     // progress goes to stderr with --json, so stdout stays one JSON line
-    (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s`);
+    (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s (propose ${spent.propose.toFixed(0)}s, build ${spent.build.toFixed(0)}s, run ${spent.run.toFixed(0)}s)`);
   }
   return { best, curve, measured: measured.size, failures: failures.count, model, ranking: +(ranking.right / Math.max(1, ranking.pairs)).toFixed(3) };
 }
@@ -443,5 +459,7 @@ if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log(`final comparison, alternating rounds (GFLOP/s): ${JSON.stringify(final)}; automatic / best of default and template = ${summary.ratio}`);
   console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed, model's pairwise ranking accuracy ${auto.ranking}; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed, ranking accuracy ${templ.ranking}` : 'none'}`);
+  // side by side: what the template's winner has that the automatic one lacks
+  if (templ && templ.best.length > 0) console.log(`best template schedule:\n${printSteps(templ.best[winner.template ?? 0].steps)}`);
   if (auto.best.length > 0) console.log(`best automatic schedule:\n${printSteps(auto.best[winner.auto ?? 0].steps)}`);
 }
