@@ -51,8 +51,12 @@ import { inferGraph } from './inferTypes.js';
 
 const PASS = 'graph.convertLayout';
 
-/** Element-wise ops that map finite lanes to finite lanes, each lane alone. */
-const LANEWISE: ReadonlySet<string> = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Clip', 'HardSigmoid', 'HardSwish', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Neg', 'Identity']);
+/**
+ * Element-wise ops that map finite lanes to finite lanes, each lane alone. The variadic Sum, Mean,
+ * Max and Min are among them: ResNet's residual adds are Sums (opset < 7 had no broadcasting Add),
+ * which as NCHW ops cost a reorder each way around every block.
+ */
+const LANEWISE: ReadonlySet<string> = new Set(['Add', 'Sub', 'Mul', 'Div', 'Sum', 'Mean', 'Max', 'Min', 'Relu', 'Clip', 'HardSigmoid', 'HardSwish', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Neg', 'Identity']);
 
 /** A value's blocked form: the channels it holds and the lanes per block. */
 interface Blocked {

@@ -200,6 +200,22 @@ describe('graph.convertLayout', () => {
     await expectSameResults(g, folded(g));
   });
 
+  it('keeps variadic Sum, Mean, Max and Min of blocked values blocked (ResNet residual adds)', async () => {
+    // Rule: these are lane-wise; as NCHW ops each would cost a FromBlocked per operand and a
+    // ToBlocked after, around every residual block.
+    const g = graphOf([1, 6, 5, 5], (b, x) => {
+      const y = conv(b, x, 6, 6);
+      const z = conv(b, y, 6, 6, { k: 1, seed: 1 });
+      const sum = b.node('Sum', [y, z]).outputs[0];
+      const mean = b.node('Mean', [sum, z, y]).outputs[0];
+      const hi = b.node('Max', [mean, y]).outputs[0];
+      return [conv(b, b.node('Min', [hi, z]).outputs[0], 6, 5, { seed: 2 })];
+    });
+    const out = folded(g);
+    expect(ops(out)).toEqual(['kiln::ToBlocked', 'kiln::Conv2dNCHWc', 'kiln::Conv2dNCHWc', 'Sum', 'Mean', 'Max', 'Min', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked']);
+    await expectSameResults(g, out);
+  });
+
   it('computes what the NCHW graph computes, on random conv chains (property)', async () => {
     // Rule: the converted graph is the same function: random chains of convs (odd channel
     // counts, strides, dilations, depthwise), hard-swish epilogues, residual adds, SE scaling.
