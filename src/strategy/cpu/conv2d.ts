@@ -12,6 +12,9 @@
  *       out[tile] = epilogue(acc)             bias and the fused group's element-wise tail,
  *                                             computed from registers, written once
  *
+ * A depthwise convolution (padPerChannel) runs its channel blocks as the tasks instead, each
+ * padding its own channels band by band into a small local buffer.
+ *
  * The vector axis is the output width, whose input loads are contiguous when the stride along
  * it is 1 (otherwise the tile stays scalar, unrolled). Weights are broadcast. The materialized
  * pad keeps bounds tests out of the inner loop (tir.loopPartition cuts them out of the pad copy).
@@ -44,6 +47,12 @@ export interface Conv2dKnobs {
    * flattened axis: only where input and output rows have the same width and stride 1 (1×1)
    */
   readonly flatRows: boolean;
+  /**
+   * a task is a channel block, which pads only the input channels it reads, a band at a time,
+   * into a local buffer that stays in L1: for depthwise convolutions, whose channel blocks share
+   * no input (otherwise a task is a band, padding every input channel for all its blocks)
+   */
+  readonly padPerChannel: boolean;
 }
 
 /** What the knobs are chosen from. */
@@ -196,7 +205,7 @@ export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKn
   }
   const tile = (best as { tile: Tile } | null)?.tile;
   if (!tile) throw new ScheduleError(`defaultConv2dKnobs: no register tile fits ${JSON.stringify(shape)}`);
-  return { ...tile, taskRows: taskRows(info, shape, tile.ohb), unrollKernel };
+  return { ...tile, taskRows: taskRows(info, shape, tile.ohb), unrollKernel, padPerChannel: false };
 }
 
 /**
@@ -234,6 +243,10 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   }
   const local = s.cacheWrite(conv, 'local');
   if (out !== conv) s.stage(conv).computeInline();
+  // a task's padded channels are a local copy the accumulators read, the pad itself inlined
+  const perChannel = knobs.padPerChannel;
+  const padded = pad && perChannel ? s.cacheRead(pad, 'local', [local]) : pad;
+  if (pad && padded !== pad) s.stage(pad).computeInline();
 
   const o = s.stage(out);
   const [n, m, oh, ow] = o.axis as [IterVar, IterVar, IterVar, IterVar];
@@ -245,10 +258,10 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   const [wo, wi] = knobs.flatRows ? [null, ow] : o.split(ow, { factor: owb });
   // A plane that is one band (ShuffleNet's 7×7) is split by channel blocks instead, unless
   // they would each rebuild the padded band: otherwise only one thread would work.
-  const byChannels = pad === null && band.extent === 1;
-  o.reorder(...[n, band, rowBlock, mo, wo, mi, hi, wi].filter((x) => x !== null));
+  const byChannels = !perChannel && pad === null && band.extent === 1;
+  o.reorder(...(perChannel ? [n, mo, band, rowBlock, wo, mi, hi, wi] : [n, band, rowBlock, mo, wo, mi, hi, wi]).filter((x) => x !== null));
   const [wv, wl] = o.split(knobs.flatRows ? o.fuse(hi, wi) : wi, { factor: lanes });
-  const task = byChannels ? o.fuse(n, band, rowBlock, mo) : o.fuse(n, band);
+  const task = perChannel ? o.fuse(n, mo) : byChannels ? o.fuse(n, band, rowBlock, mo) : o.fuse(n, band);
   for (const ax of knobs.flatRows ? [mi, wv] : [mi, hi, wv]) o.unroll(ax);
   if (lanes > 1) o.vectorize(wl);
   else o.unroll(wl);
@@ -256,7 +269,7 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   if (info.threads && task.extent > 1 && macs >= PARALLEL_MIN_MACS) o.parallel(task);
 
   const acc = s.stage(local);
-  acc.computeAt(o, wo ?? (byChannels ? task : mo));
+  acc.computeAt(o, wo ?? (perChannel ? rowBlock : byChannels ? task : mo));
   const [, am, ah, aw] = acc.axis as [IterVar, IterVar, IterVar, IterVar];
   const columns = knobs.flatRows ? acc.fuse(ah, aw) : aw;
   const [av, al] = acc.split(columns, { factor: lanes });
@@ -266,7 +279,10 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   if (lanes > 1) acc.vectorize(al);
   else acc.unroll(al);
 
-  if (pad) schedulePad(s.stage(pad), o, task, info);
+  // one channel's rows are short: split into vectors, loop partitioning would leave each vector
+  // scalar edges around its padding; whole rows are plain copies the C compiler vectorizes
+  if (padded && perChannel) s.stage(padded).computeAt(o, band);
+  else if (padded) schedulePad(s.stage(padded), o, task, info);
 }
 
 /** The padded input of one task, its rows copied a vector at a time. */

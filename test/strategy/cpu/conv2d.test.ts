@@ -113,19 +113,31 @@ describe.each(TARGETS)('NCHW convolution strategies compute what the unscheduled
   it('with knobs no size divides: 5-channel blocks, 3-row blocks, 2 vectors of columns, 4-row tasks', async () => {
     const p = program({ c: 6, m: 12, h: 14, w: 27, k: 3, attrs: { pads: pads(1) }, relu: true });
     const lanes = INFO[target].vectorBits / 32;
-    const knobs: Conv2dKnobs = { lanes, mb: 5, ohb: 3, owb: 2 * lanes, taskRows: 6, unrollKernel: true, flatRows: false };
+    const knobs: Conv2dKnobs = { lanes, mb: 5, ohb: 3, owb: 2 * lanes, taskRows: 6, unrollKernel: true, flatRows: false, padPerChannel: false };
     await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
   });
 
   it('with one band over the whole plane, split into tasks by channel blocks and row blocks', async () => {
     const p = program({ c: 8, m: 12, h: 9, w: 6, k: 1, relu: true });
-    const knobs: Conv2dKnobs = { lanes: 4, mb: 3, ohb: 5, owb: 6, taskRows: 10, unrollKernel: false, flatRows: true };
+    const knobs: Conv2dKnobs = { lanes: 4, mb: 3, ohb: 5, owb: 6, taskRows: 10, unrollKernel: false, flatRows: true, padPerChannel: false };
+    await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
+  });
+
+  it('depthwise, each channel padded into a local buffer band by band (bands no tile divides)', async () => {
+    const p = program({ c: 6, m: 12, h: 17, w: 13, k: 3, attrs: { pads: pads(1), strides: stride(2), group: int(6) }, relu: true });
+    const knobs: Conv2dKnobs = { lanes: 1, mb: 1, ohb: 2, owb: 3, taskRows: 4, unrollKernel: true, flatRows: false, padPerChannel: true };
+    await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
+  });
+
+  it('depthwise without padding: channel blocks as tasks, reading the input in place', async () => {
+    const p = program({ c: 5, m: 5, h: 9, w: 20, k: 3, attrs: { group: int(5) } });
+    const knobs: Conv2dKnobs = { lanes: 4, mb: 1, ohb: 3, owb: 8, taskRows: 3, unrollKernel: true, flatRows: false, padPerChannel: true };
     await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
   });
 
   it('with a flat-row tile whose rows do not fill whole vectors', async () => {
     const p = program({ c: 7, m: 10, h: 9, w: 6, k: 1 });
-    const knobs: Conv2dKnobs = { lanes: 4, mb: 3, ohb: 2, owb: 6, taskRows: 4, unrollKernel: false, flatRows: true };
+    const knobs: Conv2dKnobs = { lanes: 4, mb: 3, ohb: 2, owb: 6, taskRows: 4, unrollKernel: false, flatRows: true, padPerChannel: false };
     await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
   });
 });
@@ -133,7 +145,7 @@ describe.each(TARGETS)('NCHW convolution strategies compute what the unscheduled
 /** `p` scheduled by scheduleConv2d with explicit knobs: the bias and ReLU inlined into the output. */
 function scheduled(p: Program, knobs: Conv2dKnobs, info: TargetInfo): ReturnType<typeof createSchedule> {
   const s = createSchedule([p.out]);
-  const conv = s.stages.find((st) => st.tensor.op.kind === 'compute' && st.tensor.op.tag === 'conv2d')!.tensor;
+  const conv = s.stages.find((st) => st.tensor.op.kind === 'compute' && st.tensor.op.tag.endsWith('conv2d'))!.tensor;
   const pad = inputTensors(conv)[0];
   for (const st of s.stages) {
     if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0 && st.tensor !== pad) st.computeInline();
@@ -177,6 +189,18 @@ describe('defaultConv2dKnobs', () => {
     const k = defaultConv2dKnobs(AVX512, shapeOf({ c: 544, m: 544, h: 7, w: 7, k: 1, attrs: { group: int(4) }, bias: false }));
     expect(k).toMatchObject({ lanes: 16, ohb: 7, flatRows: true });
     expect(k.mb * Math.ceil(49 / 16)).toBeLessThanOrEqual(16);
+  });
+
+  it('pads a depthwise convolution per channel, in bands whose padded rows fit half of L1', () => {
+    // Rule: 114 padded columns of 4 bytes, 16 KiB: at most 35 input rows, so 33 output rows;
+    // 112 rows in bands of equal height.
+    const k = defaultDepthwiseKnobs(AVX512, shapeOf({ c: 96, m: 96, h: 112, w: 112, k: 3, attrs: { pads: pads(1), group: int(96) } }));
+    expect(k.padPerChannel).toBe(true);
+    expect(k.taskRows % k.ohb).toBe(0);
+    expect((k.taskRows + 2) * 114 * 4).toBeLessThanOrEqual(AVX512.l1Bytes / 2);
+    expect(Math.ceil(112 / k.taskRows)).toBe(Math.ceil(112 / 33));
+    // a 28×28 plane fits whole
+    expect(defaultDepthwiseKnobs(AVX512, shapeOf({ c: 136, m: 136, h: 28, w: 28, k: 3, attrs: { pads: pads(1), group: int(136) } })).taskRows).toBeGreaterThanOrEqual(28);
   });
 
   it('leaves a strided width scalar, and a depthwise tile one channel', () => {
