@@ -9,21 +9,19 @@
 
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import { InferenceSession, defaultTarget } from '../api/session.js';
+import { defaultTarget } from '../api/session.js';
 import type { Tensor } from '../api/tensor.js';
-import type { KernelTime } from '../runtime/executor.js';
-import type { TargetName } from '../codegen/index.js';
 import { TARGET_NAMES, isTargetName } from '../codegen/index.js';
 import { readOnnx } from '../frontend/onnx/index.js';
 import { quote } from '../graph/text.js';
 import type { SearchKind } from '../tune/search.js';
-import type { Task } from '../tune/task.js';
 import { extractTasks } from '../tune/task.js';
 import type { Progress, TaskSummary } from '../tune/tuner.js';
 import { tune } from '../tune/tuner.js';
 import { makeFeeds, parseInputs } from './inputs.js';
 import { COMMON_OPTIONS, parse, say } from './options.js';
-import { median } from './report.js';
+import type { CheckResult } from './tune-check.js';
+import { checkInModel, profileModel } from './tune-check.js';
 import { UsageError, intOption } from './usage.js';
 
 const OPTIONS = {
@@ -61,7 +59,7 @@ export async function tuneCommand(args: readonly string[]): Promise<number> {
   const tasks = await extractTasks(model, inputs.map((f) => ({ dtype: f.type, shape: f.dims })), target);
   say(`model ${quote(model)}: ${tasks.length} tasks (${tasks.reduce((n, t) => n + t.weight, 0)} kernels) on ${target}, ${threads} thread${threads === 1 ? '' : 's'}, budget ${budgetMs / 1000} s`);
   const t0 = performance.now();
-  const estimates = await profileTasks(model, inputs, target, threads, tasks);
+  const estimates = await profileModel(model, inputs, target, threads, tasks);
   say(`profiled the untuned model in ${((performance.now() - t0) / 1000).toFixed(1)} s (not counted in the budget)`);
   const bar = progressBar(budgetMs);
   const summaries = await tune(tasks, {
@@ -77,6 +75,9 @@ export async function tuneCommand(args: readonly string[]): Promise<number> {
     onProgress: bar.update,
   }).finally(bar.stop);
   printTable(summaries, estimates);
+  const t1 = performance.now();
+  const check = await checkInModel(model, inputs, target, threads, tasks, records);
+  if (check) printCheck(check, (performance.now() - t1) / 1000);
   say(`records: ${records}`);
   return 0;
 }
@@ -90,27 +91,6 @@ function inputTypes(model: string, specs: readonly string[]): Tensor[] {
   const g = readOnnx(model);
   const feeds = makeFeeds(g.inputs, parseInputs(specs, g.inputs), 1);
   return g.inputs.map((v) => feeds.get(v.name)!.tensor);
-}
-
-/** Where the untuned model spends its time: median per-kernel times of a few profiled runs, summed per task. */
-async function profileTasks(model: string, feeds: readonly Tensor[], target: TargetName, threads: number, tasks: readonly Task[]): Promise<Map<string, number>> {
-  const session = await InferenceSession.create(model, { target, threads });
-  try {
-    const record = Object.fromEntries(session.inputNames.map((name, k) => [name, feeds[k]]));
-    await session.run(record);
-    const runs: (readonly KernelTime[])[] = [];
-    // enough runs that a kernel preempted in a few of them keeps its own median
-    for (let r = 0; r < 7; r++) runs.push((await session.runWithProfile(record)).kernels);
-    const taskOf = new Map<string, string>(tasks.flatMap((t) => t.kernels.map((k) => [`k${k}`, t.key] as const)));
-    const out = new Map<string, number>();
-    runs[0].forEach((k, i) => {
-      const key = taskOf.get(k.entry);
-      if (key !== undefined) out.set(key, (out.get(key) ?? 0) + median(runs.map((r) => r[i].ms)));
-    });
-    return out;
-  } finally {
-    await session.release();
-  }
 }
 
 const fmtMs = (x: number | null): string => (x === null ? 'failed' : x.toFixed(4));
@@ -186,4 +166,21 @@ export function modelEstimate(rows: readonly TaskSummary[], estimates: ReadonlyM
     after += ms * ratio;
   }
   return { before, after };
+}
+
+/** Per tuned task, its times alone and inside the model; then the two models' run times. */
+function printCheck(check: CheckResult, seconds: number): void {
+  say(`\nchecked inside the model (${check.rounds} alternating runs each, untuned and tuned, ${seconds.toFixed(1)} s): fastest ms per kernel call`);
+  say('task                                       alone: default    tuned  in model: default    tuned  kept');
+  let reverted = 0;
+  for (const r of check.rows) {
+    const kept = r.inModel[1] < r.inModel[0];
+    if (!kept) reverted++;
+    const cols = [fmtMs(r.alone[0]).padStart(15), fmtMs(r.alone[1]).padStart(8), fmtMs(r.inModel[0]).padStart(18), fmtMs(r.inModel[1]).padStart(8)];
+    say(`${r.task.label.slice(0, 40).padEnd(40)} ${cols.join(' ')}  ${kept ? r.origin : 'default'}`);
+  }
+  const [before, after] = check.wallMs;
+  const line = (k: 'median' | 'min'): string => `${before[k].toFixed(2)} → ${after[k].toFixed(2)} ms (${(before[k] / after[k]).toFixed(2)}x)`;
+  say(`measured runs of the model, untuned → every tuned schedule: median ${line('median')}, fastest ${line('min')}`);
+  if (reverted > 0) say(`${reverted} of ${check.rows.length} tuned schedules were not faster inside the model: those tasks keep the default (their times inside the model are in the records)`);
 }

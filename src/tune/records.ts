@@ -4,7 +4,9 @@
  *   {"task":"c:3f1a…","label":"k3 Conv+Relu 1x8x24x96","target":"c","threads":2,"origin":"template:matmul",
  *    "steps":[{"prim":"split",…}],"ms":0.0812,"version":"0.1.0","time":"2026-11-27T10:12:00.000Z"}
  *
- * A failed candidate has `"ms":null` and an `"error"`. Lines are appended as candidates finish, so
+ * A failed candidate has `"ms":null` and an `"error"`. `"measured":"model"` marks a time taken inside
+ * runs of the whole model (`kiln tune`'s final check) rather than alone in a measuring worker.
+ * Lines are appended as candidates finish, so
  * an interrupted run loses at most the line being written; reading reports malformed lines (with
  * their line numbers) instead of failing. A schedule may be measured more than once (the tuner
  * times its finalists again, beside the default, so that one lucky sample does not pick the
@@ -25,9 +27,11 @@ export interface TuningRecord {
   /** what made the schedule: `default`, `template:matmul`, `auto` */
   readonly origin: string;
   readonly steps: readonly Step[];
-  /** median time of one kernel call in milliseconds; null when the candidate failed */
+  /** time of one kernel call in milliseconds (the fastest of a measurement's calls); null when the candidate failed */
   readonly ms: number | null;
   readonly error?: string;
+  /** `model`: timed inside runs of the whole model; absent: alone, in a measuring worker */
+  readonly measured?: 'model';
   readonly version: string;
   readonly time: string;
 }
@@ -54,6 +58,7 @@ function problemOf(x: unknown): string | null {
   if (!Array.isArray(x.steps) || !x.steps.every(isStep)) return '"steps" is not a list of schedule steps';
   if (x.ms !== null && !(typeof x.ms === 'number' && Number.isFinite(x.ms) && x.ms >= 0)) return '"ms" is neither a time nor null';
   if (x.ms === null && typeof x.error !== 'string') return 'a failed record has no "error"';
+  if (x.measured !== undefined && x.measured !== 'model') return '"measured" is neither absent nor "model"';
   return null;
 }
 
@@ -109,11 +114,11 @@ export interface TraceTimes {
   failed: boolean;
 }
 
-/** The records grouped by task, thread count and schedule, in the order first seen. */
+/** The records grouped by task, thread count, schedule and where they were timed, in the order first seen. */
 export function traceTimes(records: readonly TuningRecord[]): Map<string, TraceTimes> {
   const out = new Map<string, TraceTimes>();
   for (const r of records) {
-    const key = `${r.task} ${r.threads} ${printSteps(r.steps)}`;
+    const key = `${r.task} ${r.threads} ${r.measured ?? 'alone'} ${printSteps(r.steps)}`;
     const t = out.get(key) ?? { record: r, times: [], failed: false };
     if (r.ms === null) t.failed = true;
     else t.times.push(r.ms);
@@ -126,18 +131,25 @@ export function traceTimes(records: readonly TuningRecord[]): Map<string, TraceT
  * The fastest schedule per task, by the median of its measurements, as its first record with
  * `ms` that median; a schedule that ever failed is passed over (it may fail again). Schedules
  * measured with `threads` win over others of the same task (one tuned for 1 thread may be a
- * poor choice for 8); without a match, any.
+ * poor choice for 8); without a match, any. Among those, schedules timed inside the model win
+ * over schedules timed only alone and are ranked by those times: a kernel's time alone can
+ * differ from its time between the model's other kernels, which is the time that counts.
  */
 export function bestRecords(records: readonly TuningRecord[], threads?: number): Map<string, TuningRecord> {
   const best = new Map<string, TuningRecord>();
+  const rank = (r: TuningRecord): [boolean, boolean] => [threads === undefined || r.threads === threads, r.measured === 'model'];
   const better = (r: TuningRecord, old: TuningRecord | undefined): boolean => {
     if (old === undefined) return true;
-    const [rm, om] = [threads === undefined || r.threads === threads, threads === undefined || old.threads === threads];
+    const [[rt, rm], [ot, om]] = [rank(r), rank(old)];
+    if (rt !== ot) return rt;
     if (rm !== om) return rm;
     return r.ms! < old.ms!;
   };
-  for (const t of traceTimes(records).values()) {
-    if (t.failed) continue;
+  const failed = new Set<string>();
+  const all = traceTimes(records);
+  for (const t of all.values()) if (t.failed) failed.add(`${t.record.task} ${t.record.threads} ${printSteps(t.record.steps)}`);
+  for (const t of all.values()) {
+    if (failed.has(`${t.record.task} ${t.record.threads} ${printSteps(t.record.steps)}`)) continue;
     const r = { ...t.record, ms: medianMs(t.times) };
     if (better(r, best.get(r.task))) best.set(r.task, r);
   }

@@ -106,7 +106,8 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
   const model = opts.costModel ?? new CostModel();
   const measurer = new Measurer({ ...opts.measure, target: opts.target, threads: opts.threads });
   const rng = seededRng(opts.seed ?? 1);
-  const log = readRecords(opts.records).records.filter((r) => r.threads === opts.threads && r.target === opts.target);
+  // times taken inside the model (the CLI's final check) are not comparable with a worker's
+  const log = readRecords(opts.records).records.filter((r) => r.threads === opts.threads && r.target === opts.target && r.measured === undefined);
   const resumed = tasks.map((task) => resume(task, log, rng));
   const runs = resumed.map((r) => r.run);
   // the cost model learns the log once, not once per task

@@ -2,18 +2,25 @@
  * `kiln tune` as users run it (bin/kiln.js in a child process): a bad command line is a usage
  * error (exit 2) naming the option; a short tuning run of a small model prints the per-task table,
  * writes the records, and `kiln run --records` runs the model with them. The model's estimated
- * speed-up counts the profiled time of tasks the budget did not reach.
+ * speed-up counts the profiled time of tasks the budget did not reach. The final check times a
+ * tuned schedule and the default inside the model and logs those times, which then rank them.
  */
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Tensor } from '../../src/api/tensor.js';
+import { checkInModel } from '../../src/cli/tune-check.js';
 import { modelEstimate } from '../../src/cli/tune.js';
 import { tensorOf } from '../../src/graph/tensor.js';
+import { defaultSchedule } from '../../src/runtime/schedule.js';
+import { printSteps } from '../../src/schedule/index.js';
 import type { Task } from '../../src/tune/task.js';
+import { extractTasks } from '../../src/tune/task.js';
+import { templatesFor } from '../../src/tune/templates/index.js';
 import type { TaskSummary } from '../../src/tune/tuner.js';
-import { readRecords } from '../../src/tune/records.js';
+import { KILN_VERSION, appendRecord, bestRecords, readRecords } from '../../src/tune/records.js';
 import { writeModel } from '../api/onnx-writer.js';
 import { kilnWithin } from '../cli/launcher.js';
 
@@ -52,7 +59,7 @@ describe('kiln tune', () => {
     expect(tuned.stdout).toMatch(/^estimated speed-up of the model .*: [\d.]+ → [\d.]+ ms, [\d.]+x$/m);
     expect(readRecords(records)).toMatchObject({ problems: [] });
     // the default and 2 candidates, then those 3 timed twice more (the finalists' recheck)
-    expect(readRecords(records).records).toHaveLength(9);
+    expect(readRecords(records).records.filter((r) => r.measured === undefined)).toHaveLength(9);
     const run = await kiln('run', model, '--target', 'js', '--threads', '1', '--repeat', '1', '--records', records);
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
@@ -67,4 +74,32 @@ describe('kiln tune', () => {
     const rows = [row('a', 2, 1), row('b', undefined, null), row('c', 1, 1.5), row('d', null, 0.5)];
     expect(modelEstimate(rows, profiled)).toEqual({ before: 46, after: 41 });
   });
+
+  it('times the best schedule alone against the default inside the model, and logs what ranks them', async () => {
+    const records = path.join(dir, 'check.jsonl');
+    const tasks = await extractTasks(model, [{ dtype: 'float32', shape: [8, 16] }], 'js');
+    const [task] = tasks;
+    const def = defaultSchedule(task.build().outputs, task.target).steps;
+    const { template, space } = templatesFor(task.build(), task.target)[0];
+    const steps = Array.from({ length: space.size }, (_, i) => template.apply(task.build(), space.at(i), task.target).steps).find((s) => printSteps(s) !== printSteps(def))!;
+    // a made-up log in which the template's schedule, timed alone, is 10x the default's speed
+    const rec = { task: task.key, target: 'js', threads: 1, version: KILN_VERSION, time: '2026-11-27T10:00:00.000Z' };
+    appendRecord(records, { ...rec, origin: 'default', steps: def, ms: 1 });
+    appendRecord(records, { ...rec, origin: 'template:matmul', steps, ms: 0.1 });
+    const x = new Tensor('float32', Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)), [8, 16]);
+    const check = (await checkInModel(model, [x], 'js', 1, tasks, records, 3))!;
+    expect(check.rows).toHaveLength(1);
+    const [row] = check.rows;
+    expect(row.alone).toEqual([1, 0.1]);
+    expect(row.inModel.every((ms) => ms > 0 && ms < 1000)).toBe(true);
+    const inModel = readRecords(records).records.filter((r) => r.measured === 'model');
+    expect(inModel.map((r) => [r.origin, printSteps(r.steps), r.ms])).toEqual([
+      ['default', printSteps(def), row.inModel[0]],
+      ['template:matmul', printSteps(steps), row.inModel[1]],
+    ]);
+    // the times inside the model decide, whichever schedule was faster alone
+    const best = bestRecords(readRecords(records).records, 1).get(task.key)!;
+    expect(best.measured).toBe('model');
+    expect(best.ms).toBe(Math.min(...row.inModel));
+  }, 120_000);
 });

@@ -1,7 +1,8 @@
 /**
  * Tuning records: the log's lines parse back to the records written, malformed lines are reported
  * with their numbers and skipped, and the best record per task is the fastest schedule by the
- * median of its measurements, preferring the thread count asked for.
+ * median of its measurements, preferring the thread count asked for and then times taken inside
+ * the model.
  */
 
 import fs from 'node:fs';
@@ -37,6 +38,7 @@ describe('tuning records', () => {
       JSON.stringify({ ...rec('c:a', 1), steps: [{ prim: 'split' }] }),
       JSON.stringify({ ...rec('c:a', 1), ms: -3 }),
       JSON.stringify({ ...rec('c:a', 1), ms: null }),
+      JSON.stringify({ ...rec('c:a', 1), measured: 'alone' }),
       '',
       '[1, 2]',
       JSON.stringify(rec('c:b', 2)),
@@ -48,7 +50,8 @@ describe('tuning records', () => {
       { line: 3, detail: '"steps" is not a list of schedule steps' },
       { line: 4, detail: '"ms" is neither a time nor null' },
       { line: 5, detail: 'a failed record has no "error"' },
-      { line: 7, detail: 'not a JSON object' },
+      { line: 6, detail: '"measured" is neither absent nor "model"' },
+      { line: 8, detail: 'not a JSON object' },
     ]);
   });
 
@@ -70,5 +73,15 @@ describe('tuning records', () => {
     // the upper median of two measurements is the slower one
     expect(best.ms).toBe(0.55);
     expect(medianMs([0.2, 0.9, 1.1])).toBe(0.9);
+  });
+
+  it('ranks by the times taken inside the model where a task has them', () => {
+    const inModel = (r: TuningRecord): TuningRecord => ({ ...r, measured: 'model' });
+    // alone, schedule 1 is fastest; inside the model schedule 2 beats schedule 3, and schedule 1 was not timed there
+    const log = [rec('c:a', 0.2, 2, 1), rec('c:a', 0.5, 2, 2), rec('c:a', 0.6, 2, 3), inModel(rec('c:a', 0.6, 2, 2)), inModel(rec('c:a', 0.9, 2, 3)), inModel(rec('c:a', 0.8, 2, 2))];
+    const best = bestRecords(log, 2).get('c:a')!;
+    expect([best.steps, best.ms, best.measured]).toEqual([[step(2)], 0.8, 'model']);
+    // the thread count still comes first: a 2-thread schedule timed alone beats a 1-thread one timed in the model
+    expect(bestRecords([rec('c:a', 0.5, 2, 1), inModel(rec('c:a', 0.1, 1, 2))], 2).get('c:a')!.steps).toEqual([step(1)]);
   });
 });
