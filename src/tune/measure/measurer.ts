@@ -37,7 +37,7 @@ export interface MeasureOptions {
 }
 
 export interface MeasureResult {
-  /** median time of one call in milliseconds; null when the candidate failed */
+  /** the fastest call's time in milliseconds (worker.ts); null when the candidate failed */
   readonly ms: number | null;
   readonly error?: string;
 }

@@ -5,7 +5,7 @@
  *
  * Checking: the inputs are seeded random numbers (a model's weights keep their values), outputs
  * start as NaN, and after the warm-up call every output must lie within 1e-4·max|ref| + 1e-5 of
- * the reference, the default schedule's result on the same inputs. Timing: the median of single
+ * the reference, the default schedule's result on the same inputs. Timing: the fastest of single
  * calls, `repeat` times as many as span `minSampleMs`.
  */
 
@@ -131,9 +131,12 @@ function mismatch(got: readonly HostArray[], want: readonly HostArray[]): string
 }
 
 /**
- * The median of single calls: `repeat` samples, each enough calls to span `minSampleMs`, every
- * call timed alone. On a busy machine a call the scheduler preempts is an outlier the median
- * drops, where the mean of a sample's calls would carry it.
+ * The fastest of single calls: `repeat` times as many calls as span `minSampleMs`, each timed
+ * alone. On a machine shared with other work most calls may be slowed, by a thread the scheduler
+ * preempted or, with several threads, by one that joined the parallel loop late. On 2 threads at a
+ * load of 10 the median of det's last kernel came out at 3.4× its fastest call for the default
+ * (parallel) schedule and 2.4× for a serial one, so medians favoured schedules that leave a core
+ * idle. Slowdowns only add time, so the fastest call is the nearest to the schedule's own cost.
  */
 function time(kernel: Runnable, args: readonly HostArray[], repeat: number, minSampleMs: number): number {
   const call = (): number => {
@@ -142,10 +145,9 @@ function time(kernel: Runnable, args: readonly HostArray[], repeat: number, minS
     return performance.now() - t;
   };
   const calls = Math.max(1, Math.ceil(minSampleMs / Math.max(call(), 1e-4)));
-  const times: number[] = [];
-  for (let k = 0; k < repeat * calls; k++) times.push(call());
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  let fastest = Infinity;
+  for (let k = 0; k < repeat * calls; k++) fastest = Math.min(fastest, call());
+  return fastest;
 }
 
 async function handle(req: WorkerRequest): Promise<WorkerReply> {
