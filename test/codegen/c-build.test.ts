@@ -16,6 +16,7 @@ import type { PrimFunc } from '../../src/tir/stmt.js';
 import { allocate, forLoop, primFunc, seq, store } from '../../src/tir/stmt.js';
 import { createCBackend } from '../../src/codegen/c/backend.js';
 import { CompileError, CompilerNotFoundError, compilerFlags } from '../../src/codegen/c/compile.js';
+import { emitC } from '../../src/codegen/c/emit.js';
 import { HAS_CC, NO_CC, tempDir } from './harness.js';
 
 const dir = tempDir();
@@ -54,15 +55,16 @@ describe.runIf(HAS_CC)(HAS_CC ? 'c backend build and cache' : NO_CC, () => {
     const cc = fakeCompiler('counting-cc', 'exec cc "$@"');
     const first = createCBackend({ cc: cc.cc, cacheDir });
     const art = first.emit([scale(2)]);
+    // the thread pool's library, then the kernel's
     const e1 = await first.load(art, { threads: 2 });
-    expect(cc.count()).toBe(1);
+    expect(cc.count()).toBe(2);
     const e2 = await createCBackend({ cc: cc.cc, cacheDir }).load(art, { threads: 1 });
-    expect(cc.count()).toBe(1);
+    expect(cc.count()).toBe(2);
     expect([run(e1, 2), run(e2, 2)]).toEqual([1998, 1998]);
     await first.load(first.emit([scale(3)]));
-    expect(cc.count()).toBe(2);
+    expect(cc.count()).toBe(3);
     expect(entries(cacheDir).every((f) => /^[0-9a-f]{64}\.so$/.test(f))).toBe(true);
-    expect(entries(cacheDir)).toHaveLength(2);
+    expect(entries(cacheDir)).toHaveLength(3);
     e1.dispose();
     e2.dispose();
   });
@@ -75,7 +77,7 @@ describe.runIf(HAS_CC)(HAS_CC ? 'c backend build and cache' : NO_CC, () => {
     expect(entries(cacheDir)).toEqual([]);
     const good = fakeCompiler('recovering-cc', 'exec cc "$@"');
     const exe = await createCBackend({ cc: good.cc, cacheDir }).load(art);
-    expect(good.count()).toBe(1);
+    expect(good.count()).toBe(2);
     expect(run(exe, 4)).toBe(3996);
     exe.dispose();
   });
@@ -109,9 +111,9 @@ function openMpSettings(env: Record<string, string>): string {
     `const { createCBackend } = await import(${JSON.stringify(backend)});`,
     `const b = createCBackend({ cacheDir: ${JSON.stringify(join(dir, 'cache'))} });`,
     // a parallel kernel, so that the library links libgomp
-    `await b.load({ target: 'c', code: ${JSON.stringify(createCBackend({ cc: 'unused' }).emit([scale(8)]).code)}, entries: ['scale8'] });`,
+    `await b.load({ target: 'c', code: ${JSON.stringify(emitC([scale(8)], 'openmp'))}, entries: ['scale8'] });`,
   ].join('\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...base, ...env, OMP_DISPLAY_ENV: 'verbose' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...base, ...env, KILN_C_PARALLEL: 'openmp', OMP_DISPLAY_ENV: 'verbose' }, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return r.stderr;
 }
@@ -138,10 +140,9 @@ describe('a missing compiler', () => {
 describe('emitted C', () => {
   const code = createCBackend({ cc: 'unused' }).emit([scale(2)]).code as string;
 
-  it('uses restrict pointers, OpenMP with the per-call thread count, and the documented ABI', () => {
+  it('uses restrict pointers, the thread pool with the per-call thread count, and the documented ABI', () => {
     expect(code).toContain('static int32_t kiln_impl_scale2(const float *restrict a_');
-    // iterations taken in chunks of 1/64 of the loop (1000 → 15) as threads come
-    expect(code).toContain('#pragma omp parallel for num_threads(kiln_nthreads) schedule(dynamic, 15)');
+    expect(code).toContain('kiln_parallel(kiln_scale2_par1_task, (void *)&kiln_args1, 0, 1000, kiln_nthreads);');
     expect(code).toContain('KILN_EXPORT int32_t kiln_entry_scale2(void *const *args, int32_t nthreads) {');
     expect(code).toContain('KILN_EXPORT const char *kiln_manifest(void) {');
   });

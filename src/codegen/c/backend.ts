@@ -28,6 +28,7 @@ import type { EntryInfo } from '../abi.js';
 import { KernelAssertError, KernelArgError, checkArgs, checkEntries, parseManifest } from '../abi.js';
 import type { Artifact, Backend, BuildOptions, Executable, HostArray } from '../target.js';
 import { buildLibrary } from './compile.js';
+import type { ParallelRuntime } from './emit.js';
 import { emitC } from './emit.js';
 import { hostTargetInfo } from './host.js';
 
@@ -189,7 +190,7 @@ const SPLIT_BYTES = 64 * 1024;
  * The distinct kernels of `funcs` dealt into translation units: the largest first, each to the
  * unit with the least C so far; within a unit they keep their order.
  */
-function emitUnits(funcs: readonly PrimFunc[], cores: number): CArtifact {
+function emitUnits(funcs: readonly PrimFunc[], cores: number, parallel: ParallelRuntime): CArtifact {
   // kernels are compared under one stand-in name, so their own names are checked here first
   checkEntries('c', funcs);
   const first = new Map<string, string>();
@@ -198,9 +199,9 @@ function emitUnits(funcs: readonly PrimFunc[], cores: number): CArtifact {
   funcs.forEach((f, index) => {
     let text: string;
     try {
-      text = emitC([{ ...f, name: SAME_NAME }]);
+      text = emitC([{ ...f, name: SAME_NAME }], parallel);
     } catch (e) {
-      emitC([f]); // the same failure, naming this kernel
+      emitC([f], parallel); // the same failure, naming this kernel
       throw e;
     }
     const earlier = first.get(text);
@@ -218,7 +219,7 @@ function emitUnits(funcs: readonly PrimFunc[], cores: number): CArtifact {
     lightest.bytes += d.bytes;
     lightest.members.push(d.index);
   }
-  const sources = units.filter((u) => u.members.length > 0).map((u) => emitC(u.members.sort((a, b) => a - b).map((k) => funcs[k])));
+  const sources = units.filter((u) => u.members.length > 0).map((u) => emitC(u.members.sort((a, b) => a - b).map((k) => funcs[k]), parallel));
   return { target: 'c', code: sources.join('\n'), entries: funcs.map((f) => f.name), units: sources, same };
 }
 
@@ -229,11 +230,13 @@ function isCArtifact(a: Artifact): a is CArtifact {
 export function createCBackend(opts: CBackendOptions = {}): Backend {
   const compiler = { cc: opts.cc ?? 'cc', cacheDir: opts.cacheDir ?? defaultCacheDir(), fpContract: opts.fpContract ?? 'fast' };
   const info = hostTargetInfo();
+  // A/B only: which runtime parallel loops use
+  const parallel: ParallelRuntime = process.env.KILN_C_PARALLEL === 'openmp' ? 'openmp' : 'pool';
   return {
     name: 'c',
     info,
     emit(funcs: readonly PrimFunc[]): CArtifact {
-      return emitUnits(funcs, info.cores);
+      return emitUnits(funcs, info.cores, parallel);
     },
     async load(artifact: Artifact, build?: BuildOptions): Promise<Executable> {
       if (artifact.target !== 'c' || typeof artifact.code !== 'string') {

@@ -24,6 +24,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { arch, cpus } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { POOL_SOURCE } from './pool.js';
 
 export interface CompilerOptions {
   /** the compiler program (a name looked up in PATH, or a path) */
@@ -168,21 +169,15 @@ function hasVectorMath(cc: string): Promise<boolean> {
   return found;
 }
 
-/** The path of a shared library built from `source`, compiling it only on a cache miss. */
-export async function buildLibrary(source: string, opts: CompilerOptions): Promise<string> {
-  const mvec = await hasVectorMath(opts.cc);
-  const flags = [...compilerFlags(opts.fpContract), ...(mvec ? ['-DKILN_LIBMVEC'] : [])];
-  const version = await compilerVersion(opts.cc);
-  const key = createHash('sha256')
-    .update(JSON.stringify([source, opts.cc, flags, version, cpuFingerprint()]))
-    .digest('hex');
+/** Compiles `source` into `<cacheDir>/<key>.so` unless it is there; `link` comes after the source file. */
+async function build(key: string, source: string, flags: readonly string[], link: readonly string[], opts: CompilerOptions): Promise<string> {
   const lib = join(opts.cacheDir, `${key}.so`);
   if (existsSync(lib)) return lib;
   await mkdir(opts.cacheDir, { recursive: true });
   const tmp = join(opts.cacheDir, `${key}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     await writeFile(`${tmp}.c`, source);
-    const r = await runProgram(opts.cc, [...flags, '-o', `${tmp}.so`, `${tmp}.c`, '-lm', ...(mvec ? ['-lmvec'] : [])]);
+    const r = await runProgram(opts.cc, [...flags, '-o', `${tmp}.so`, `${tmp}.c`, ...link]);
     if (r.missing) throw new CompilerNotFoundError(opts.cc, r.missing);
     if (!r.ok) throw new CompileError(opts.cc, r.output);
     await rename(`${tmp}.so`, lib);
@@ -191,4 +186,45 @@ export async function buildLibrary(source: string, opts: CompilerOptions): Promi
     await rm(`${tmp}.so`, { force: true });
   }
   return lib;
+}
+
+function cacheKey(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/**
+ * The file name of the thread-pool library (pool.ts) in the cache, built on a miss. Its name is
+ * also its soname, so a kernel library finds it beside itself (rpath $ORIGIN) wherever the cache
+ * was opened from; `-z nodelete` keeps it mapped while its workers live.
+ */
+function buildPool(opts: CompilerOptions): Promise<string> {
+  const id = JSON.stringify([opts.cc, opts.cacheDir, opts.fpContract]);
+  let pending = pools.get(id);
+  if (!pending) {
+    pending = compilePool(opts);
+    pools.set(id, pending);
+    void pending.finally(() => pools.delete(id)).catch(() => undefined);
+  }
+  return pending;
+}
+
+/** Pool builds in flight, by compiler and cache: the units of one model, built at once, compile it once. */
+const pools = new Map<string, Promise<string>>();
+
+async function compilePool(opts: CompilerOptions): Promise<string> {
+  const flags = [...compilerFlags(opts.fpContract), '-pthread', '-Wl,-z,nodelete'];
+  const version = await compilerVersion(opts.cc);
+  const key = cacheKey([POOL_SOURCE, opts.cc, flags, version, cpuFingerprint()]);
+  await build(key, POOL_SOURCE, [...flags, `-Wl,-soname,${key}.so`], [], opts);
+  return `${key}.so`;
+}
+
+/** The path of a shared library built from `source`, compiling it only on a cache miss. */
+export async function buildLibrary(source: string, opts: CompilerOptions): Promise<string> {
+  const mvec = await hasVectorMath(opts.cc);
+  const flags = [...compilerFlags(opts.fpContract), ...(mvec ? ['-DKILN_LIBMVEC'] : [])];
+  const version = await compilerVersion(opts.cc);
+  const pool = await buildPool(opts);
+  const key = cacheKey([source, opts.cc, flags, pool, version, cpuFingerprint()]);
+  return build(key, source, flags, [join(opts.cacheDir, pool), '-Wl,-rpath,$ORIGIN', '-lm', ...(mvec ? ['-lmvec'] : [])], opts);
 }

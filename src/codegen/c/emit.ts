@@ -17,8 +17,10 @@
  */
 
 import { bytesOf } from '../../ir/dtype.js';
-import type { Expr, Var } from '../../ir/expr.js';
-import type { Allocate, Assert, For, PrimFunc, Store } from '../../tir/stmt.js';
+import type { Buffer, Expr, Var } from '../../ir/expr.js';
+import { children } from '../../ir/visit.js';
+import type { Allocate, Assert, For, PrimFunc, Stmt, Store } from '../../tir/stmt.js';
+import { stmtChildren, stmtExprs, visitStmt } from '../../tir/visit.js';
 import type { Manifest } from '../abi.js';
 import { bufferElems, checkEntries, entryInfo } from '../abi.js';
 import { CStylePrinter } from '../cstyle/printer.js';
@@ -46,6 +48,9 @@ function parallelSchedule(extent: Expr): string {
   return extent.kind === 'int' ? `schedule(dynamic, ${Math.max(1, Math.floor(extent.value / PARALLEL_CHUNKS))})` : 'schedule(static)';
 }
 
+/** How parallel loops run: kiln's pool (pool.ts) or OpenMP. */
+export type ParallelRuntime = 'pool' | 'openmp';
+
 interface Exit {
   readonly label: string;
   used: boolean;
@@ -56,14 +61,25 @@ class CPrinter extends CStylePrinter {
   private parallelDepth = 0;
   private labels = 0;
   private readonly cx: CExprContext;
+  /** functions outlined from this kernel's parallel loops, printed before it */
+  private readonly outlined: string[] = [];
+  /** in an outlined loop body: the loop whose range the pool hands in */
+  private rangeLoop: For | null = null;
 
   constructor(
     func: PrimFunc,
     private readonly lib: VectorLib,
     private readonly messageCode: (message: string) => number,
+    private readonly parallel: ParallelRuntime,
+    /** the kernel's printer, for an outlined body: identifiers are the kernel's */
+    private readonly kernel: CPrinter | null = null,
   ) {
     super(TARGET, func);
     this.cx = { lib, ident: (x) => this.ident(x), error: (what) => this.error(what) };
+  }
+
+  protected override ident(x: Var | Buffer): string {
+    return this.kernel === null ? super.ident(x) : this.kernel.ident(x);
   }
 
   print(): string {
@@ -77,6 +93,7 @@ class CPrinter extends CStylePrinter {
     const body = this.printBody();
     const failing = this.exits[0].used;
     return [
+      ...this.outlined,
       `static int32_t kiln_impl_${name}(${[...params, 'int32_t kiln_nthreads'].join(', ')}) {`,
       ...(failing ? ['  int32_t kiln_err = 0;'] : []),
       ...body,
@@ -106,6 +123,7 @@ class CPrinter extends CStylePrinter {
     const extent = this.scalar(s.extent, 'loop extent');
     const end = s.min.kind === 'int' && s.min.value === 0 ? extent : `${min} + ${extent}`;
     const head = `for (${scalarType(s.loopVar.dtype)} ${i} = ${min}; ${i} < ${end}; ++${i})`;
+    if (s === this.rangeLoop) return [`for (${scalarType(s.loopVar.dtype)} ${i} = kiln_lo; ${i} < kiln_hi; ++${i})`];
     if (s.forKind === 'parallel') return [`#pragma omp parallel for num_threads(kiln_nthreads) ${parallelSchedule(s.extent)}`, head];
     if (s.forKind === 'unrolled' && s.extent.kind === 'int' && s.extent.value > 1) {
       return [`#pragma GCC unroll ${Math.min(s.extent.value, MAX_UNROLL)}`, head];
@@ -115,13 +133,14 @@ class CPrinter extends CStylePrinter {
 
   /** Parallel loops get their own exit; nested ones run serially (OpenMP nesting is off). */
   protected override forLoop(s: For): void {
-    if (s.forKind !== 'parallel' || this.parallelDepth > 0) {
+    if (s !== this.rangeLoop && (s.forKind !== 'parallel' || this.parallelDepth > 0)) {
       super.forLoop(s.forKind === 'parallel' ? { ...s, forKind: 'serial' } : s);
       return;
     }
-    const [pragma, head] = this.loopHead(s) as [string, string];
-    this.line(pragma);
-    this.open(head);
+    if (s !== this.rangeLoop && this.parallel === 'pool') return this.callPool(s);
+    const head = this.loopHead(s);
+    head.slice(0, -1).forEach((h) => this.line(h));
+    this.open(head[head.length - 1]);
     const exit = this.pushExit();
     this.parallelDepth++;
     this.stmt(s.body);
@@ -130,6 +149,60 @@ class CPrinter extends CStylePrinter {
     if (exit.used) this.line(`${exit.label}:;`);
     this.close();
     if (exit.used) this.line(`if (kiln_err != 0) goto ${this.innerExit()};`);
+  }
+
+  /**
+   * A parallel loop for the pool: its body becomes a function of the loop range and the values it
+   * uses from the kernel (buffers, enclosing loop and let variables), which the pool calls per
+   * chunk through a task that unpacks them from a struct on the kernel's stack.
+   */
+  private callPool(s: For): void {
+    const root = this.kernel ?? this;
+    const fn = `kiln_${this.func.name}_par${root.outlined.length + 1}`;
+    const { vars, buffers, written } = captures(s);
+    const { aliases } = entryInfo(this.func);
+    const aliased = new Set(aliases.flatMap((a) => [this.func.params[a.written].id, this.func.params[a.read].id]));
+    const pointer = (b: Buffer, restrict: boolean): string =>
+      `${written.has(b.id) ? '' : 'const '}${scalarType(b.dtype)} *${restrict && !aliased.has(b.id) ? 'restrict ' : ''}${this.ident(b)}`;
+    const scalars = vars.map((v) => `const ${cType(v.dtype, v.lanes, this.lib)} ${this.ident(v)}`);
+    const names = [...buffers, ...vars].map((x) => this.ident(x));
+    const body = new CPrinter({ ...this.func, body: s }, this.lib, this.messageCode, this.parallel, root);
+    root.outlined.push(
+      body.printRange(s, fn, [...buffers.map((b) => pointer(b, true)), ...scalars]),
+      [
+        `struct ${fn}_args { ${[...buffers.map((b) => pointer(b, false)), ...scalars].map((f) => `${f};`).join(' ')} };`,
+        `static int32_t ${fn}_task(void *kiln_p, int64_t kiln_lo, int64_t kiln_hi) {`,
+        `  const struct ${fn}_args *kiln_a = (const struct ${fn}_args *)kiln_p;`,
+        `  return ${fn}(${['kiln_lo', 'kiln_hi', ...names.map((n) => `kiln_a->${n}`)].join(', ')});`,
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const min = this.scalar(s.min, 'loop min');
+    const end = s.min.kind === 'int' && s.min.value === 0 ? this.scalar(s.extent, 'loop extent') : `${min} + ${this.scalar(s.extent, 'loop extent')}`;
+    const n = ++this.labels;
+    this.open('');
+    this.line(`const struct ${fn}_args kiln_args${n} = { ${names.join(', ')} };`);
+    this.line(`const int32_t kiln_r${n} = kiln_parallel(${fn}_task, (void *)&kiln_args${n}, ${min}, ${end}, kiln_nthreads);`);
+    this.open(`if (kiln_r${n} != 0)`);
+    this.line(`kiln_err = kiln_r${n};`);
+    this.line(`goto ${this.innerExit()};`);
+    this.close();
+    this.close();
+  }
+
+  /** The outlined body of parallel loop `s` as function `fn` over [kiln_lo, kiln_hi). */
+  private printRange(s: For, fn: string, fields: readonly string[]): string {
+    this.rangeLoop = s;
+    const body = this.printBody();
+    return [
+      `static int32_t ${fn}(${['int64_t kiln_lo', 'int64_t kiln_hi', ...fields].join(', ')}) {`,
+      ...(this.exits[0].used ? ['  int32_t kiln_err = 0;'] : []),
+      ...body,
+      ...(this.exits[0].used ? ['kiln_done:', '  return kiln_err;'] : ['  return 0;']),
+      '}',
+      '',
+    ].join('\n');
   }
 
   protected store(s: Store): void {
@@ -192,7 +265,8 @@ class CPrinter extends CStylePrinter {
   private fail(code: number): string[] {
     const set = `kiln_err = ${code};`;
     const jump = `goto ${this.innerExit()};`;
-    return this.parallelDepth > 0 ? ['#pragma omp atomic write', set, jump] : [set, jump];
+    // an outlined body's kiln_err is its own; OpenMP threads share the kernel's
+    return this.parallelDepth > 0 && this.rangeLoop === null ? ['#pragma omp atomic write', set, jump] : [set, jump];
   }
 
   private pushExit(): Exit {
@@ -209,6 +283,42 @@ class CPrinter extends CStylePrinter {
   }
 }
 
+/**
+ * What the body of loop `s` uses from outside it: buffers (in order of first use, with those it
+ * stores to) and variables not bound inside it.
+ */
+function captures(s: For): { vars: Var[]; buffers: Buffer[]; written: Set<number> } {
+  const vars = new Map<number, Var>();
+  const buffers = new Map<number, Buffer>();
+  const written = new Set<number>();
+  const expr = (e: Expr, bound: ReadonlySet<number>): void => {
+    if (e.kind === 'var') {
+      if (!bound.has(e.id)) vars.set(e.id, e);
+      return;
+    }
+    if (e.kind === 'load') buffers.set(e.buffer.id, e.buffer);
+    if (e.kind === 'let') {
+      expr(e.value, bound);
+      return expr(e.body, new Set([...bound, e.v.id]));
+    }
+    children(e).forEach((c) => expr(c, bound));
+  };
+  const stmt = (t: Stmt, bound: ReadonlySet<number>): void => {
+    stmtExprs(t).forEach((e) => expr(e, bound));
+    if (t.kind === 'store') {
+      buffers.set(t.buffer.id, t.buffer);
+      written.add(t.buffer.id);
+    }
+    const inner = t.kind === 'for' ? t.loopVar.id : t.kind === 'let' ? t.v.id : t.kind === 'allocate' ? t.buffer.id : null;
+    const next = inner === null ? bound : new Set([...bound, inner]);
+    stmtChildren(t).forEach((c) => stmt(c, next));
+  };
+  stmt(s.body, new Set([s.loopVar.id]));
+  const allocated = new Set<number>();
+  visitStmt(s, (t) => void (t.kind === 'allocate' && allocated.add(t.buffer.id)));
+  return { vars: [...vars.values()], buffers: [...buffers.values()].filter((b) => !allocated.has(b.id)), written };
+}
+
 function manifestFunction(m: Manifest): string {
   const chars = [...JSON.stringify(m)];
   const pieces: string[] = [];
@@ -217,7 +327,7 @@ function manifestFunction(m: Manifest): string {
 }
 
 /** The C translation unit for `funcs`. */
-export function emitC(funcs: readonly PrimFunc[]): string {
+export function emitC(funcs: readonly PrimFunc[], parallel: ParallelRuntime = 'pool'): string {
   checkEntries(TARGET, funcs);
   const lib = new VectorLib();
   const messages: string[] = [];
@@ -230,7 +340,7 @@ export function emitC(funcs: readonly PrimFunc[]): string {
     }
     return code;
   };
-  const kernels = funcs.map((f) => new CPrinter(f, lib, messageCode).print());
+  const kernels = funcs.map((f) => new CPrinter(f, lib, messageCode, parallel).print());
   const manifest: Manifest = { entries: funcs.map(entryInfo), messages };
   return [C_PRELUDE, lib.text(), '', ...kernels, manifestFunction(manifest)].join('\n');
 }

@@ -76,6 +76,9 @@ export const C_PRELUDE = [
   '#include <stdlib.h>',
   '#include <string.h>',
   '#define KILN_EXPORT __attribute__((visibility("default")))',
+  // the thread pool (pool.ts), in a library of its own that every kernel library links
+  'typedef int32_t (*kiln_task)(void *ctx, int64_t lo, int64_t hi);',
+  'extern int32_t kiln_parallel(kiln_task fn, void *ctx, int64_t begin, int64_t end, int32_t nthreads) __attribute__((visibility("default")));',
   '',
   ...INTS.flatMap(intHelpers),
   ...FLOATS.flatMap(floatHelpers),

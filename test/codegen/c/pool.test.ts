@@ -1,0 +1,127 @@
+/**
+ * The c target's thread pool (src/codegen/c/pool.ts), driven from a small C library that calls
+ * `kiln_parallel` directly: every index of a range runs exactly once whatever the thread count,
+ * a failing chunk's code comes back to the caller, a region runs on more than one thread but never
+ * on more than it was given, workers start as regions need them, and one thread starts none.
+ * Each test file runs in a process of its own, so the pool starts empty here.
+ */
+
+import koffi from 'koffi';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLibrary } from '../../../src/codegen/c/compile.js';
+import { HAS_CC, NO_CC, tempDir } from '../harness.js';
+
+const DRIVER = String.raw`
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+typedef int32_t (*kiln_task)(void *ctx, int64_t lo, int64_t hi);
+extern int32_t kiln_parallel(kiln_task fn, void *ctx, int64_t begin, int64_t end, int32_t nthreads);
+extern int32_t kiln_pool_workers(void);
+#define EXPORT __attribute__((visibility("default")))
+
+struct counts { int32_t *hits; int64_t fail_at; };
+static int32_t count(void *p, int64_t lo, int64_t hi) {
+  struct counts *c = p;
+  for (int64_t i = lo; i < hi; i++) {
+    if (i == c->fail_at) return 7;
+    atomic_fetch_add((_Atomic int32_t *)&c->hits[i], 1);
+  }
+  return 0;
+}
+/* runs count over [0, n) on nthreads; hits[i] counts the runs of index i */
+EXPORT int32_t count_range(int32_t *hits, int64_t n, int64_t fail_at, int32_t nthreads) {
+  struct counts c = { hits, fail_at };
+  return kiln_parallel(count, &c, 0, n, nthreads);
+}
+
+struct seen { pthread_t ids[64]; _Atomic int32_t ran[64]; };
+static int64_t ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000 + t.tv_nsec / 1000000; }
+static int32_t other_ran(struct seen *s, pthread_t self) {
+  for (int j = 1; j < 64; j++) if (atomic_load(&s->ran[j]) && !pthread_equal(s->ids[j], self)) return 1;
+  return 0;
+}
+static int32_t record(void *p, int64_t lo, int64_t hi) {
+  struct seen *s = p;
+  const pthread_t self = pthread_self();
+  /* chunk 0 (one index) waits, at most 10 s, until another thread ran a chunk */
+  if (lo == 0) for (int64_t t0 = ms(); !other_ran(s, self) && ms() - t0 < 10000;) {}
+  for (int64_t i = lo; i < hi; i++) {
+    s->ids[i] = self;
+    atomic_store(&s->ran[i], 1);
+  }
+  return 0;
+}
+/* how many distinct threads ran the 64 chunks of one region on nthreads */
+EXPORT int32_t distinct_threads(int32_t nthreads) {
+  struct seen s = { 0 };
+  kiln_parallel(record, &s, 0, 64, nthreads);
+  int32_t n = 0;
+  for (int i = 0; i < 64; i++) {
+    int first = 1;
+    for (int j = 0; j < i; j++) if (pthread_equal(s.ids[i], s.ids[j])) first = 0;
+    n += first;
+  }
+  return n;
+}
+EXPORT int32_t workers(void) { return kiln_pool_workers(); }
+`;
+
+describe.runIf(HAS_CC)(HAS_CC ? 'the c thread pool' : NO_CC, () => {
+  const dir = tempDir();
+  let countRange: (hits: Int32Array, n: number, failAt: number, nthreads: number) => number;
+  let distinctThreads: (nthreads: number) => number;
+  let workers: () => number;
+  beforeAll(async () => {
+    const lib = koffi.load(await buildLibrary(DRIVER, { cc: 'cc', cacheDir: dir, fpContract: 'fast' }));
+    countRange = lib.func('int32_t count_range(_Inout_ int32_t *hits, int64_t n, int64_t fail_at, int32_t nthreads)') as typeof countRange;
+    distinctThreads = lib.func('int32_t distinct_threads(int32_t nthreads)') as typeof distinctThreads;
+    workers = lib.func('int32_t workers(void)') as typeof workers;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts no worker for one thread', () => {
+    const hits = new Int32Array(1000);
+    expect(countRange(hits, 1000, -1, 1)).toBe(0);
+    expect(hits.every((h) => h === 1)).toBe(true);
+    expect(distinctThreads(1)).toBe(1);
+    expect(workers()).toBe(0);
+  });
+
+  it('runs a region on the caller and workers, starting workers as a region needs them', () => {
+    expect(distinctThreads(2)).toBe(2);
+    expect(workers()).toBe(1);
+    const three = distinctThreads(3);
+    expect(three).toBeGreaterThanOrEqual(2);
+    expect(three).toBeLessThanOrEqual(3);
+    expect(workers()).toBe(2);
+  });
+
+  it('runs every index once, for any thread count and range length', () => {
+    for (const nthreads of [2, 3, 8]) {
+      for (const n of [1, 2, 63, 64, 65, 1000, 100_003]) {
+        const hits = new Int32Array(n);
+        expect(countRange(hits, n, -1, nthreads)).toBe(0);
+        expect(hits.every((h) => h === 1), `n ${n} on ${nthreads} threads`).toBe(true);
+      }
+    }
+  });
+
+  it('returns the failure code of a failing chunk, and the other chunks still run', () => {
+    const hits = new Int32Array(1000);
+    expect(countRange(hits, 1000, 500, 2)).toBe(7);
+    // the failing chunk stops at 500; it is one of 64 chunks (of 15 indices here), the rest run whole
+    const missed = [...hits.keys()].filter((i) => hits[i] !== 1);
+    expect(missed[0]).toBe(500);
+    expect(missed.length).toBeLessThanOrEqual(15);
+    expect(missed).toEqual(missed.map((_, k) => 500 + k));
+  });
+
+  it('never runs a region on more threads than it was given, however many workers exist', () => {
+    expect(workers()).toBe(7);
+    for (let k = 0; k < 20; k++) expect(distinctThreads(2)).toBe(2);
+    for (let k = 0; k < 20; k++) expect(distinctThreads(3)).toBeLessThanOrEqual(3);
+  });
+});
