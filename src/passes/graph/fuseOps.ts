@@ -14,6 +14,13 @@
  *   that is not constant (a Reshape to a shape computed at run time): inside a fused kernel that
  *   value would be unknown.
  *
+ * One exception to the second rule: injective nodes whose outputs a depthwise convolution reads as
+ * its data (ShuffleNet's Reshape–Transpose–Reshape channel shuffle) join its group as a prologue.
+ * Each output channel of a depthwise convolution reads one input channel, which the CPU schedule
+ * copies into a padded buffer of its own anyway; computed in that copy, the shuffle costs no pass
+ * over memory of its own. (A full convolution reads every input channel once per output block,
+ * and a matrix product packs its operands, so they take no prologue.)
+ *
  * Each group of two or more nodes becomes one `kiln::Fused` node (see fused.ts), placed where
  * its sink was; constants that only the group reads move into its body, and the shape
  * parameters its nodes read (Reshape's shape) are copied there. The graph must be typed.
@@ -27,6 +34,7 @@
  *            %t = Transpose(%r)
  */
 
+import { findAttr } from '../../graph/attrs.js';
 import { GraphBuilder } from '../../graph/builder.js';
 import type { Graph, Node, Value } from '../../graph/graph.js';
 import type { HostTensor } from '../../graph/tensor.js';
@@ -64,6 +72,22 @@ interface Forming {
   /** the member whose outputs leave the group: the last one in graph order */
   sink: Node;
   pattern: FusionPattern;
+  /** ids of values an injective producer may compute inside the group: a depthwise convolution's data, and the inputs of its prologue */
+  readonly prologue: Set<number>;
+}
+
+/** A new group of `n` alone. */
+function single(n: Node, pattern: FusionPattern): Forming {
+  const data = n.inputs[0];
+  return { members: [n], sink: n, pattern, prologue: new Set(isDepthwiseConv(n) && data ? [data.id] : []) };
+}
+
+/** Whether `n` is a 2-D convolution whose every group is one input channel. */
+function isDepthwiseConv(n: Node): boolean {
+  if (n.op !== 'Conv' || !isPlainOp(n)) return false;
+  const shape = n.inputs[0]?.type?.shape;
+  const group = findAttr(n, 'group', 'int') ?? 1;
+  return shape !== undefined && shape.length === 4 && group > 1 && shape[1] === group;
 }
 
 /** The one node reading `n`'s outputs, when there is exactly one and none is a graph output. */
@@ -124,7 +148,7 @@ function claimEpilogues(g: Graph, index: GraphIndex, facts: Facts, groupOf: Map<
   for (const n of g.nodes) {
     const pattern = facts.pattern(n);
     if (groupOf.has(n.id) || (pattern !== 'outEwiseFusable' && pattern !== 'reduction')) continue;
-    const grp: Forming = { members: [n], sink: n, pattern };
+    const grp = single(n, pattern);
     for (let next = soleReader(n, index); next !== null && grp.members.length < MAX_GROUP_NODES; next = soleReader(next, index)) {
       if (groupOf.has(next.id) || !EPILOGUE.has(facts.pattern(next))) break;
       grp.members.push(next);
@@ -141,12 +165,15 @@ function joinProducers(g: Graph, index: GraphIndex, facts: Facts, groupOf: Map<n
     if (groupOf.has(n.id)) continue;
     const pattern = facts.pattern(n);
     const target = pattern === 'opaque' ? null : readerGroup(n, index, groupOf);
-    const combined = target && target.members.length < MAX_GROUP_NODES ? combinePatterns(target.pattern, pattern) : null;
+    const room = target !== null && target.members.length < MAX_GROUP_NODES;
+    const prologue = room && LIGHT.has(pattern) && n.outputs.every((v) => target.prologue.has(v.id));
+    const combined = room ? (combinePatterns(target.pattern, pattern) ?? (prologue ? target.pattern : null)) : null;
     if (target && combined) {
       target.members.push(n);
       target.pattern = combined;
       groupOf.set(n.id, target);
-    } else groupOf.set(n.id, { members: [n], sink: n, pattern });
+      if (prologue) for (const v of n.inputs) if (v) target.prologue.add(v.id);
+    } else groupOf.set(n.id, single(n, pattern));
   }
 }
 

@@ -113,6 +113,25 @@ describe('graph.fuseOps', () => {
     return expectSameResults(before, g);
   });
 
+  it('fuses a channel shuffle into the depthwise convolution that reads it, not into a full one', () => {
+    // Rule: injective producers of a depthwise Conv's data join its group as a prologue (its
+    // schedule copies each input channel anyway), and so do light producers of theirs (the
+    // Relu); a full Conv reading the same shuffle takes none.
+    const shuffle = (b: GraphBuilder, x: Value): Value => {
+      const r = b.node('Reshape', [x, b.initializer('s1', tensorOf('int64', [5], [1, 2, 1, 4, 4]))]).outputs[0];
+      const t = b.node('Transpose', [r], { attrs: attrs({ perm: ints([0, 2, 1, 3, 4]) }) }).outputs[0];
+      return b.node('Reshape', [t, b.initializer('s2', tensorOf('int64', [4], [1, 2, 4, 4]))]).outputs[0];
+    };
+    const { before, after: g } = fused((b, x) => {
+      const w = b.initializer('wd', ramp([2, 1, 3, 3]));
+      const dw = b.node('Conv', [shuffle(b, b.node('Relu', [x]).outputs[0]), w], { attrs: attrs({ pads: ints([1, 1, 1, 1]), group: int(2) }) }).outputs[0];
+      return [dw, conv(b, shuffle(b, x))];
+    });
+    expect(shape(g)).toEqual(['Fused(Relu, Reshape, Transpose, Reshape, Conv)', 'Fused(Reshape, Transpose, Reshape)', 'Conv']);
+    expect(g.nodes[0].attrs.get('pattern')).toEqual({ kind: 'string', value: 'outEwiseFusable' });
+    return expectSameResults(before, g);
+  });
+
   it('never fuses two heavy ops, nor opaque ones', () => {
     // Rule: a Conv cannot join a group that already has one; Shape is opaque.
     const { after: g } = fused((b, x) => {
