@@ -9,7 +9,7 @@
  *
  * Two searches of the same kind run one after the other, each with a fresh cost model: first over
  * the template's knob space (random configurations and one-knob mutations of the best, ranked by
- * the model), then the automatic one (samples of the sketch rules and mutations of the best
+ * the model; before the first measurement by the register tile's flops per load), then the automatic one (samples of the sketch rules and mutations of the best
  * traces, with model-guided generations in between). Each builds the most promising few (one C
  * compile per core, side by side), times each (median of runs), checks it against the default
  * schedule's result, and prints its curve of best GFLOP/s against seconds spent (everything
@@ -38,7 +38,7 @@ import type { ScheduleTask } from '../src/tune/auto/index.js';
 import { kernelArgs, lowerSchedule, mutateSchedule, sampleSchedules, seededRng, tryLower } from '../src/tune/auto/index.js';
 import { CostModel } from '../src/tune/cost/index.js';
 import { TuneError } from '../src/tune/errors.js';
-import { extractFeatures } from '../src/tune/features.js';
+import { FEATURE_NAMES, extractFeatures } from '../src/tune/features.js';
 import type { Config } from '../src/tune/space.js';
 import { loadSource } from '../src/tune/task.js';
 import { templatesFor } from '../src/tune/templates/index.js';
@@ -224,6 +224,8 @@ interface Spent {
   run: number;
 }
 
+const REGISTER_INTENSITY = FEATURE_NAMES.indexOf('top.register_intensity');
+
 /** Of each batch, this many are drawn at random from the pool instead of by the model. */
 const EXPLORE = 2;
 
@@ -280,7 +282,8 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
       pool.set(key, c);
       added.push(c);
     }
-    const scores = model.size > 0 ? model.predict(added.map((c) => c.features)) : added.map(() => rng());
+    // before any measurement, the analytic prior: most flops per load in the register tile first
+    const scores = model.size > 0 ? model.predict(added.map((c) => c.features)) : added.map((c) => -c.features[REGISTER_INTENSITY] + 0.01 * rng());
     added.forEach((c, k) => (c.score = scores[k]));
   };
   const byScore = (): [string, Candidate][] => [...pool.entries()].sort((a, b) => a[1].score - b[1].score);

@@ -5,8 +5,9 @@
  * touches, how many bytes it touches inside each enclosing loop (the product of the extents of the
  * loops its index depends on) and how often an element is reused (the loops it does not depend
  * on), and whether its innermost loops form a register tile (unrolled and vectorized loops whose
- * stores stay in registers across the loop around them). Stores are then aggregated: the heaviest
- * store's features, the work-weighted mean over all stores, and a few whole-function counts.
+ * stores stay in registers across the loop around them) and how many flops it makes per load.
+ * Stores are then aggregated: the heaviest store's features, the work-weighted mean over all
+ * stores, and a few whole-function counts.
  * Magnitudes are log2(1 + x).
  *
  * Works on TIR straight from lowering (loops still marked vectorized/unrolled, multi-dimensional
@@ -58,6 +59,7 @@ const STORE_NAMES: readonly string[] = [
   'straight_body', // points of the unrolled and vectorized loops innermost: the straight-line body
   'register_tile', // points of those loops the store's index depends on: accumulators kept live
   'carried_accumulator', // the innermost serial loop does not index the store: it stays in registers across it
+  'register_intensity', // flops of the straight-line body per distinct load in it (other than the store's own element)
 ];
 
 const FUNC_NAMES: readonly string[] = [
@@ -227,6 +229,14 @@ function storeFeatures(s: { buffer: Buffer; indices: readonly Expr[]; value: Exp
   }
   const storeStride = inner ? flatStride(self, inner.id) : 0;
   const reads = (b: Buffer): boolean => loads.some((a) => a.buffer.id === b.id);
+  // a load in the straight body is made once per point of the body loops its index depends on
+  // (a vector loop's points are one load); the loads of the stored element stay in registers
+  const scalarBody = body.filter((l) => l.kind !== 'vectorized');
+  const bodyLoads = loads.filter((a) => a.buffer.id !== s.buffer.id).reduce((n, a) => {
+    const deps = new Set<number>();
+    for (const i of a.indices) for (const v of varsOf(i, lets)) deps.add(v);
+    return n + prod(scalarBody.filter((l) => deps.has(l.id)));
+  }, 0);
   const intensity = bytesAt.map((b, l) => {
     const inside = l === LEVELS ? loops : loops.slice(Math.max(0, loops.length - 1 - l));
     return (flopsPer * prod(inside.filter((x) => x.kind !== 'vectorized'))) / Math.max(1, b);
@@ -263,6 +273,7 @@ function storeFeatures(s: { buffer: Buffer; indices: readonly Expr[]; value: Exp
     lg(prod(body)),
     lg(prod(body.filter((l) => storeVars.has(l.id)))),
     around && around.extent > 1 && !storeVars.has(around.id) ? 1 : 0,
+    lg((flopsPer * prod(scalarBody)) / Math.max(1, bodyLoads)),
   ];
 }
 

@@ -104,6 +104,10 @@ describe('extractFeatures', () => {
     // k inside the rows: one vector of accumulators per row, and k indexes nothing it stores
     expect(at(spilled, accumulate)).toBe(Math.log2(1 + 8));
     expect(at(spilled, 'top.straight_body')).toBe(Math.log2(1 + 8));
+    // per k step the 4 × 8 tile loads 4 elements of A and one vector of B for 4 vector
+    // multiply-adds (2 · 8 flops each); one row of it, one of each for one
+    expect(at(inRegisters, 'top.register_intensity')).toBeCloseTo(Math.log2(1 + (4 * 16) / 5));
+    expect(at(spilled, 'top.register_intensity')).toBeCloseTo(Math.log2(1 + 16 / 2));
   });
 
   it('counts the bounds tests of an inlined pad per execution', () => {

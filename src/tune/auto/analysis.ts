@@ -107,6 +107,16 @@ export function readFootprint(st: Stage, X: Tensor): { axes: number[]; reducePoi
   return { axes, reducePoints };
 }
 
+/**
+ * Per tensor read in `st`'s body, the positions of the spatial axes that index it. Per step of
+ * the reduction, a register tile loads one element (a vector, along the vectorized last axis) of
+ * each read per point of those axes and reuses it across the others: a matmul's A row across
+ * the columns, a convolution's weight vector across the pixels.
+ */
+export function readAxes(st: Stage): number[][] {
+  return readsIn(st).map((r) => st.axis.flatMap((a, d) => (r.vars.has(a.var.id) ? [d] : [])));
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, k) => d === b[k]);
 }

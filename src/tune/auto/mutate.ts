@@ -3,9 +3,10 @@
  * way Ansor's evolutionary search does. The edits work on any trace (not just sampled ones),
  * because they are made on steps and checked by replaying and lowering:
  *
- *   tile size        a split's factor (moving a factor between the two tile levels it separates),
- *                    half the time with the splits of the same factor in the stages computed at
- *                    it or at which it is computed (an accumulator's tile and its anchor's)
+ *   tile size        a split's factor: mostly near its value (twice, half, the neighbouring
+ *                    divisors), else any divisor; half the time with the splits of the same
+ *                    factor in the stages computed at it or at which it is computed (an
+ *                    accumulator's tile and its anchor's)
  *   unroll           an unroll step removed, or one added on an inner loop
  *   parallel         a fuse step takes one more or one fewer of its neighbouring loops; the later
  *                    steps follow the fused loop's new name
@@ -68,8 +69,12 @@ const mutateTileSize: Mutation = (task, steps, rng) => {
   const extent = prefix(task, steps, k)?.stageNamed(step.stage)?.axisNamed(step.args.axis)?.extent;
   if (extent === undefined) return null;
   const v = step.args.value;
-  const near = [v * 2, v / 2].filter((x) => Number.isInteger(x) && x >= (makesVector(steps, k) ? 4 : 1) && x <= extent);
-  const options = (makesVector(steps, k) || (rng() < 0.5 && near.length > 0) ? near : divisors(extent)).filter((x) => x !== v);
+  // near the parent: twice or half, and the neighbouring divisors (160's 10 → 8 or 16, not only 5 or 20)
+  const ds = divisors(extent);
+  const at = ds.findIndex((d) => d >= v);
+  const neighbours = makesVector(steps, k) ? [] : [ds[at - 1], ds[ds[at] === v ? at + 1 : at]].filter((x) => x !== undefined);
+  const near = [...new Set([v * 2, v / 2, ...neighbours])].filter((x) => Number.isInteger(x) && x >= (makesVector(steps, k) ? 4 : 1) && x <= extent);
+  const options = (makesVector(steps, k) || (rng() < 0.7 && near.length > 0) ? near : divisors(extent)).filter((x) => x !== v);
   if (options.length === 0) return null;
   const value = pick(rng, options);
   let child = replaced(steps, k, { ...step, args: { ...step.args, value } });

@@ -36,7 +36,7 @@ import type { Schedule, Stage } from '../../schedule/index.js';
 import { createSchedule } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
 import { inputTensors } from '../../te/tensor.js';
-import { effectiveReaders, hasReuse, lanesOf, packCandidates, readFootprint, sameShape, vectorRegisters } from './analysis.js';
+import { effectiveReaders, hasReuse, lanesOf, packCandidates, readAxes, readFootprint, sameShape, vectorRegisters } from './analysis.js';
 import type { Rng } from './random.js';
 import { divisors, pick, randInt } from './random.js';
 
@@ -122,31 +122,20 @@ function tileOf(ctx: Ctx, extent: number, max = extent): number {
   return randInt(rng, 1, Math.min(max, extent));
 }
 
+/** Of the drawn schedules, the share whose register tile is chosen by its loads (intenseRegisterTile). */
+const INTENSE_SHARE = 1 / 3;
+
 /**
  * Per spatial axis, the inner tile sizes [s1, s2, s3] (S0 is what remains). s3 is the register
  * tile: on the last axis a vector width (or a multiple of the lanes), on the others a few rows,
- * as long as the accumulators fit the register file. s2 · s3 is the local accumulator's extent,
- * kept within L1 over all axes; s1 is free.
+ * as long as the accumulators fit the register file; a third of the draws take one that loads
+ * least per multiply-add. s2 · s3 is the local accumulator's extent, kept within L1 over all
+ * axes; s1 is free. `reads` are the axes indexing each read of the reduction (readAxes).
  */
-function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: number): [number, number, number][] {
+function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: number, reads: readonly number[][]): [number, number, number][] {
   const { rng, info } = ctx;
-  const n = axes.length;
-  const s3 = axes.map(() => 1);
-  const last = axes[n - 1];
-  if (last.extent >= 4) {
-    const w = vectorWidth(rng, last.extent, lanes);
-    s3[n - 1] = w >= lanes && rng() < 0.5 ? w * randInt(rng, 1, Math.max(1, Math.min(4, Math.floor(last.extent / w)))) : w;
-  }
-  let registers = Math.max(1, Math.floor((vectorRegisters(info) - 4) / Math.ceil(s3[n - 1] / lanes)));
+  const s3 = rng() < INTENSE_SHARE ? intenseRegisterTile(ctx, axes, lanes, reads) : drawnRegisterTile(ctx, axes, lanes);
   const shuffled = (ds: number[]): number[] => ds.sort(() => rng() - 0.5);
-  // half the time the rows fill the register file: each vector of the inputs loaded in the
-  // reduction then feeds the most multiply-adds (drawn per axis, most draws left it half empty)
-  const fill = rng() < 0.5;
-  for (const d of shuffled(axes.slice(0, n - 1).map((_, d) => d))) {
-    const fitting = divisors(axes[d].extent).filter((t) => t <= registers);
-    s3[d] = fill ? fitting[fitting.length - 1] : tileOf(ctx, axes[d].extent, registers);
-    registers = Math.max(1, Math.floor(registers / s3[d]));
-  }
   let l1 = Math.max(1, Math.floor(info.l1Bytes / bytes / s3.reduce((a, b) => a * b, 1)));
   const s2 = axes.map(() => 1);
   // half the time a single register tile on every axis at once: only then do the accumulators
@@ -158,6 +147,66 @@ function spatialTiles(ctx: Ctx, axes: readonly IterVar[], lanes: number, bytes: 
     l1 = Math.max(1, Math.floor(l1 / s2[d]));
   }
   return axes.map((a, d) => [tileOf(ctx, Math.ceil(a.extent / (s2[d] * s3[d]))), s2[d], s3[d]]);
+}
+
+/** A register tile drawn at random: a vector width on the last axis, rows on the others within the registers. */
+function drawnRegisterTile(ctx: Ctx, axes: readonly IterVar[], lanes: number): number[] {
+  const { rng, info } = ctx;
+  const n = axes.length;
+  const s3 = axes.map(() => 1);
+  const last = axes[n - 1];
+  if (last.extent >= 4) {
+    const w = vectorWidth(rng, last.extent, lanes);
+    s3[n - 1] = w >= lanes && rng() < 0.5 ? w * randInt(rng, 1, Math.max(1, Math.min(4, Math.floor(last.extent / w)))) : w;
+  }
+  let registers = Math.max(1, Math.floor((vectorRegisters(info) - 4) / Math.ceil(s3[n - 1] / lanes)));
+  // half the time the rows fill the register file: each vector of the inputs loaded in the
+  // reduction then feeds the most multiply-adds (drawn per axis, most draws left it half empty)
+  const fill = rng() < 0.5;
+  for (const d of axes.slice(0, n - 1).map((_, d) => d).sort(() => rng() - 0.5)) {
+    const fitting = divisors(axes[d].extent).filter((t) => t <= registers);
+    s3[d] = fill ? fitting[fitting.length - 1] : tileOf(ctx, axes[d].extent, registers);
+    registers = Math.max(1, Math.floor(registers / s3[d]));
+  }
+  return s3;
+}
+
+/**
+ * A register tile that loads least per multiply-add, the analytic prior of the strategies: per
+ * step of the reduction a tile makes one vector multiply-add per accumulator and loads, of each
+ * read, one element (a vector along the last axis) per point of the tile axes that index it. Of
+ * the dividing tiles whose accumulators leave 4 registers free, one is drawn from those within
+ * 10% of the best ratio: a blocked convolution's 2 channel blocks × 10 pixels load 12 times per
+ * 20 multiply-adds, where 1 × 20, which fills the registers as well, loads 21 times.
+ */
+function intenseRegisterTile(ctx: Ctx, axes: readonly IterVar[], lanes: number, reads: readonly number[][]): number[] {
+  const { rng, info } = ctx;
+  const last = axes.length - 1;
+  const budget = vectorRegisters(info) - 4;
+  const extent = axes[last].extent;
+  const multiples = [1, 2, 3, 4].map((k) => k * lanes).filter((w) => extent % w === 0);
+  const widths = multiples.length > 0 ? multiples : [extent >= 4 ? vectorWidth(rng, extent, lanes) : 1];
+  const vectors = (t: readonly number[], d: number): number => (d === last ? Math.ceil(t[d] / lanes) : t[d]);
+  const tiles: number[][] = [];
+  const walk = (d: number, tile: number[], accumulators: number): void => {
+    if (d === last) {
+      for (const w of widths) if (accumulators * Math.ceil(w / lanes) <= budget) tiles.push([...tile, w]);
+      return;
+    }
+    for (const t of divisors(axes[d].extent)) {
+      if (accumulators * t > budget) break;
+      walk(d + 1, [...tile, t], accumulators * t);
+    }
+  };
+  walk(0, [], 1);
+  const score = (t: readonly number[]): number => {
+    const fmas = t.reduce((p, _, d) => p * vectors(t, d), 1);
+    const loads = reads.reduce((sum, r) => sum + r.reduce((p, d) => p * vectors(t, d), 1), 0);
+    return fmas / Math.max(1, loads);
+  };
+  const scores = tiles.map(score);
+  const best = Math.max(...scores);
+  return pick(rng, tiles.filter((_, k) => scores[k] >= 0.9 * best));
 }
 
 /**
@@ -194,7 +243,7 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   packs.forEach((p) => ctx.done.add(p));
 
   const lanes = lanesOf(info, R.tensor.dtype);
-  const tiles = spatialTiles(ctx, anchor.axis, lanes, bytesOf(R.tensor.dtype));
+  const tiles = spatialTiles(ctx, anchor.axis, lanes, bytesOf(R.tensor.dtype), readAxes(local));
   const panelBytes = footprints.reduce((b, f) => b + f.bytes * f.reducePoints, 0);
   if (packs.length > 0) fitPanels(ctx, anchor.axis, tiles, panelAxes, panelBytes);
   const S0: IterVar[] = [];
