@@ -22,7 +22,8 @@ export const CTRL = {
   err: 0,
   /**
    * the current parallel job: its generation (bits 16–31, bumped once per job), whether workers
-   * may still join it (JOB_OPEN) and how many are in it (the low bits); workers sleep on it
+   * may still join it (JOB_OPEN), whether the calling thread sleeps on it (JOB_WAITER) and how
+   * many workers are in it (JOB_COUNT); workers sleep on it too
    */
   job: 4,
   /** set to 1 to make workers return */
@@ -35,10 +36,16 @@ export const CTRL = {
   chunkSize: 28,
   /** next chunk to hand out */
   next: 32,
+  /** 1 when the calling thread may sleep in memory.atomic.wait (not on a browser's main thread) */
+  block: 36,
 } as const;
 
-/** The `job` bit set while workers may join it; below it, the count of workers in the job. */
+/** The `job` bit set while workers may join it. */
 export const JOB_OPEN = 0x8000;
+/** The `job` bit the calling thread sets before it sleeps until the last worker leaves the job. */
+export const JOB_WAITER = 0x4000;
+/** The low bits of `job`: how many workers are in it. */
+export const JOB_COUNT = JOB_WAITER - 1;
 export const JOB_GEN_SHIFT = 16;
 
 export const CONTROL_BYTES = 64;

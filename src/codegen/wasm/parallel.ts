@@ -5,7 +5,7 @@
  * A parallel loop calls `kiln_parallel(site, extent)`. It splits [0, extent) into chunks,
  * publishes the job (a new generation in `job`, open) and wakes the workers, then takes chunks
  * itself through the same atomic counter as they do (`kiln_grab`). When none are left it closes
- * the job and spins until the workers that joined it have left. A worker (`kiln_worker`, called
+ * the job and waits until the workers that joined it have left. A worker (`kiln_worker`, called
  * once per worker thread from JS) watches `job` for a while and then sleeps on it; on a new
  * generation it joins (one compare-exchange, only while the job is open), takes chunks until none
  * are left, and leaves. So the calling thread never waits for a worker that is not running
@@ -18,16 +18,24 @@
 
 import type { FunctionBuilder, ModuleBuilder } from './builder.js';
 import type { Code, FuncRef, Global, Label } from './code.js';
-import { CTRL, JOB_GEN_SHIFT, JOB_OPEN } from './layout.js';
+import { CTRL, JOB_COUNT, JOB_GEN_SHIFT, JOB_OPEN, JOB_WAITER } from './layout.js';
 
 /** Chunks per thread: more balances uneven work, fewer costs fewer atomic operations. */
 const CHUNKS_PER_THREAD = 4;
 
 /**
- * Checks of `job` a worker makes before it sleeps (roughly a millisecond): a model's kernels
- * start parallel jobs back to back, and waking a sleeping thread costs tens of microseconds each.
+ * Checks of `job` a worker makes before it sleeps, about 16 µs (a check takes half a nanosecond):
+ * enough to catch the next kernel's job when parallel kernels run back to back, where waking a
+ * sleeping worker would cost tens of microseconds. Longer spins only burn a core through the
+ * serial kernels between parallel ones; on a shared machine, where a process's threads share
+ * its scheduler slot (autogroup), that time is taken from the calling thread. ShuffleNet on 2
+ * threads at loads of 10–16, variants alternating in one process: medians 64–117 ms with 2^18
+ * checks (about 130 µs), 31–79 ms with 2^14–2^16, against 37–75 ms on one thread.
  */
-const SPIN_CHECKS = 1 << 18;
+const SPIN_CHECKS = 1 << 15;
+
+/** Checks of `job` the calling thread makes, waiting for workers to leave a job, before it sleeps. */
+const CALLER_SPIN_CHECKS = 1 << 17;
 
 export const WORKER_EXPORT = 'kiln_worker';
 
@@ -94,9 +102,50 @@ export class ParallelRuntime {
     c.i32Const(0).localGet(n).atomic('memory.atomic.notify', CTRL.job).op('drop');
     c.call(this.grab.ref);
     c.i32Const(0).i32Const(~JOB_OPEN).atomic('i32.atomic.rmw.and', CTRL.job).op('drop');
-    c.loop(null, (spin) => {
-      c.i32Const(0).atomic('i32.atomic.load', CTRL.job).i32Const(JOB_OPEN - 1).op('i32.and').brIf(spin);
+    this.emitAwaitWorkers(fb);
+  }
+
+  /**
+   * Waits until the workers in the closed job have left it: a worker is normally finishing its
+   * last chunk, so this spins; one that has been preempted holding a chunk can take a scheduler
+   * slice or more to come back, so after CALLER_SPIN_CHECKS the calling thread sleeps instead
+   * (where it may), rather than burning the time the preempted worker needs.
+   */
+  private emitAwaitWorkers(fb: FunctionBuilder): void {
+    const c = fb.code;
+    const [job, spin] = [fb.local('i32', 'job'), fb.local('i32', 'spin')];
+    const loadJob = (): void => void c.i32Const(0).atomic('i32.atomic.load', CTRL.job).localTee(job).i32Const(JOB_COUNT).op('i32.and').op('i32.eqz');
+    c.i32Const(CALLER_SPIN_CHECKS).localSet(spin);
+    c.block(null, (done) => {
+      c.loop(null, (watch) => {
+        loadJob();
+        c.brIf(done);
+        c.localGet(spin).i32Const(1).op('i32.sub').localTee(spin).brIf(watch);
+      });
+      ctrlLoad(c, 'block').op('i32.eqz');
+      c.if(null, () => {
+        c.loop(null, (watch) => {
+          loadJob();
+          c.brIf(done).br(watch);
+        });
+      });
+      c.loop(null, (sleep) => {
+        loadJob();
+        c.brIf(done);
+        // announce the sleep; a worker that left meanwhile changed `job`, so look again
+        c.i32Const(0).localGet(job).localGet(job).i32Const(JOB_WAITER).op('i32.or').atomic('i32.atomic.rmw.cmpxchg', CTRL.job).localGet(job).op('i32.ne').brIf(sleep);
+        c.i32Const(0).localGet(job).i32Const(JOB_WAITER).op('i32.or').i64Const(-1).atomic('memory.atomic.wait32', CTRL.job).op('drop');
+        c.br(sleep);
+      });
     });
+  }
+
+  /** Leaves the job; the last worker to leave wakes the calling thread if it sleeps. */
+  private emitLeave(): void {
+    const c = this.worker.code;
+    c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.sub', CTRL.job).i32Const(JOB_WAITER | JOB_COUNT).op('i32.and').i32Const(JOB_WAITER | 1).op('i32.eq');
+    // every sleeper on `job` wakes: idle workers sleep on it too, and go back to sleep
+    c.if(null, () => void c.i32Const(0).i32Const(-1).atomic('memory.atomic.notify', CTRL.job).op('drop'));
   }
 
   /** br_table over the sites: block i is left to reach task i. */
@@ -157,7 +206,7 @@ export class ParallelRuntime {
           // join: fails when the job closed or another worker joined meanwhile; then look again
           c.i32Const(0).localGet(job).localGet(job).i32Const(1).op('i32.add').atomic('i32.atomic.rmw.cmpxchg', CTRL.job).localGet(job).op('i32.ne').brIf(top);
           c.call(this.grab.ref);
-          c.i32Const(0).i32Const(1).atomic('i32.atomic.rmw.sub', CTRL.job).op('drop');
+          this.emitLeave();
         });
         c.localGet(job).i32Const(JOB_GEN_SHIFT).op('i32.shr_u').localSet(seen).br(top);
       });

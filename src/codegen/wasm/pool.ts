@@ -11,7 +11,7 @@
  */
 
 import { WasmRuntimeError } from './errors.js';
-import { CTRL, JOB_GEN_SHIFT, JOB_OPEN } from './layout.js';
+import { CTRL, JOB_COUNT, JOB_GEN_SHIFT, JOB_OPEN, JOB_WAITER } from './layout.js';
 import { WORKER_EXPORT } from './parallel.js';
 
 interface WorkerData {
@@ -21,12 +21,15 @@ interface WorkerData {
   readonly hostFns: readonly string[];
   readonly ctrl: typeof CTRL;
   readonly genShift: number;
+  /** JOB_WAITER | JOB_COUNT and JOB_WAITER | 1: the `job` bits of the last worker leaving while the calling thread sleeps */
+  readonly leaveMask: number;
+  readonly leaveLast: number;
   readonly entry: string;
 }
 
 /** The worker's body, given `data` (a WorkerData) and `ready()` to call once instantiated. */
 const LOOP = `
-const { module, memory, tid, hostFns, ctrl, genShift, entry } = data;
+const { module, memory, tid, hostFns, ctrl, genShift, leaveMask, leaveLast, entry } = data;
 const imports = { env: { memory }, Math: {} };
 for (const name of hostFns) imports.Math[name] = Math[name];
 const instance = new WebAssembly.Instance(module, imports);
@@ -40,7 +43,7 @@ for (;;) {
   } catch {
     seen = Atomics.load(i32, ctrl.job >> 2) >>> genShift;
     Atomics.compareExchange(i32, ctrl.err >> 2, 0, -1);
-    Atomics.sub(i32, ctrl.job >> 2, 1);
+    if ((Atomics.sub(i32, ctrl.job >> 2, 1) & leaveMask) === leaveLast) Atomics.notify(i32, ctrl.job >> 2);
   }
 }
 `;
@@ -117,7 +120,7 @@ export class WorkerPool {
     const workers: PoolWorker[] = [];
     try {
       const spawn = isNode ? await nodeSpawner() : browserSpawner();
-      for (let i = 0; i < count; i++) workers.push(spawn({ module, memory, tid: i + 1, hostFns, ctrl: CTRL, genShift: JOB_GEN_SHIFT, entry: WORKER_EXPORT }));
+      for (let i = 0; i < count; i++) workers.push(spawn({ module, memory, tid: i + 1, hostFns, ctrl: CTRL, genShift: JOB_GEN_SHIFT, leaveMask: JOB_WAITER | JOB_COUNT, leaveLast: JOB_WAITER | 1, entry: WORKER_EXPORT }));
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
       for (const w of workers) w.terminate();
@@ -133,7 +136,7 @@ export class WorkerPool {
   /** Closes the current job and blocks until every worker has left it (after the calling thread trapped in it). */
   waitIdle(): void {
     Atomics.and(this.ctrl, CTRL.job >> 2, ~JOB_OPEN);
-    while ((Atomics.load(this.ctrl, CTRL.job >> 2) & (JOB_OPEN - 1)) !== 0) {
+    while ((Atomics.load(this.ctrl, CTRL.job >> 2) & JOB_COUNT) !== 0) {
       // the workers are finishing chunks already taken; their number is bounded
     }
   }

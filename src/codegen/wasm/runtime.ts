@@ -153,6 +153,17 @@ interface Prepared {
   readonly threads: number;
 }
 
+/** Whether this thread may sleep in Atomics.wait (a browser's main thread may not). */
+function callerMayBlock(): boolean {
+  try {
+    // returns at once: the value differs
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads the metadata and makes the memory, sized for `wanted` threads when the module has parallel loops. */
 function prepare(module: WebAssembly.Module, wanted: number): Prepared {
   const meta = parseMeta(WebAssembly.Module.customSections(module, META_SECTION));
@@ -164,6 +175,7 @@ function prepare(module: WebAssembly.Module, wanted: number): Prepared {
   const memory = new WebAssembly.Memory(meta.threaded ? { initial: pages, maximum: MAX_MEMORY_BYTES / PAGE_BYTES, shared: true } : { initial: pages });
   const ctrl = new Int32Array(memory.buffer, 0, 16);
   Atomics.store(ctrl, CTRL.threads >> 2, threads);
+  Atomics.store(ctrl, CTRL.block >> 2, threads > 1 && callerMayBlock() ? 1 : 0);
   return { meta, memory, threads, ...importsFor(module, memory) };
 }
 

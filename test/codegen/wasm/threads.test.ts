@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Executable } from '../../../src/codegen/target.js';
 import { KernelAssertError } from '../../../src/codegen/abi.js';
+import { CTRL, JOB_WAITER } from '../../../src/codegen/wasm/layout.js';
 import { WasmRuntimeError, wasmBackend } from '../../../src/codegen/wasm/index.js';
 import type { Expr } from '../../../src/ir/expr.js';
 import { add, broadcast, buffer, cmp, div, floatImm, intImm, load, mul, ramp, sub, variable } from '../../../src/ir/expr.js';
@@ -131,6 +132,28 @@ describe('parallel loops', () => {
     const got = new Float32Array(ROWS * COLS);
     exe.run('rows_parallel', [a, got]);
     expect([...got]).toEqual([...want]);
+    exe.dispose();
+  });
+
+  it('let the calling thread sleep while a worker finishes a long chunk, and wake it when the worker leaves', async () => {
+    // two chunks: the caller takes the short one, a worker the long one (about a millisecond);
+    // the caller runs out of spins, sets JOB_WAITER and sleeps, and the leaving worker wakes it
+    // (without that wake-up the run never returns)
+    const C = buffer('C', 'float32', [2]);
+    const j = variable('j');
+    const body = loop(2, (i) => forLoop(j, intImm(0), add(mul(i, intImm(300_000)), intImm(40_000)), store(C, [i], add(mul(load(C, [i]), floatImm(0.5)), floatImm(1)))), 'parallel');
+    const exe = await load4([primFunc('uneven', [C], body)]);
+    const arena = exe.arena?.(64);
+    if (!arena) throw new Error('the wasm executable gave no arena');
+    const job = new Int32Array(arena.buffer, CTRL.job, 1);
+    let slept = 0;
+    for (let rep = 0; rep < 30; rep++) {
+      const c = new Float32Array(2);
+      exe.run('uneven', [c]);
+      expect([...c]).toEqual([2, 2]);
+      if (Atomics.load(job, 0) & JOB_WAITER) slept++;
+    }
+    expect(slept).toBeGreaterThan(0);
     exe.dispose();
   });
 
