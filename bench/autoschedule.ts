@@ -9,9 +9,11 @@
  *
  * Two searches of the same kind run one after the other, each with a fresh cost model: first over
  * the template's knob space (random configurations and one-knob mutations of the best, ranked by
- * the model; before the first measurement by the register tile's flops per load), then the automatic one (samples of the sketch rules and mutations of the best
- * traces, with model-guided generations in between). Each builds the most promising few (one C
- * compile per core, side by side), times each (median of runs), checks it against the default
+ * the model; before the first measurement by the register tile's flops per load), then the
+ * automatic one (samples of the sketch rules and mutations of the best traces, with model-guided
+ * generations in between). Each builds the most promising few (one C
+ * compile per core, side by side), times each in pairs of runs with the default schedule (which
+ * cancels the drift of a shared machine's load; timePaced), checks it against the default
  * schedule's result, and prints its curve of best GFLOP/s against seconds spent (everything
  * counted: sampling, lowering, features, training, compiling, running). At the end the default
  * schedule and the three best template and automatic schedules are timed again in alternating
@@ -29,7 +31,7 @@ import type { Kernel } from '../src/codegen/build.js';
 import { buildKernel, buildKernels } from '../src/codegen/build.js';
 import { getBackend } from '../src/codegen/index.js';
 import { defaultSchedule } from '../src/runtime/schedule.js';
-import type { Schedule, Step } from '../src/schedule/index.js';
+import type { Step } from '../src/schedule/index.js';
 import { ScheduleError, printSteps, replaySchedule } from '../src/schedule/index.js';
 import type { Tensor } from '../src/te/index.js';
 import { compute, mul, placeholder, reduceAxis, sum } from '../src/te/index.js';
@@ -116,31 +118,38 @@ const probeArgs = kernelArgs(probe);
 const inputs = probeArgs.slice(0, probeArgs.length - 1).map((t, k) => randomArray(t.shape.reduce((a, b) => a * b, 1), k + 1));
 const outLen = probe[0].shape.reduce((a, b) => a * b, 1);
 
-/**
- * Median seconds of one kernel run: up to 5 runs within 250 ms after a warm-up run. A kernel whose
- * warm-up is `slow` seconds or more is clearly worse than the best so far; its warm-up time stands.
- */
-function timeRuns(run: () => void, slow = Infinity): number {
-  const w0 = performance.now();
+const timeOnce = (run: () => void): number => {
+  const t0 = performance.now();
+  run();
+  return (performance.now() - t0) / 1e3;
+};
+
+/** Median seconds of one kernel run: up to 9 runs within 500 ms after a warm-up run. */
+function timeRuns(run: () => void): number {
   run(); // warm caches and pages
-  const warm = (performance.now() - w0) / 1e3;
-  if (warm >= slow) return warm;
   const times: number[] = [];
   const start = performance.now();
-  do {
-    const t0 = performance.now();
-    run();
-    times.push((performance.now() - t0) / 1e3);
-  } while (times.length < 5 && performance.now() - start < 250);
+  do times.push(timeOnce(run));
+  while (times.length < 9 && performance.now() - start < 500);
   return median(times);
 }
 
-async function timeSchedule(s: Schedule, outputs: readonly Tensor[]): Promise<{ seconds: number; out: Float32Array }> {
-  const kernel = await buildKernel(s, kernelArgs(outputs), { target, threads, name: 'default' });
-  const out = new Float32Array(outLen);
-  const seconds = timeRuns(() => kernel.run([...inputs, out]));
-  kernel.dispose();
-  return { seconds, out };
+/**
+ * Seconds of one run of a candidate, timed against the default schedule (`pacer`, kept loaded):
+ * up to 5 pairs of runs, candidate then pacer, within 250 ms after a warm-up run; the median of
+ * the pairs' ratios times the pacer's time at the start. On a shared machine the load moves by
+ * several times within a search, and a candidate timed in a quiet moment looked better than a
+ * faster one timed in a busy one; both runs of a pair meet the same load. A kernel whose warm-up
+ * is `slow` seconds or more is clearly worse than the best so far; its warm-up time stands.
+ */
+function timePaced(run: () => void, pacer: { run: () => void; seconds: number }, slow = Infinity): number {
+  const warm = timeOnce(run);
+  if (warm >= slow) return warm;
+  const ratios: number[] = [];
+  const start = performance.now();
+  do ratios.push(timeOnce(run) / timeOnce(pacer.run));
+  while (ratios.length < 5 && performance.now() - start < 250);
+  return median(ratios) * pacer.seconds;
 }
 
 function maxRelError(want: Float32Array, got: Float32Array): number {
@@ -155,10 +164,13 @@ function maxRelError(want: Float32Array, got: Float32Array): number {
 
 const gflops = (seconds: number): number => work.flops / seconds / 1e9;
 
-// --- the reference: the default schedule -------------------------------------------------------
+// --- the reference: the default schedule, loaded for the whole run as the pacer ----------------
 const defaultOutputs = work.build();
-const defaultStart = await timeSchedule(defaultSchedule(defaultOutputs, info), defaultOutputs);
-const reference = defaultStart.out;
+const defaultKernel = await buildKernel(defaultSchedule(defaultOutputs, info), kernelArgs(defaultOutputs), { target, threads, name: 'default' });
+const reference = new Float32Array(outLen);
+const runDefault = (): void => defaultKernel.run([...inputs, reference]);
+const defaultStart = { seconds: timeRuns(runDefault) };
+const pacer = { run: runDefault, seconds: defaultStart.seconds };
 
 /** C compilers run side by side: one per core. */
 const COMPILERS = Math.max(1, availableParallelism());
@@ -200,7 +212,7 @@ async function measure(traces: readonly Step[][], best: number, failures: { coun
   const seconds = built.map((b) => {
     if (!b) return Infinity;
     out.fill(NaN);
-    const sec = timeRuns(() => b.kernel.run([...inputs, out], b.name), 3 * best);
+    const sec = timePaced(() => b.kernel.run([...inputs, out], b.name), pacer, 3 * best);
     if (maxRelError(reference, out) > 1e-3) {
       failures.count++;
       return Infinity;
@@ -442,6 +454,7 @@ async function finalComparison(picks: Record<string, readonly (readonly Step[])[
   return { gflops: best, winner };
 }
 
+defaultKernel.dispose();
 const { gflops: final, winner } = await finalComparison({
   default: [[]],
   ...(templ ? { template: templ.best.slice(0, FINALISTS).map((b) => b.steps) } : {}),
