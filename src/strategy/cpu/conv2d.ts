@@ -28,6 +28,7 @@ import { simplify } from '../../arith/index.js';
 import type { Schedule, Stage } from '../../schedule/index.js';
 import { ScheduleError } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
+import { inputTensors } from '../../te/tensor.js';
 
 export interface Conv2dKnobs {
   /** vector lanes along the output width; 1: the tile is scalar */
@@ -279,17 +280,35 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   if (lanes > 1) acc.vectorize(al);
   else acc.unroll(al);
 
-  // one channel's rows are short: split into vectors, loop partitioning would leave each vector
-  // scalar edges around its padding; whole rows are plain copies the C compiler vectorizes
-  if (padded && perChannel) s.stage(padded).computeAt(o, band);
-  else if (padded) schedulePad(s.stage(padded), o, task, info);
+  if (pad && padded) schedulePad(s.stage(padded), o, perChannel ? band : task, info, perChannel ? copyLanes(pad, info) : null);
 }
 
-/** The padded input of one task, its rows copied a vector at a time. */
-function schedulePad(p: Stage, o: Stage, task: IterVar, info: TargetInfo): void {
-  p.computeAt(o, task);
+/**
+ * The padded input of one task, its rows copied a vector at a time (`rowLanes`, else the full
+ * width). Loop partitioning copies a vector that straddles the padding lane by lane, so the short
+ * rows of one channel (30 columns) are copied in the vectors that leave the fewest such lanes.
+ */
+function schedulePad(p: Stage, o: Stage, at: IterVar, info: TargetInfo, rowLanes: number | null): void {
+  p.computeAt(o, at);
   const w = p.leafAxes()[p.leafAxes().length - 1];
-  const lanes = Math.max(1, info.vectorBits / 32);
-  const [, wl] = p.split(w, { factor: lanes });
+  const [, wl] = p.split(w, { factor: rowLanes ?? Math.max(1, info.vectorBits / 32) });
   p.vectorize(wl);
+}
+
+/** The vector width (full, half or quarter) that copies a row of `pad` in the fewest operations. */
+function copyLanes(pad: Tensor, info: TargetInfo): number {
+  const full = Math.max(1, info.vectorBits / 32);
+  const width = pad.shape[pad.ndim - 1];
+  const inner = inputTensors(pad)[0]?.shape.at(-1) ?? width;
+  const left = Math.floor((width - inner) / 2); // asymmetric pads move the edges a lane or two
+  const cost = (lanes: number): number => {
+    let ops = 0;
+    for (let b = 0; b < width; b += lanes) {
+      const end = Math.min(b + lanes, width);
+      const plain = end - b === lanes && (end <= left || b >= left + inner || (b >= left && end <= left + inner));
+      ops += plain ? 1 : end - b;
+    }
+    return ops;
+  };
+  return [full, full / 2, full / 4].filter((l) => l >= 1 && Number.isInteger(l)).reduce((best, l) => (cost(l) < cost(best) ? l : best));
 }
