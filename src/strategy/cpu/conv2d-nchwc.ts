@@ -106,14 +106,27 @@ export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShap
   let best = { mbb: 1, owb: largestDivisor(width, Math.min(14, budget)) };
   for (let mbb = 2; mbb <= 4 && !shape.depthwise; mbb++) {
     const owb = largestDivisor(width, Math.floor(budget / mbb));
-    if (blocks % mbb === 0 && (owb >= 4 || owb === width) && score({ mbb, owb }) > score(best)) best = { mbb, owb };
+    if (blocks % mbb === 0 && (owb >= 4 || owb === width) && fitsRegisters(info, mbb, owb, width) && score({ mbb, owb }) > score(best)) best = { mbb, owb };
   }
-  if (info.name === 'wasm') best = withTailTile(shape.depthwise ? 1 : blocks, width, budget, best);
+  best = withTailTile(info, shape.depthwise ? 1 : blocks, width, budget, best);
   const cores = Math.max(1, info.cores);
   const taskRows = largestDivisor(height, Math.max(1, Math.min(8, Math.floor(height / (4 * cores)))));
   // fewer row tasks than four per core leave cores idle at the end (7 rows on 2 cores: 4 + 3)
   const splitBlocks = info.threads && cores > 1 && height / taskRows < 4 * cores && blocks / best.mbb > 1;
   return { ...best, taskRows, padRows: true, ...reductionChunks(info, shape, best), ...(splitBlocks ? { splitBlocks } : {}) };
+}
+
+/**
+ * Whether GCC keeps an `mbb` × `owb` tile in AVX-512's 32 registers. Four blocks of weight vectors
+ * made it spill inside the reduction (ResNet-50's 4 × 7 tiles at 28² and 14² ran at 175 GFLOP/s
+ * against 2 × 7's 205; SqueezeNet's 4 × 5 at 55² at half the speed of 2 × 5) except where one
+ * tile spans the whole row (4 × 7 at 7²: 173 against 2 × 7's 141), and three blocks did past 24
+ * accumulators (3 × 9 at 13²: 144 against 3 × 7's 212). WebAssembly and narrower vectors keep
+ * their own budget.
+ */
+function fitsRegisters(info: TargetInfo, mbb: number, owb: number, width: number): boolean {
+  if (info.name === 'wasm' || info.vectorBits < 512 || mbb <= 2 || owb === width) return true;
+  return mbb === 3 && owb <= 8;
 }
 
 /**
@@ -127,17 +140,20 @@ const rowScore = (t: { mbb: number; owb: number }, width: number): number => (t.
  * The widest tile within the accumulators, its last tile narrower (loop partitioning gives that
  * one its own copy), where it loads a quarter less per multiply-add than `best`, whose columns
  * divide the width: widths with only small divisors (SqueezeNet's 13, 27, 55 gave 1 × 1 to 1 × 5
- * tiles; GoogLeNet's 7 and 14, 1 × 7). Only on WebAssembly, which has no broadcast memory operand:
- * there each column's broadcast is an instruction of its own (SqueezeNet's 13² 1×1 conv ran 5×
- * faster), while on AVX-512 it folds into the FMA and these tiles ran no faster than 2 × 13.
+ * tiles; GoogLeNet's 7 and 14, 1 × 7). WebAssembly has no broadcast memory operand, so each
+ * column's broadcast is an instruction of its own (SqueezeNet's 13² 1×1 conv ran 5× faster); on
+ * AVX-512 the broadcast folds into the FMA and only widths whose divisors leave a tile of 1–3
+ * columns gain (SqueezeNet's first conv at 111²: 1 × 3 → 2 × 14), so the rule asks twice the gain.
  */
-function withTailTile(blocks: number, width: number, budget: number, best: { mbb: number; owb: number }): { mbb: number; owb: number } {
+function withTailTile(info: TargetInfo, blocks: number, width: number, budget: number, best: { mbb: number; owb: number }): { mbb: number; owb: number } {
   let tail = best;
   for (let mbb = 1; mbb <= 4; mbb++) {
-    const owb = Math.min(width, Math.floor(budget / mbb));
-    if (blocks % mbb === 0 && owb >= 4 && rowScore({ mbb, owb }, width) > rowScore(tail, width)) tail = { mbb, owb };
+    let owb = Math.min(width, Math.floor(budget / mbb));
+    while (owb > 4 && !fitsRegisters(info, mbb, owb, width)) owb--;
+    if (blocks % mbb === 0 && owb >= 4 && fitsRegisters(info, mbb, owb, width) && rowScore({ mbb, owb }, width) > rowScore(tail, width)) tail = { mbb, owb };
   }
-  return rowScore(tail, width) > 1.25 * rowScore(best, width) ? tail : best;
+  const gain = info.name === 'wasm' ? 1.25 : 2;
+  return rowScore(tail, width) > gain * rowScore(best, width) ? tail : best;
 }
 
 /** Bytes of accumulators (a row of `owc` columns × mbb blocks) that share L1 with a weight panel. */
@@ -152,9 +168,11 @@ const ACC_BUFFER_BYTES = 16 * 1024;
  * chunks (a buffer of accumulators would live in memory).
  */
 function reductionChunks(info: TargetInfo, shape: BlockedConvShape, tile: { mbb: number; owb: number }): Pick<BlockedConvKnobs, 'rcbChunk' | 'owc'> {
-  if (shape.depthwise || !shape.reduce || info.name === 'wasm') return {};
-  const [blocks, kh, kw, ci] = shape.reduce;
   const [, , , width, co] = shape.out;
+  // a row with a narrower last tile has no column chunk of whole tiles (SqueezeNet's 1×1 512 →
+  // 1000 at 13², 3 × 8 + 3 × 5: 179 GFLOP/s chunked, 217 not)
+  if (shape.depthwise || !shape.reduce || info.name === 'wasm' || width % tile.owb !== 0) return {};
+  const [blocks, kh, kw, ci] = shape.reduce;
   const panel = (chunk: number): number => tile.mbb * chunk * kh * kw * ci * co * 4;
   if (panel(blocks) <= info.l1Bytes) return {};
   let rcbChunk = 1;

@@ -38,16 +38,35 @@ describe('defaultBlockedConvKnobs', () => {
     // Rule: AVX-512 keeps 24 accumulators: 2 blocks × 10 columns (the largest divisor of 160 ≤ 12);
     // tasks of 8 rows leave 20 tasks, at least 4 per core.
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 2, 160, 160, 16], depthwise: false })).toEqual({ owb: 10, mbb: 2, taskRows: 8, padRows: true });
-    // 3 blocks: 3 × 8 (24 FMAs for 11 loads) beats 1 × 10; 4 blocks: 4 × 5 beats 2 × 10
+    // 3 blocks: 3 × 8 (24 FMAs for 11 loads) beats 1 × 10; 4 blocks: 2 × 10, as 4 × 5 spills on AVX-512
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 3, 160, 160, 16], depthwise: false })).toMatchObject({ owb: 8, mbb: 3 });
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 160, 160, 16], depthwise: false })).toMatchObject({ owb: 5, mbb: 4 });
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 160, 160, 16], depthwise: false })).toMatchObject({ owb: 10, mbb: 2 });
     // an odd block count: one block, up to 14 columns; 20 rows make tasks of 2 rows
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 23, 20, 20, 16], depthwise: false })).toEqual({ owb: 10, mbb: 1, taskRows: 2, padRows: true });
     // WebAssembly's 8 accumulators: 2 blocks × 4 columns; depthwise is always one block
     expect(defaultBlockedConvKnobs(SIMD128, { out: [1, 4, 40, 40, 4], depthwise: false })).toEqual({ owb: 4, mbb: 2, taskRows: 5, padRows: true });
     expect(defaultBlockedConvKnobs(SIMD128, { out: [1, 4, 40, 40, 4], depthwise: true })).toEqual({ owb: 8, mbb: 1, taskRows: 5, padRows: true });
-    // 28 accumulators on AVX-512: 4 blocks × 7 columns where 7 divides the width
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false })).toMatchObject({ owb: 7, mbb: 4 });
+    // 28 accumulators on AVX-512: 2 blocks × 14 columns where 14 divides the width
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false })).toMatchObject({ owb: 14, mbb: 2 });
+  });
+
+  it('keeps AVX-512 tiles to what GCC holds in registers: four blocks only across a whole row, three up to 24 accumulators', () => {
+    // Rule: 4 × 7 spilled at 28² (2 × 14 instead) but not where the 7 columns are the row;
+    // 3 blocks at 13 columns take 3 × 8 with a narrower last tile (3 × 9 spilled), unchunked;
+    // a target named wasm keeps its 4 × 7.
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 7, 7, 16], depthwise: false })).toMatchObject({ owb: 7, mbb: 4 });
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 8, 56, 56, 16], depthwise: false })).toMatchObject({ owb: 14, mbb: 2 });
+    const wide = defaultBlockedConvKnobs(AVX512, { out: [1, 63, 13, 13, 16], depthwise: false, reduce: [32, 1, 1, 16] });
+    expect(wide).toMatchObject({ owb: 8, mbb: 3 });
+    expect(wide).not.toHaveProperty('rcbChunk');
+    expect(defaultBlockedConvKnobs({ ...AVX512, name: 'wasm' }, { out: [1, 32, 28, 28, 16], depthwise: false })).toMatchObject({ owb: 7, mbb: 4 });
+  });
+
+  it('gives AVX-512 a narrower last tile only where the dividing tile is at most a few columns', () => {
+    // Rule: 111 columns divide into 3s: 2 × 14 (7 tiles of 14, one of 13) loads under half as
+    // much per multiply-add as 1 × 3; 55 columns keep 2 × 11, near 2 × 14's rate.
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 111, 111, 16], depthwise: false })).toMatchObject({ owb: 14, mbb: 2 });
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 55, 55, 16], depthwise: false })).toMatchObject({ owb: 11, mbb: 2 });
   });
 
   it('lets the last tile of a row be narrower on WebAssembly where the width has only small divisors', () => {
@@ -78,8 +97,8 @@ describe('defaultBlockedConvKnobs', () => {
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false, reduce: [32, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 28 });
     // 1×1 over 128 blocks: 4 KiB a block, chunks of 4 (the largest divisor of 128 within 6)
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 7, 7, 16], depthwise: false, reduce: [128, 1, 1, 16] })).toMatchObject({ rcbChunk: 4, owc: 7 });
-    // 224 columns × 4 blocks is 56 KiB of accumulators: column chunks of 56 (14 KiB)
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 224, 224, 16], depthwise: false, reduce: [4, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 56 });
+    // 224 columns × 2 blocks is 28 KiB of accumulators: column chunks of 112 (14 KiB)
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 224, 224, 16], depthwise: false, reduce: [4, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 112 });
     // a panel within the budget, depthwise, and WebAssembly (accumulators in locals) never chunk
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 2, 16, 20, 16], depthwise: false, reduce: [1, 3, 3, 16] })).not.toHaveProperty('rcbChunk');
     expect(defaultBlockedConvKnobs({ ...SIMD128, name: 'wasm' }, { out: [1, 32, 28, 28, 4], depthwise: false, reduce: [128, 3, 3, 4] })).not.toHaveProperty('rcbChunk');
