@@ -225,6 +225,17 @@ describe('the conv2d register tile', () => {
     expect(reduceLoop).not.toContain('if (');
   });
 
+  it('pads a depthwise channel into a local buffer per task, its rows copied in vectors', () => {
+    // Rule: the tasks are channels; each pads its channel into a local (stack) buffer, whose
+    // 30-column rows are copied 4 lanes at a time (6 vectors, 4 edge lanes) rather than as
+    // 16-lane vectors that loop partitioning would leave all scalar.
+    const p = program({ c: 136, m: 136, h: 28, w: 28, k: 3, attrs: { pads: pads(1), group: int(136) } });
+    const tir = printFunc(lowerKernel({ schedule: defaultSchedule([p.out], AVX512), args: [...p.inputs, p.out], name: 'dw' }));
+    expect(tir).toMatch(/allocate pad\.local: float32\[900\] local/);
+    expect(tir).toMatch(/pad\.local\[ramp\([^)]*, 1, 4\)\] = X\[ramp\([^)]*, 1, 4\)\]/);
+    expect(tir).not.toMatch(/gather/);
+  });
+
   it('writes a flat-row tile back a vector at a time across its rows, not row by row', () => {
     // Rule: the 14-column rows of a 1×1 tile are one flat axis in the write-back as in the
     // accumulators; only the plane's last partial vector is scalar (ShuffleNet's 14×14 stage).
