@@ -118,38 +118,47 @@ const probeArgs = kernelArgs(probe);
 const inputs = probeArgs.slice(0, probeArgs.length - 1).map((t, k) => randomArray(t.shape.reduce((a, b) => a * b, 1), k + 1));
 const outLen = probe[0].shape.reduce((a, b) => a * b, 1);
 
-const timeOnce = (run: () => void): number => {
+/** Seconds per run of `reps` runs in a row. */
+const timeOnce = (run: () => void, reps = 1): number => {
   const t0 = performance.now();
-  run();
-  return (performance.now() - t0) / 1e3;
+  for (let r = 0; r < reps; r++) run();
+  return (performance.now() - t0) / 1e3 / reps;
 };
 
-/** Median seconds of one kernel run: up to 9 runs within 500 ms after a warm-up run. */
+/** Runs per timing of a kernel whose warm-up run took `warm` seconds: a block of at least 2 ms, so a small kernel's time is not the timer's and the scheduler's. */
+const repsFor = (warm: number): number => Math.max(1, Math.min(100, Math.ceil(2e-3 / Math.max(warm, 1e-6))));
+
+/** Median seconds of one kernel run: up to 9 blocks of runs within 500 ms after a warm-up run. */
 function timeRuns(run: () => void): number {
-  run(); // warm caches and pages
+  const reps = repsFor(timeOnce(run)); // the warm-up also warms caches and pages
   const times: number[] = [];
   const start = performance.now();
-  do times.push(timeOnce(run));
+  do times.push(timeOnce(run, reps));
   while (times.length < 9 && performance.now() - start < 500);
   return median(times);
 }
 
 /**
  * Seconds of one run of a candidate, timed against the default schedule (`pacer`, kept loaded):
- * up to 5 pairs of runs, candidate then pacer, within 250 ms after a warm-up run; the median of
- * the pairs' ratios times the pacer's time at the start. On a shared machine the load moves by
- * several times within a search, and a candidate timed in a quiet moment looked better than a
- * faster one timed in a busy one; both runs of a pair meet the same load. A kernel whose warm-up
- * is `slow` seconds or more is clearly worse than the best so far; its warm-up time stands.
+ * up to 5 pairs of blocks of runs, candidate then pacer, within 250 ms after a warm-up run; the
+ * ratio of the two sides' medians times the pacer's time at the start. On a shared machine the
+ * load moves by several times within a search, and a candidate timed in a quiet moment looked
+ * better than a faster one timed in a busy one; both blocks of a pair meet about the same load. A
+ * kernel whose warm-up is `slow` seconds or more is clearly worse than the best so far; its
+ * warm-up time stands.
  */
 function timePaced(run: () => void, pacer: { run: () => void; seconds: number }, slow = Infinity): number {
   const warm = timeOnce(run);
   if (warm >= slow) return warm;
-  const ratios: number[] = [];
+  const reps = repsFor(warm);
+  const own: number[] = [];
+  const paced: number[] = [];
   const start = performance.now();
-  do ratios.push(timeOnce(run) / timeOnce(pacer.run));
-  while (ratios.length < 5 && performance.now() - start < 250);
-  return median(ratios) * pacer.seconds;
+  do {
+    own.push(timeOnce(run, reps));
+    paced.push(timeOnce(pacer.run, reps));
+  } while (own.length < 5 && performance.now() - start < 250);
+  return (median(own) / median(paced)) * pacer.seconds;
 }
 
 function maxRelError(want: Float32Array, got: Float32Array): number {
