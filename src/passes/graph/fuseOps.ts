@@ -14,8 +14,9 @@
  *   that is not constant (a Reshape to a shape computed at run time): inside a fused kernel that
  *   value would be unknown.
  *
- * One exception to the second rule: injective nodes whose outputs a depthwise convolution reads as
- * its data (ShuffleNet's Reshape–Transpose–Reshape channel shuffle) join its group as a prologue.
+ * One exception to the second rule: light nodes whose outputs a depthwise convolution reads as its
+ * data (ShuffleNet's Reshape–Transpose–Reshape channel shuffle), and light producers of theirs,
+ * join its group as a prologue.
  * Each output channel of a depthwise convolution reads one input channel, which the CPU schedule
  * copies into a padded buffer of its own anyway; computed in that copy, the shuffle costs no pass
  * over memory of its own. (A full convolution reads every input channel once per output block,
@@ -72,7 +73,7 @@ interface Forming {
   /** the member whose outputs leave the group: the last one in graph order */
   sink: Node;
   pattern: FusionPattern;
-  /** ids of values an injective producer may compute inside the group: a depthwise convolution's data, and the inputs of its prologue */
+  /** values a light producer may compute inside the group: a depthwise convolution's data, and its prologue's inputs */
   readonly prologue: Set<number>;
 }
 
