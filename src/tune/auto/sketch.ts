@@ -346,10 +346,8 @@ function tileLocal(ctx: Ctx, local: Stage, s3: readonly number[], lanes: number)
   }
   unrollable.push(...S3.reverse(), ...R1.reverse());
   // mostly the whole register tile (S3) or more: its accumulators then live in registers
-  // (half of those the register tile alone: det's 3×3 conv candidates with reduction loops unrolled
-  // around it had 1.6 times the C on average, and their times correlated with the unrolled extent)
   const registerLoops = unrollable.length - R1.length;
-  const depth = rng() < 0.75 ? (rng() < 0.5 ? registerLoops : randInt(rng, registerLoops, unrollable.length)) : randInt(rng, 0, unrollable.length);
+  const depth = rng() < 0.75 ? randInt(rng, registerLoops, unrollable.length) : randInt(rng, 0, unrollable.length);
   // copies beyond a few hundred statements only cost compile time (and instruction cache)
   let copies = 1;
   for (const l of unrollable.slice(0, depth)) {
