@@ -6,7 +6,7 @@
  * shell scripts that count their invocations.
  */
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,6 @@ import type { PrimFunc } from '../../src/tir/stmt.js';
 import { allocate, forLoop, primFunc, seq, store } from '../../src/tir/stmt.js';
 import { createCBackend } from '../../src/codegen/c/backend.js';
 import { CompileError, CompilerNotFoundError, compilerFlags } from '../../src/codegen/c/compile.js';
-import { emitC } from '../../src/codegen/c/emit.js';
 import { HAS_CC, NO_CC, tempDir } from './harness.js';
 
 const dir = tempDir();
@@ -98,33 +97,6 @@ describe.runIf(HAS_CC)(HAS_CC ? 'c backend build and cache' : NO_CC, () => {
     exes.forEach((e) => e.dispose());
     await expect(backend.load(art, { threads: 0 })).rejects.toThrow('c backend: threads must be a positive integer, got 0');
   });
-});
-
-/**
- * libgomp's settings as it prints them (OMP_DISPLAY_ENV, verbose: the spin count too) in a fresh
- * process that loads a kernel library, its environment this one's without a wait policy, plus `env`.
- */
-function openMpSettings(env: Record<string, string>): string {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'GOMP_SPINCOUNT' && k !== 'OMP_WAIT_POLICY'));
-  const backend = new URL('../../src/codegen/c/backend.ts', import.meta.url).href;
-  const code = [
-    `const { createCBackend } = await import(${JSON.stringify(backend)});`,
-    `const b = createCBackend({ cacheDir: ${JSON.stringify(join(dir, 'cache'))} });`,
-    // a parallel kernel, so that the library links libgomp
-    `await b.load({ target: 'c', code: ${JSON.stringify(emitC([scale(8)], 'openmp'))}, entries: ['scale8'] });`,
-  ].join('\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...base, ...env, KILN_C_PARALLEL: 'openmp', OMP_DISPLAY_ENV: 'verbose' }, encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  return r.stderr;
-}
-
-describe.runIf(HAS_CC)(HAS_CC ? 'the OpenMP runtime of kernel libraries' : NO_CC, () => {
-  it('lets idle workers spin only briefly before they sleep, unless the user set a wait policy', () => {
-    // Rule: libgomp's default (300000 pauses, ~6 ms) is replaced before libgomp loads
-    expect(openMpSettings({})).toMatch(/GOMP_SPINCOUNT = '30000'/);
-    expect(openMpSettings({ OMP_WAIT_POLICY: 'active' })).toMatch(/OMP_WAIT_POLICY = 'ACTIVE'/);
-    expect(openMpSettings({ GOMP_SPINCOUNT: '1234' })).toMatch(/GOMP_SPINCOUNT = '1234'/);
-  }, 60_000);
 });
 
 describe('a missing compiler', () => {

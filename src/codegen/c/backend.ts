@@ -15,12 +15,11 @@
  * a wrong type or a short array would make native code read or write out of bounds. The thread
  * count belongs to the executable (`BuildOptions.threads` given to `load`, default all cores)
  * and is passed on every call, so executables sharing one library keep their own settings.
- * `dispose` unloads the libraries; the OpenMP runtime stays loaded (see pinOpenMpRuntime). Its idle
- * workers spin only briefly before they sleep (see OPENMP_SPIN_COUNT).
+ * `dispose` unloads the libraries; the thread pool's library (pool.ts), which each of them links,
+ * stays loaded with its workers.
  */
 
 import koffi, { type LibraryHandle } from 'koffi';
-import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PrimFunc } from '../../tir/stmt.js';
@@ -28,7 +27,6 @@ import type { EntryInfo } from '../abi.js';
 import { KernelAssertError, KernelArgError, checkArgs, checkEntries, parseManifest } from '../abi.js';
 import type { Artifact, Backend, BuildOptions, Executable, HostArray } from '../target.js';
 import { buildLibrary } from './compile.js';
-import type { ParallelRuntime } from './emit.js';
 import { emitC } from './emit.js';
 import { hostTargetInfo } from './host.js';
 
@@ -97,67 +95,17 @@ class CExecutable implements Executable {
   }
 }
 
-/** Shared-object names of the OpenMP runtimes a kernel library may link against. */
-const OPENMP_RUNTIMES = ['libgomp.so.1', 'libomp.so.5', 'libomp.so', 'libiomp5.so'];
-const pinnedRuntimes: LibraryHandle[] = [];
-
-/**
- * Unloading a kernel library must not unload the OpenMP runtime it brought in: the runtime's
- * worker threads stay parked inside its code and would crash the process. After the first
- * library loads, take one reference to each runtime now mapped and keep it for good.
- */
-function pinOpenMpRuntime(): void {
-  if (pinnedRuntimes.length > 0) return;
-  let maps: string | null = null;
-  try {
-    maps = readFileSync('/proc/self/maps', 'utf8');
-  } catch {
-    // no /proc: try every known runtime
-  }
-  for (const name of OPENMP_RUNTIMES) {
-    if (maps !== null && !maps.includes(`/${name}`)) continue;
-    try {
-      pinnedRuntimes.push(koffi.load(name));
-    } catch {
-      // not installed under this name
-    }
-  }
-}
-
-/**
- * How long an idle OpenMP worker spins before it sleeps, in pause instructions: about 0.6 ms here
- * (a pause is about 20 ns), far longer than the JavaScript between two kernel calls, so a model's
- * kernels find their workers awake. libgomp's default, 300000 (6 ms), keeps a worker spinning
- * through every gap; on a machine shared with other work the scheduler then preempts it, and the
- * next parallel loop waits for it a whole time slice: resnet50 on 2 threads took 5× longer than
- * with 2500 under a load of 15 on 2 cores (1770 ms against 336 ms). On a quiet machine 2500
- * (50 µs) let workers fall asleep inside a run: resnet50, squeezenet and shufflenet at 2 threads
- * took 1.80, 1.55, 1.71× onnxruntime-node's time against 1.47–1.56, 1.46–1.66, 1.38–1.42× with
- * 30000 (bench, two runs).
- */
-const OPENMP_SPIN_COUNT = '30000';
-
-/**
- * libgomp reads its settings from the environment once, as it loads with the first kernel
- * library: set the spin count before that, unless the user chose a wait policy of their own.
- */
-function setOpenMpWaitPolicy(): void {
-  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.GOMP_SPINCOUNT = OPENMP_SPIN_COUNT;
-}
-
 /**
  * Loads built libraries (as `load` leaves them, or as a compiled-model cache recorded them) into
  * one executable; `same` names the entries that call another entry's kernel.
  */
 export function openLibraries(files: readonly string[], same: Readonly<Record<string, string>>, threads: number): Executable {
   const libs: LibraryHandle[] = [];
-  setOpenMpWaitPolicy();
   try {
     const kernels = new Map<string, Bound>();
     for (const file of files) {
       const lib = koffi.load(file);
       libs.push(lib);
-      pinOpenMpRuntime();
       const manifest = parseManifest((lib.func('const char *kiln_manifest(void)') as () => string)());
       for (const entry of manifest.entries) {
         if (kernels.has(entry.name)) throw new Error(`artifact manifest is malformed: entry ${entry.name} is in two libraries`);
@@ -190,7 +138,7 @@ const SPLIT_BYTES = 64 * 1024;
  * The distinct kernels of `funcs` dealt into translation units: the largest first, each to the
  * unit with the least C so far; within a unit they keep their order.
  */
-function emitUnits(funcs: readonly PrimFunc[], cores: number, parallel: ParallelRuntime): CArtifact {
+function emitUnits(funcs: readonly PrimFunc[], cores: number): CArtifact {
   // kernels are compared under one stand-in name, so their own names are checked here first
   checkEntries('c', funcs);
   const first = new Map<string, string>();
@@ -199,9 +147,9 @@ function emitUnits(funcs: readonly PrimFunc[], cores: number, parallel: Parallel
   funcs.forEach((f, index) => {
     let text: string;
     try {
-      text = emitC([{ ...f, name: SAME_NAME }], parallel);
+      text = emitC([{ ...f, name: SAME_NAME }]);
     } catch (e) {
-      emitC([f], parallel); // the same failure, naming this kernel
+      emitC([f]); // the same failure, naming this kernel
       throw e;
     }
     const earlier = first.get(text);
@@ -219,7 +167,7 @@ function emitUnits(funcs: readonly PrimFunc[], cores: number, parallel: Parallel
     lightest.bytes += d.bytes;
     lightest.members.push(d.index);
   }
-  const sources = units.filter((u) => u.members.length > 0).map((u) => emitC(u.members.sort((a, b) => a - b).map((k) => funcs[k]), parallel));
+  const sources = units.filter((u) => u.members.length > 0).map((u) => emitC(u.members.sort((a, b) => a - b).map((k) => funcs[k])));
   return { target: 'c', code: sources.join('\n'), entries: funcs.map((f) => f.name), units: sources, same };
 }
 
@@ -230,13 +178,11 @@ function isCArtifact(a: Artifact): a is CArtifact {
 export function createCBackend(opts: CBackendOptions = {}): Backend {
   const compiler = { cc: opts.cc ?? 'cc', cacheDir: opts.cacheDir ?? defaultCacheDir(), fpContract: opts.fpContract ?? 'fast' };
   const info = hostTargetInfo();
-  // A/B only: which runtime parallel loops use
-  const parallel: ParallelRuntime = process.env.KILN_C_PARALLEL === 'openmp' ? 'openmp' : 'pool';
   return {
     name: 'c',
     info,
     emit(funcs: readonly PrimFunc[]): CArtifact {
-      return emitUnits(funcs, info.cores, parallel);
+      return emitUnits(funcs, info.cores);
     },
     async load(artifact: Artifact, build?: BuildOptions): Promise<Executable> {
       if (artifact.target !== 'c' || typeof artifact.code !== 'string') {

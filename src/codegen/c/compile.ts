@@ -1,7 +1,7 @@
 /**
  * @file Turning C source into a shared library with the system compiler, through a disk cache.
  *
- * Flags: -O3 -march=native -fopenmp as the target promises; -fwrapv because kiln's int32 wraps
+ * Flags: -O3 -march=native as the target promises; -fwrapv because kiln's int32 wraps
  * (and C's signed overflow is undefined); -fno-math-errno so sqrt and friends inline and
  * vectorize (results are unchanged); -ffp-contract=fast by default, which lets GCC fuse a * b + c
  * into one FMA: a GEMM needs it to reach peak, and it changes float results by at most the one
@@ -56,7 +56,6 @@ export function compilerFlags(fpContract: 'fast' | 'off'): string[] {
   return [
     '-O3',
     '-march=native',
-    '-fopenmp',
     '-shared',
     '-fPIC',
     '-std=gnu11',

@@ -6,10 +6,16 @@
  * `kiln_manifest()` returns the manifest (../abi.ts) as JSON, assert messages included, so the
  * library describes itself.
  *
+ * Parallel loops run on kiln's thread pool (pool.ts): a loop's body becomes a function of a range
+ * of the loop and of the values the body uses from the kernel (buffers as restrict pointers,
+ * enclosing loop and let variables), which the pool calls per chunk through a task that unpacks
+ * them from a struct on the kernel's stack. A parallel loop inside another runs serially in its
+ * body.
+ *
  * Failures: a failed assert (or a failed heap allocation) stores its code in `kiln_err` and jumps
  * to the exit of the innermost scope that must clean up: a heap buffer (freed, then on outward),
- * a parallel loop body (the iteration ends; the loop checks `kiln_err` after it joins), or the
- * function. Inside parallel loops the store is an OpenMP atomic write.
+ * a parallel loop body (the iteration ends; the outlined function returns the code, and the
+ * kernel checks what the pool returns), or the function.
  *
  * Storage: 'local' buffers up to 16 KiB live on the stack (64-byte aligned) so the compiler can
  * keep a register tile in registers; larger ones and 'global' ones are 64-byte aligned heap
@@ -34,23 +40,6 @@ const TARGET = 'c';
 const STACK_LIMIT_BYTES = 16 * 1024;
 const MAX_UNROLL = 64;
 
-/** Chunks of a dynamically scheduled parallel loop: enough that a late thread's share is small. */
-const PARALLEL_CHUNKS = 64;
-
-/**
- * Threads take a parallel loop's iterations in chunks as they come, not a fixed half each: a
- * worker that starts late (woken from sleep, or preempted on a machine shared with other work)
- * leaves its iterations to the thread already running, instead of making the whole loop wait for
- * it to do its half. A chunk is 1/64 of the loop at least, so the shared counter costs nothing
- * against loops of thousands of small iterations.
- */
-function parallelSchedule(extent: Expr): string {
-  return extent.kind === 'int' ? `schedule(dynamic, ${Math.max(1, Math.floor(extent.value / PARALLEL_CHUNKS))})` : 'schedule(static)';
-}
-
-/** How parallel loops run: kiln's pool (pool.ts) or OpenMP. */
-export type ParallelRuntime = 'pool' | 'openmp';
-
 interface Exit {
   readonly label: string;
   used: boolean;
@@ -58,7 +47,6 @@ interface Exit {
 
 class CPrinter extends CStylePrinter {
   private readonly exits: Exit[] = [{ label: 'kiln_done', used: false }];
-  private parallelDepth = 0;
   private labels = 0;
   private readonly cx: CExprContext;
   /** functions outlined from this kernel's parallel loops, printed before it */
@@ -70,7 +58,6 @@ class CPrinter extends CStylePrinter {
     func: PrimFunc,
     private readonly lib: VectorLib,
     private readonly messageCode: (message: string) => number,
-    private readonly parallel: ParallelRuntime,
     /** the kernel's printer, for an outlined body: identifiers are the kernel's */
     private readonly kernel: CPrinter | null = null,
   ) {
@@ -123,39 +110,34 @@ class CPrinter extends CStylePrinter {
     const extent = this.scalar(s.extent, 'loop extent');
     const end = s.min.kind === 'int' && s.min.value === 0 ? extent : `${min} + ${extent}`;
     const head = `for (${scalarType(s.loopVar.dtype)} ${i} = ${min}; ${i} < ${end}; ++${i})`;
-    if (s === this.rangeLoop) return [`for (${scalarType(s.loopVar.dtype)} ${i} = kiln_lo; ${i} < kiln_hi; ++${i})`];
-    if (s.forKind === 'parallel') return [`#pragma omp parallel for num_threads(kiln_nthreads) ${parallelSchedule(s.extent)}`, head];
     if (s.forKind === 'unrolled' && s.extent.kind === 'int' && s.extent.value > 1) {
       return [`#pragma GCC unroll ${Math.min(s.extent.value, MAX_UNROLL)}`, head];
     }
     return [head];
   }
 
-  /** Parallel loops get their own exit; nested ones run serially (OpenMP nesting is off). */
+  /** A parallel loop goes to the pool; inside an outlined body, nested ones run serially. */
   protected override forLoop(s: For): void {
-    if (s !== this.rangeLoop && (s.forKind !== 'parallel' || this.parallelDepth > 0)) {
-      super.forLoop(s.forKind === 'parallel' ? { ...s, forKind: 'serial' } : s);
-      return;
-    }
-    if (s !== this.rangeLoop && this.parallel === 'pool') return this.callPool(s);
-    const head = this.loopHead(s);
-    head.slice(0, -1).forEach((h) => this.line(h));
-    this.open(head[head.length - 1]);
+    if (s === this.rangeLoop) return this.rangeLoopBody(s);
+    if (s.forKind !== 'parallel') return super.forLoop(s);
+    if (this.kernel === null) return this.callPool(s);
+    super.forLoop({ ...s, forKind: 'serial' });
+  }
+
+  /** The outlined loop over the pool's range: each iteration has its own exit. */
+  private rangeLoopBody(s: For): void {
+    const i = this.ident(s.loopVar);
+    if (s.loopVar.dtype !== 'int32' && s.loopVar.dtype !== 'int64') this.error(`loop ${i} has a ${s.loopVar.dtype} variable`);
+    this.open(`for (${scalarType(s.loopVar.dtype)} ${i} = kiln_lo; ${i} < kiln_hi; ++${i})`);
     const exit = this.pushExit();
-    this.parallelDepth++;
     this.stmt(s.body);
-    this.parallelDepth--;
     this.exits.pop();
     if (exit.used) this.line(`${exit.label}:;`);
     this.close();
     if (exit.used) this.line(`if (kiln_err != 0) goto ${this.innerExit()};`);
   }
 
-  /**
-   * A parallel loop for the pool: its body becomes a function of the loop range and the values it
-   * uses from the kernel (buffers, enclosing loop and let variables), which the pool calls per
-   * chunk through a task that unpacks them from a struct on the kernel's stack.
-   */
+  /** Outlines parallel loop `s` (see the file comment) and calls the pool with it. */
   private callPool(s: For): void {
     const root = this.kernel ?? this;
     const fn = `kiln_${this.func.name}_par${root.outlined.length + 1}`;
@@ -166,7 +148,7 @@ class CPrinter extends CStylePrinter {
       `${written.has(b.id) ? '' : 'const '}${scalarType(b.dtype)} *${restrict && !aliased.has(b.id) ? 'restrict ' : ''}${this.ident(b)}`;
     const scalars = vars.map((v) => `const ${cType(v.dtype, v.lanes, this.lib)} ${this.ident(v)}`);
     const names = [...buffers, ...vars].map((x) => this.ident(x));
-    const body = new CPrinter({ ...this.func, body: s }, this.lib, this.messageCode, this.parallel, root);
+    const body = new CPrinter({ ...this.func, body: s }, this.lib, this.messageCode, root);
     root.outlined.push(
       body.printRange(s, fn, [...buffers.map((b) => pointer(b, true)), ...scalars]),
       [
@@ -263,10 +245,7 @@ class CPrinter extends CStylePrinter {
   }
 
   private fail(code: number): string[] {
-    const set = `kiln_err = ${code};`;
-    const jump = `goto ${this.innerExit()};`;
-    // an outlined body's kiln_err is its own; OpenMP threads share the kernel's
-    return this.parallelDepth > 0 && this.rangeLoop === null ? ['#pragma omp atomic write', set, jump] : [set, jump];
+    return [`kiln_err = ${code};`, `goto ${this.innerExit()};`];
   }
 
   private pushExit(): Exit {
@@ -327,7 +306,7 @@ function manifestFunction(m: Manifest): string {
 }
 
 /** The C translation unit for `funcs`. */
-export function emitC(funcs: readonly PrimFunc[], parallel: ParallelRuntime = 'pool'): string {
+export function emitC(funcs: readonly PrimFunc[]): string {
   checkEntries(TARGET, funcs);
   const lib = new VectorLib();
   const messages: string[] = [];
@@ -340,7 +319,7 @@ export function emitC(funcs: readonly PrimFunc[], parallel: ParallelRuntime = 'p
     }
     return code;
   };
-  const kernels = funcs.map((f) => new CPrinter(f, lib, messageCode, parallel).print());
+  const kernels = funcs.map((f) => new CPrinter(f, lib, messageCode).print());
   const manifest: Manifest = { entries: funcs.map(entryInfo), messages };
   return [C_PRELUDE, lib.text(), '', ...kernels, manifestFunction(manifest)].join('\n');
 }
