@@ -34,9 +34,10 @@ import { isPool, poolPad, schedulePool } from '../strategy/cpu/pool.js';
 import type { Tensor } from '../te/tensor.js';
 
 /**
- * Below this many output elements a stage runs on one thread: an OpenMP loop costs about 10 µs
- * more than the serial one even on one thread (a ShuffleNet channel shuffle of 107K elements:
- * 10 µs serial, 20 µs as a parallel loop), about what copying 2^18 elements takes.
+ * Below this many output elements a stage runs on one thread: handing a loop to the second
+ * thread costs some 10-30 µs (bench/c-region.ts; measured first with OpenMP, where a ShuffleNet
+ * channel shuffle of 107K elements took 10 µs serial and 20 µs parallel), about what copying
+ * 2^18 elements takes.
  */
 const PARALLEL_MIN_ELEMENTS = 1 << 18;
 

@@ -225,7 +225,7 @@ function taskRows(info: TargetInfo, shape: ConvShape, ohb: number): number {
 
 /**
  * Output elements × multiply-adds below which a convolution stays on one thread: 2M take about
- * 40 µs, a few times what an OpenMP loop costs over a serial one.
+ * 40 µs, a few times what handing a loop to a second thread costs (bench/c-region.ts).
  */
 const PARALLEL_MIN_MACS = 1 << 21;
 

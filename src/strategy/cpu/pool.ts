@@ -28,8 +28,8 @@ import { epilogueOf } from './epilogue.js';
 const BAND_BYTES = 16 * 1024;
 
 /**
- * Below this many output elements a pool runs on one thread: an OpenMP loop costs about 10 µs
- * over a serial one, what 2^16 outputs of a 3×3 window take.
+ * Below this many output elements a pool runs on one thread: handing a loop to a second thread
+ * costs some 10 µs or more (bench/c-region.ts), what 2^16 outputs of a 3×3 window take.
  */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
