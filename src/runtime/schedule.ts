@@ -99,9 +99,19 @@ function scheduleLoops(s: Schedule, st: Stage, target: TargetInfo): void {
   // tir.loopPartition cuts off; fused with the outer loops, it would keep every vector serial.
   // So does a row of whole vectors when there are outer loops to run in parallel: fused, every
   // vector would recompute its indices by division (a channel shuffle's: 5× slower).
-  const rows = spatial.reduce((n, a) => n * a.extent, 1);
+  const rows = extentOf(spatial);
   const separate = vectorLoop !== null && (inner.extent % lanes !== 0 || rows > 1);
   const outer: IterVar[] = vectorLoop && !separate ? [...spatial, vectorLoop[0]] : spatial;
+  // The same holds one level up when a row is only a few vectors (a blocked layout's block of
+  // channels): the axes above it stay serial loops too, so their indices are stepped, not divided
+  // out of a fused counter (det's blocked depth-to-space: 1.10 → 0.99 ms), as long as the fused
+  // outer loop keeps enough iterations to share between threads.
+  if (separate) {
+    let vectors = vectorLoop[0].extent;
+    while (outer.length > 1 && vectors < FEW_VECTORS && extentOf(outer.slice(0, -1)) >= MIN_PARALLEL_ITERATIONS * target.cores) {
+      vectors *= outer.pop()!.extent;
+    }
+  }
   const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
   if (vectorLoop) st.vectorize(vectorLoop[1]);
   const elements = st.tensor.shape.reduce((n, d) => n * d, 1);
@@ -109,6 +119,15 @@ function scheduleLoops(s: Schedule, st: Stage, target: TargetInfo): void {
   if (threaded && target.threads && threaded.extent > 1 && elements >= PARALLEL_MIN_ELEMENTS) st.parallel(threaded);
   const at = separate ? vectorLoop[0] : fused;
   if (acc && at) accumulate(acc, st, at, vectorLoop !== null);
+}
+
+/** A row of fewer vectors than this keeps the axes above it serial (see scheduleLoops). */
+const FEW_VECTORS = 8;
+/** Iterations per thread the fused parallel loop keeps, so chunks balance between threads. */
+const MIN_PARALLEL_ITERATIONS = 8;
+
+function extentOf(axes: readonly IterVar[]): number {
+  return axes.reduce((n, a) => n * a.extent, 1);
 }
 
 /**

@@ -70,6 +70,19 @@ describe('defaultSchedule', () => {
     expect(printSchedule(defaultSchedule([small], CPU))).toBe(['B: computeInline()', 'C: split(j, factor=8) -> j.outer, j.inner', 'C: vectorize(j.inner)'].join('\n'));
   });
 
+  it('keeps the axis above a row of few vectors serial too, while the fused loop has enough iterations per core', () => {
+    // Rule: a blocked row is one vector (8 lanes); 4·64 = 256 ≥ 8 iterations × 4 cores, so w
+    // stays out of the fused parallel loop. With only 2 rows (2·1 < 32), it joins the fused loop.
+    const blocked = (h: number) => {
+      const A = placeholder([4, h, 256, 8], 'float32', 'A');
+      return compute(A.shape, (c, y, x, l) => mul(A.at(c, y, x, l), 2), 'C');
+    };
+    expect(printSchedule(defaultSchedule([blocked(64)], CPU))).toBe(
+      ['C: split(l, factor=8) -> l.outer, l.inner', 'C: fuse(i, j) -> i.j.fused', 'C: vectorize(l.inner)', 'C: parallel(i.j.fused)'].join('\n'),
+    );
+    expect(printSchedule(defaultSchedule([blocked(2)], CPU))).toContain('fuse(i, j, k) -> i.j.k.fused');
+  });
+
   it('keeps reductions at the root, accumulating in registers per vector of outputs; small stages stay serial', () => {
     const { T } = program();
     expect(printSchedule(defaultSchedule([T], CPU))).toBe(

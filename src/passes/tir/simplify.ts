@@ -2,9 +2,10 @@
  * @file `tir.simplify`: runs the arith simplifier over every expression, knowing the ranges of the
  * enclosing loop variables, and folds the control flow that becomes trivial.
  *
- * An `if` whose condition is provably true (false) is replaced by its then (else) branch; an
- * `assert` that provably holds disappears; a loop of extent 1 becomes its body with the loop
- * variable replaced by the minimum; a loop of constant extent ≤ 0 becomes a no-op.
+ * An `if` whose condition is provably true (false) is replaced by its then (else) branch, and
+ * otherwise each branch is simplified knowing whether the condition holds; an `assert` that
+ * provably holds disappears; a loop of extent 1 becomes its body with the loop variable replaced
+ * by the minimum; a loop of constant extent ≤ 0 becomes a no-op.
  *
  *   before:  for (io, 0, 4) { for (ii, 0, 8) { for (k, 0, 1) {
  *              if (io * 8 + ii < 32) { B[(io * 8 + ii) + k * 0] = A[floordiv(io * 8 + ii, 8)] } } } }
@@ -41,7 +42,19 @@ class StmtSimplifier {
         const cond = an.simplify(s.cond);
         if (an.canProve(cond)) return this.stmt(s.then);
         if (an.canProve(not(cond))) return s.otherwise ? this.stmt(s.otherwise) : NOOP;
-        return { ...s, cond, then: this.stmt(s.then), otherwise: s.otherwise ? this.stmt(s.otherwise) : null };
+        // each branch simplifies under what its condition says of the variables (a parallel
+        // loop's partitioned copies are picked by `if (v < hi)`: inside, v's divisions fold)
+        const then = an.withScope(() => {
+          an.assume(cond);
+          return this.stmt(s.then);
+        });
+        const otherwise = s.otherwise
+          ? an.withScope(() => {
+              an.assume(not(cond));
+              return this.stmt(s.otherwise!);
+            })
+          : null;
+        return { ...s, cond, then, otherwise };
       }
       case 'store':
         return { ...s, indices: s.indices.map((i) => an.simplify(i)), value: an.simplify(s.value) };

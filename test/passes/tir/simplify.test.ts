@@ -63,6 +63,18 @@ describe('tir.simplify', () => {
     expect(printFunc(simplify.run(primFunc('f', [A, B], body), ctx))).toContain('  let x = io + 1\n    A[x - 1] = 1.0f\n');
   });
 
+  it('simplifies each branch of an if knowing whether its condition holds', () => {
+    // Rule: then-branch io∈[0,1] ⇒ floordiv(io, 2) = 0; else-branch io∈[2,3] ⇒ floordiv(io, 2) = 1.
+    const pick = ifThenElse(lt(io, 2), store(A, [io], load(B, [floordiv(io, 2)])), store(A, [io], load(B, [add(floordiv(io, 2), 8)])));
+    const before = primFunc('f', [A, B], forLoop(io, intImm(0), intImm(4), pick));
+    const after = simplify.run(before, ctx);
+    const out = printFunc(after);
+    expect(out).toContain('A[io] = B[0]');
+    expect(out).toContain('A[io] = B[9]');
+    const [a, b] = runBoth(before, after, 7);
+    expect(b).toEqual(a);
+  });
+
   it('computes the same buffers as before', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 2 }), fc.integer(), (n, kExt, seed) => {
