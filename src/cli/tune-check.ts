@@ -17,7 +17,7 @@ import type { TargetName } from '../codegen/index.js';
 import type { KernelTime } from '../runtime/executor.js';
 import { defaultSchedule } from '../runtime/schedule.js';
 import type { TuningRecord } from '../tune/records.js';
-import { KILN_VERSION, appendRecord, bestRecords, readRecords } from '../tune/records.js';
+import { KILN_VERSION, appendRecord, bestRecords, buildFingerprint, readRecords } from '../tune/records.js';
 import type { Task } from '../tune/task.js';
 import { median } from './report.js';
 
@@ -117,7 +117,7 @@ export async function checkInModel(model: string, feeds: readonly Tensor[], targ
       };
       const steps = defaults.get(task.key)?.steps ?? defaultSchedule(task.build().outputs, task.target).steps;
       const time = new Date().toISOString();
-      const common = { task: task.key, label: task.label, target, threads, measured: 'model', version: KILN_VERSION, time } as const;
+      const common = { task: task.key, label: task.label, target, threads, measured: 'model', version: KILN_VERSION, build: buildFingerprint(), time } as const;
       const entries: TuningRecord[] = [
         { ...common, origin: 'default', steps, ms: row.inModel[0] },
         { ...common, origin: b.origin, steps: b.steps, ms: row.inModel[1] },

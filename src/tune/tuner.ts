@@ -17,7 +17,11 @@
  *
  * Every measured candidate is appended to the records log at once. A log from an interrupted run
  * resumes: its traces are not measured again, its defaults are reused, its best traces seed the
- * mutations, and the cost model is first trained on its measurements.
+ * mutations, and the cost model is first trained on its measurements. Only measurements of the
+ * running build (records.ts `buildFingerprint`) are trusted so: a task whose records are of an
+ * older build has its default measured again and its fastest old schedules measured again first
+ * (a trace replays on any build, its time does not carry over); the cost model still learns the
+ * old times, compared only with each other.
  */
 
 import type { TargetName } from '../codegen/index.js';
@@ -29,7 +33,7 @@ import { extractFeatures } from './features.js';
 import type { MeasureOptions, MeasureResult } from './measure/measurer.js';
 import { Measurer } from './measure/measurer.js';
 import type { TraceTimes, TuningRecord } from './records.js';
-import { KILN_VERSION, appendRecord, medianMs, readRecords, traceTimes } from './records.js';
+import { KILN_VERSION, appendRecord, buildFingerprint, medianMs, readRecords, traceTimes } from './records.js';
 import type { Candidate, SearchKind, SearchState } from './search.js';
 import { candidates, propose, select, traceKey } from './search.js';
 import type { Task } from './task.js';
@@ -87,14 +91,16 @@ export interface Progress {
 
 /** A round's length is unknown until one has run; a share shorter than this is not started. */
 const MIN_TASK_MS = 5_000;
-/** the fastest schedules besides the default that are timed again */
+/** the fastest schedules besides the default that are timed again; also the older builds' fastest schedules measured again */
 const FINALISTS = 3;
 
 interface TaskRun {
   readonly task: Task;
   readonly state: SearchState;
-  /** measurements per schedule, by traceKey */
+  /** measurements per schedule, by traceKey (of the running build) */
   readonly times: Map<string, TraceTimes>;
+  /** the fastest schedules of older builds, to measure again before the search */
+  readonly stale: Candidate[];
   /** the default schedule's median time: null when it failed, undefined before it is measured */
   defaultMs: number | null | undefined;
   trials: number;
@@ -108,7 +114,8 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
   const rng = seededRng(opts.seed ?? 1);
   // times taken inside the model (the CLI's final check) are not comparable with a worker's
   const log = readRecords(opts.records).records.filter((r) => r.threads === opts.threads && r.target === opts.target && r.measured === undefined);
-  const resumed = tasks.map((task) => resume(task, log, rng));
+  const build = buildFingerprint();
+  const resumed = tasks.map((task) => resume(task, log, build, rng));
   const runs = resumed.map((r) => r.run);
   // the cost model learns the log once, not once per task
   const learned = resumed.flatMap((r) => r.learned);
@@ -132,6 +139,7 @@ export async function tune(tasks: readonly Task[], opts: TuneOptions): Promise<T
       if (allotted < MIN_TASK_MS) break;
       const t0 = performance.now();
       await measureDefaults([run], measurer, opts, progress);
+      await measureStale(run, measurer, model, opts, progress);
       const t1 = performance.now();
       await tuneTask(run, allotted - (t1 - t0), measurer, model, opts, progress);
       await recheck(run, measurer, opts, progress);
@@ -165,17 +173,44 @@ function allot(remainingMs: number, shares: readonly number[]): number {
   return sum > 0 ? (remainingMs * shares[0]) / sum : 0;
 }
 
-/** The task's state from the log: seen traces, successes fastest first, the default's time, and what the model learns from them. */
-function resume(task: Task, log: readonly TuningRecord[], rng: () => number): { run: TaskRun; learned: { features: Float64Array; cost: number; group: string }[] } {
-  const mine = [...traceTimes(log.filter((r) => r.task === task.key)).values()];
+/**
+ * The task's state from the log: traces the running `build` measured (seen, ranked, the default's
+ * time), the fastest few of older builds (measured again first), and what the model learns from
+ * all of them, each time compared only with its own build's.
+ */
+function resume(task: Task, log: readonly TuningRecord[], build: string, rng: () => number): { run: TaskRun; learned: { features: Float64Array; cost: number; group: string }[] } {
+  const all = [...traceTimes(log.filter((r) => r.task === task.key)).values()];
+  const mine = all.filter((t) => t.record.build === build);
   const state: SearchState = { task, rng, seen: new Set(mine.map((t) => traceKey(t.record.steps))), best: [], grid: new Map() };
-  const run: TaskRun = { task, state, times: new Map(mine.map((t) => [traceKey(t.record.steps), t])), defaultMs: undefined, trials: 0, ms: 0 };
-  rank(run);
-  const learned = mine.flatMap((t) => {
+  const learned: { features: Float64Array; cost: number; group: string }[] = [];
+  const stale: { candidate: Candidate; build: string; ms: number }[] = [];
+  for (const t of all) {
     const func = tryLower(task, t.record.steps);
-    return func ? [{ features: extractFeatures(func), cost: t.failed ? Infinity : medianMs(t.times), group: task.key }] : [];
-  });
+    if (!func) continue;
+    const features = extractFeatures(func);
+    learned.push({ features, cost: t.failed ? Infinity : medianMs(t.times), group: `${task.key} ${t.record.build ?? ''}` });
+    if (t.record.build !== build && !t.failed && t.record.origin !== 'default') {
+      stale.push({ candidate: { steps: t.record.steps, origin: t.record.origin, features }, build: t.record.build ?? '', ms: medianMs(t.times) });
+    }
+  }
+  const run: TaskRun = { task, state, times: new Map(mine.map((t) => [traceKey(t.record.steps), t])), stale: fastestStale(stale, state.seen), defaultMs: undefined, trials: 0, ms: 0 };
+  rank(run);
   return { run, learned };
+}
+
+/**
+ * The FINALISTS fastest schedules of older builds that the running one has not measured, each
+ * ranked by its time over the fastest of its own build (the builds' times do not compare).
+ */
+function fastestStale(stale: readonly { candidate: Candidate; build: string; ms: number }[], seen: ReadonlySet<string>): Candidate[] {
+  const fastest = new Map<string, number>();
+  for (const s of stale) fastest.set(s.build, Math.min(s.ms, fastest.get(s.build) ?? Infinity));
+  const out = new Map<string, Candidate>();
+  for (const s of [...stale].sort((a, b) => a.ms / fastest.get(a.build)! - b.ms / fastest.get(b.build)!)) {
+    const key = traceKey(s.candidate.steps);
+    if (!seen.has(key) && !out.has(key) && out.size < FINALISTS) out.set(key, s.candidate);
+  }
+  return [...out.values()];
 }
 
 /** The search's best list and the default's time from the measurements: per schedule, the median; one that failed is out. */
@@ -212,6 +247,24 @@ async function measureDefaults(runs: readonly TaskRun[], measurer: Measurer, opt
   );
 }
 
+/** Measures the older builds' fastest schedules again, within the task's trial cap. */
+async function measureStale(run: TaskRun, measurer: Measurer, model: CostModel, opts: TuneOptions, progress: (r: TaskRun) => void): Promise<void> {
+  const todo = run.stale.filter((c) => !run.state.seen.has(traceKey(c.steps))).slice(0, Math.max(0, (opts.trials ?? Infinity) - run.trials));
+  if (todo.length === 0) return;
+  for (const c of todo) run.state.seen.add(traceKey(c.steps));
+  const t0 = performance.now();
+  const results = await measurer.measure(run.task.source, todo.map((c) => c.steps));
+  run.ms += performance.now() - t0;
+  todo.forEach((c, k) => record(run, c, results[k], opts));
+  run.trials += todo.length;
+  model.update(
+    todo.map((c) => c.features),
+    results.map((r) => r.ms ?? Infinity),
+    todo.map(() => `${run.task.key} ${buildFingerprint()}`),
+  );
+  progress(run);
+}
+
 async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, model: CostModel, opts: TuneOptions, progress: (r: TaskRun) => void): Promise<void> {
   const t0 = performance.now();
   const batch = opts.batch ?? 8;
@@ -238,7 +291,7 @@ async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, mo
     model.update(
       chosen.map((c) => c.features),
       results.map((r) => r.ms ?? Infinity),
-      chosen.map(() => run.task.key),
+      chosen.map(() => `${run.task.key} ${buildFingerprint()}`),
     );
     progress(run);
   }
@@ -272,6 +325,7 @@ function record(run: TaskRun, c: Pick<Candidate, 'steps' | 'origin'>, result: Me
     ms: result.ms,
     ...(result.error === undefined ? {} : { error: result.error }),
     version: KILN_VERSION,
+    build: buildFingerprint(),
     time: new Date().toISOString(),
   };
   appendRecord(opts.records, r);

@@ -1,8 +1,8 @@
 /**
  * Tuning records: the log's lines parse back to the records written, malformed lines are reported
  * with their numbers and skipped, and the best record per task is the fastest schedule by the
- * median of its measurements, preferring the thread count asked for and then times taken inside
- * the model.
+ * median of its measurements, preferring the thread count asked for, then the running build's
+ * times (never mixed with another build's), then times taken inside the model.
  */
 
 import fs from 'node:fs';
@@ -39,6 +39,7 @@ describe('tuning records', () => {
       JSON.stringify({ ...rec('c:a', 1), ms: -3 }),
       JSON.stringify({ ...rec('c:a', 1), ms: null }),
       JSON.stringify({ ...rec('c:a', 1), measured: 'alone' }),
+      JSON.stringify({ ...rec('c:a', 1), build: 7 }),
       '',
       '[1, 2]',
       JSON.stringify(rec('c:b', 2)),
@@ -51,7 +52,8 @@ describe('tuning records', () => {
       { line: 4, detail: '"ms" is neither a time nor null' },
       { line: 5, detail: 'a failed record has no "error"' },
       { line: 6, detail: '"measured" is neither absent nor "model"' },
-      { line: 8, detail: 'not a JSON object' },
+      { line: 7, detail: '"build" is not a string' },
+      { line: 9, detail: 'not a JSON object' },
     ]);
   });
 
@@ -83,5 +85,23 @@ describe('tuning records', () => {
     expect([best.steps, best.ms, best.measured]).toEqual([[step(2)], 0.8, 'model']);
     // the thread count still comes first: a 2-thread schedule timed alone beats a 1-thread one timed in the model
     expect(bestRecords([rec('c:a', 0.5, 2, 1), inModel(rec('c:a', 0.1, 1, 2))], 2).get('c:a')!.steps).toEqual([step(1)]);
+  });
+
+  it('never mixes two builds\' times: the running build\'s rank a task, else the build that measured it last', () => {
+    const of = (r: TuningRecord, build: string, time: string): TuningRecord => ({ ...r, build, time });
+    const [t0, t1] = ['2026-11-27T10:00:00.000Z', '2026-11-27T11:00:00.000Z'];
+    // schedule 1 was fast on an old build (0.1, 0.1) and is slow on the running one (0.9): mixed, its median would be 0.1
+    const log = [of(rec('c:a', 0.1, 2, 1), 'old', t0), of(rec('c:a', 0.1, 2, 1), 'old', t0), of(rec('c:a', 0.9, 2, 1), 'new', t1), of(rec('c:a', 0.5, 2, 2), 'new', t1)];
+    const best = bestRecords(log, 2, 'new').get('c:a')!;
+    expect([best.steps, best.ms, best.build]).toEqual([[step(2)], 0.5, 'new']);
+    // even when the old build's records are newer (a log resumed by an older checkout)
+    expect(bestRecords(log.map((r) => (r.build === 'old' ? { ...r, time: '2026-11-27T12:00:00.000Z' } : r)), 2, 'new').get('c:a')!.steps).toEqual([step(2)]);
+    // only older builds measured c:b: their schedules still serve, ranked by the last build's times
+    const older = [of(rec('c:b', 0.1, 2, 1), 'older', t0), of(rec('c:b', 0.3, 2, 2), 'old', t1), of(rec('c:b', 0.4, 2, 3), 'old', t1)];
+    const b = bestRecords(older, 2, 'new').get('c:b')!;
+    expect([b.steps, b.ms, b.build]).toEqual([[step(2)], 0.3, 'old']);
+    // a failure counts in its own build: schedule 1 failed on the old build and runs on the new one
+    const fixed = [of(rec('c:c', null, 2, 1), 'old', t0), of(rec('c:c', 0.2, 2, 1), 'new', t1), of(rec('c:c', 0.3, 2, 2), 'new', t1)];
+    expect(bestRecords(fixed, 2, 'new').get('c:c')!.steps).toEqual([step(1)]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The tuner end to end, on the js target: an interrupted run resumes from its log (the default
- * and every trace already measured are not measured again by the search); a task's finalists and
+ * and every trace already measured are not measured again by the search), except what an older
+ * build measured (the default again, its fastest schedules first); a task's finalists and
  * default are timed again and ranked by their median; and a model run with its tuning records
  * uses the tuned schedule and computes what the untuned model computes.
  */
@@ -13,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../../src/api/session.js';
 import { tensorOf } from '../../src/graph/tensor.js';
 import { toHostTensor } from '../../src/api/tensor.js';
-import { bestRecords, medianMs, readRecords } from '../../src/tune/records.js';
+import { bestRecords, buildFingerprint, medianMs, readRecords } from '../../src/tune/records.js';
 import { traceKey } from '../../src/tune/search.js';
 import { extractTasks, moduleTask } from '../../src/tune/task.js';
 import { tune } from '../../src/tune/tuner.js';
@@ -38,6 +39,26 @@ describe('tuner', () => {
     expect(new Set(log.map((r) => traceKey(r.steps))).size).toBe(7);
     expect(second.defaultMs).toBe(first.defaultMs);
     expect(second.bestMs).toBeLessThanOrEqual(first.bestMs!);
+  }, 240_000);
+
+  it('measures again what an older build measured: the default, then its fastest schedules', async () => {
+    const task = await moduleTask(FIXTURES, 'gemm', { m: 32, n: 32, k: 32 }, 'js');
+    const records = tmp('log.jsonl');
+    const opts = { target: 'js', threads: 1, records, timeBudgetMs: 600_000, trials: 4, batch: 4, recheck: 0, search: 'random', measure: QUICK } as const;
+    await tune([task], opts);
+    // the log as an older build wrote it, its default's time absurd
+    const old = readRecords(records).records.map((r) => ({ ...r, build: 'older', ms: r.origin === 'default' ? 1000 : r.ms }));
+    fs.writeFileSync(records, old.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const [second] = await tune([task], { ...opts, trials: 3, seed: 2 });
+    const fresh = readRecords(records).records.slice(old.length);
+    expect(fresh.every((r) => r.build === buildFingerprint())).toBe(true);
+    expect(fresh[0].origin).toBe('default');
+    expect(second.defaultMs).toBe(fresh[0].ms);
+    expect(second.defaultMs).toBeLessThan(1000);
+    // then the older build's three fastest, within the trial cap
+    const fastest = old.filter((r) => r.origin !== 'default' && r.ms !== null).sort((a, b) => a.ms! - b.ms!).slice(0, 3).map((r) => traceKey(r.steps));
+    expect(fresh.slice(1, 1 + fastest.length).map((r) => traceKey(r.steps)).sort()).toEqual(fastest.sort());
+    expect(second.trials).toBe(3);
   }, 240_000);
 
   it('times the finalists again beside the default and ranks every schedule by its median', async () => {
