@@ -9,11 +9,14 @@
  * executor does between kernels), and the speed-up over one thread in the same run.
  * At one thread the module is built threaded but run without workers, so it measures the same
  * code; `serial` is the module built for one thread (no shared memory, no dispatch at all).
+ * `ops` is a region's estimated work (src/codegen/wasm/work.ts); the pool runs every region here,
+ * however small, and a model's loops below MIN_PARALLEL_WORK run on the calling thread alone.
  */
 
 import { parseArgs } from 'node:util';
 import type { Executable } from '../src/codegen/target.js';
-import { wasmBackend } from '../src/codegen/wasm/index.js';
+import { loadWasm, wasmBackend } from '../src/codegen/wasm/index.js';
+import { workOf } from '../src/codegen/wasm/work.js';
 import type { Expr } from '../src/ir/expr.js';
 import { add, buffer, floatImm, intImm, load, mul, variable } from '../src/ir/expr.js';
 import type { ForKind, PrimFunc, Stmt } from '../src/tir/stmt.js';
@@ -66,21 +69,23 @@ function time(exe: Executable, name: string, count: number, c: Float32Array): nu
 
 async function main(): Promise<void> {
   console.log(`extent ${extent}, ${regions} regions per entry; µs per region (median), speed-up over 1 thread`);
-  console.log('| work | threads | back to back | speed-up | one per call | speed-up |');
-  console.log('|---:|---|---:|---:|---:|---:|');
+  console.log('| work | ops | threads | back to back | speed-up | one per call | speed-up |');
+  console.log('|---:|---:|---|---:|---:|---:|---:|');
   for (const work of list(values.work)) {
     const funcs = [regionsKernel('many', regions, work), regionsKernel('one', 1, work)];
+    const ops = workOf(funcs[1].body);
     const c = new Float32Array(extent * Math.max(1, work));
     let base: [number, number] | undefined;
     const rows: [string, Executable][] = [['serial', await wasmBackend.load(wasmBackend.emit(funcs, { threads: 1 }), { threads: 1 })]];
     const built = wasmBackend.emit(funcs, { threads: 2 });
-    for (const t of list(values.threads)) rows.push([String(t), await wasmBackend.load(built, { threads: t })]);
+    // every region goes to the pool, however small: this measures what the threshold is chosen from
+    for (const t of list(values.threads)) rows.push([String(t), await loadWasm(built, { threads: t, minParallelWork: 0 })]);
     for (const [label, exe] of rows) {
       const many = time(exe, 'many', regions, c);
       const one = time(exe, 'one', 1, c);
       if (label === '1') base = [many, one];
       const up = (b: number | undefined, x: number): string => (b === undefined ? '' : (b / x).toFixed(2));
-      console.log(`| ${work} | ${label} | ${many.toFixed(2)} | ${up(base?.[0], many)} | ${one.toFixed(2)} | ${up(base?.[1], one)} |`);
+      console.log(`| ${work} | ${ops} | ${label} | ${many.toFixed(2)} | ${up(base?.[0], many)} | ${one.toFixed(2)} | ${up(base?.[1], one)} |`);
       exe.dispose();
     }
   }

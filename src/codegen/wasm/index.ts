@@ -6,6 +6,7 @@ export { wasmBackend, wasmTargetInfo } from './backend.js';
 export { emitModule } from './codegen.js';
 export type { EmitOptions } from './codegen.js';
 export { loadWasm, loadWasmSync } from './runtime.js';
+export type { WasmLoadOptions } from './runtime.js';
 export { RelaxedSimdError, WasmRuntimeError } from './errors.js';
 export { enableRelaxedSimd, relaxedSimdSupported } from './relaxed.js';
 export { ModuleBuilder, FunctionBuilder } from './builder.js';

@@ -38,6 +38,8 @@ export const CTRL = {
   next: 32,
   /** 1 when the calling thread may sleep in memory.atomic.wait (not on a browser's main thread) */
   block: 36,
+  /** estimated operations (work.ts) below which a parallel loop runs on the calling thread alone */
+  minWork: 40,
 } as const;
 
 /** The `job` bit set while workers may join it. */

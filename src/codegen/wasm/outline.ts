@@ -18,6 +18,7 @@ import { isNonNegative } from './memory.js';
 import type { MemOp, ValType } from './opcodes.js';
 import { emitScalar } from './scalar.js';
 import { emitStmt } from './stmt.js';
+import { iterationWork } from './work.js';
 
 interface Captures {
   readonly vars: readonly [number, Binding][];
@@ -122,5 +123,5 @@ export function emitParallel(fc: FuncContext, s: For): void {
   slots.forEach((l, i) => writeSlot(fc, i, l));
   const task = buildTask(fc, s, caps, `${fc.fb.name}_task${parallel.taskCount}`);
   const site = parallel.addTask(task.fb.ref);
-  c.i32Const(site).localGet(extent).call(parallel.dispatch.ref);
+  c.i32Const(site).localGet(extent).i32Const(iterationWork(s)).call(parallel.dispatch.ref);
 }

@@ -2,7 +2,9 @@
  * @file The thread pool's side inside the module. Every thread runs the same module on one
  * shared memory; the control block (layout.ts CTRL) is the only channel between them.
  *
- * A parallel loop calls `kiln_parallel(site, extent)`. It splits [0, extent) into chunks,
+ * A parallel loop calls `kiln_parallel(site, extent, work)`, `work` the estimated operations of
+ * one iteration (work.ts). A loop whose total work is below what a region costs runs on the
+ * calling thread alone; otherwise `kiln_parallel` splits [0, extent) into chunks,
  * publishes the job (a new generation in `job`, open) and wakes the workers, then takes chunks
  * itself through the same atomic counter as they do (`kiln_grab`). When none are left it closes
  * the job and waits until the workers that joined it have left. A worker (`kiln_worker`, called
@@ -37,6 +39,15 @@ const SPIN_CHECKS = 1 << 15;
 /** Checks of `job` the calling thread makes, waiting for workers to leave a job, before it sleeps. */
 const CALLER_SPIN_CHECKS = 1 << 17;
 
+/**
+ * Estimated operations (work.ts) below which a parallel loop runs on the calling thread alone.
+ * One thread runs 2^21 of them in 190–220 µs (bench/wasm-pool.ts), so 2^16 take 6–7 µs: about
+ * what publishing a job, waking a sleeping worker and waiting for it to leave cost, so half of
+ * such a loop on another thread saves nothing. (The bench models' parallel loops all estimate
+ * above 10^5.)
+ */
+export const MIN_PARALLEL_WORK = 1 << 16;
+
 export const WORKER_EXPORT = 'kiln_worker';
 
 const ctrlLoad = (c: Code, field: keyof typeof CTRL): Code => c.i32Const(0).mem('i32.load', CTRL[field]);
@@ -52,7 +63,7 @@ export class ParallelRuntime {
     private readonly mb: ModuleBuilder,
     private readonly stackGlobal: Global,
   ) {
-    this.dispatch = mb.func('kiln_parallel', { params: ['i32', 'i32'], results: [] });
+    this.dispatch = mb.func('kiln_parallel', { params: ['i32', 'i32', 'i32'], results: [] });
     this.runChunk = mb.func('kiln_run_chunk', { params: ['i32', 'i32', 'i32'], results: [] });
     this.grab = mb.func('kiln_grab', { params: [], results: [] });
     this.worker = mb.func('kiln_worker', { params: ['i32', 'i32'], results: [] });
@@ -79,12 +90,15 @@ export class ParallelRuntime {
   private emitDispatch(): void {
     const fb = this.dispatch;
     const c = fb.code;
-    const [site, extent] = fb.params as [(typeof fb.params)[0], (typeof fb.params)[0]];
+    const [site, extent, work] = fb.params as [(typeof fb.params)[0], (typeof fb.params)[0], (typeof fb.params)[0]];
     const [n, chunks, size] = [fb.local('i32', 'threads'), fb.local('i32', 'chunks'), fb.local('i32', 'size')];
     c.localGet(extent).i32Const(0).op('i32.le_s');
     c.if(null, () => void c.op('return'));
     ctrlLoad(c, 'threads').localSet(n);
     c.localGet(n).i32Const(1).op('i32.le_s').localGet(extent).i32Const(1).op('i32.le_s').op('i32.or');
+    // extent · work < minWork: the whole loop costs less than a region, so the caller runs it
+    c.localGet(extent).op('i64.extend_i32_u').localGet(work).op('i64.extend_i32_u').op('i64.mul');
+    ctrlLoad(c, 'minWork').op('i64.extend_i32_u').op('i64.lt_u').op('i32.or');
     c.if(null, () => void c.localGet(site).i32Const(0).localGet(extent).call(this.runChunk.ref).op('return'));
     // chunks = min(extent, n·k); size = ceil(extent / chunks); chunks = ceil(extent / size)
     c.localGet(extent).localGet(n).i32Const(CHUNKS_PER_THREAD).op('i32.mul').localTee(chunks);

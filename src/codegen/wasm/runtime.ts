@@ -19,6 +19,7 @@ import { CTRL, MAX_MEMORY_BYTES, memoryBytes, PAGE_BYTES } from './layout.js';
 import { HOST_FNS, HOST_MODULE } from './math/library.js';
 import type { EntryMeta, WasmMeta } from './meta.js';
 import { META_SECTION, parseMeta } from './meta.js';
+import { MIN_PARALLEL_WORK } from './parallel.js';
 import { WorkerPool } from './pool.js';
 import { enableRelaxedSimd, relaxedSimdSupported } from './relaxed.js';
 
@@ -164,8 +165,14 @@ function callerMayBlock(): boolean {
   }
 }
 
+/** What loading a wasm artifact takes beyond every backend's options. */
+export interface WasmLoadOptions extends BuildOptions {
+  /** estimated operations below which a parallel loop runs on the calling thread (default MIN_PARALLEL_WORK; tests set 0 to run even tiny loops on the pool) */
+  readonly minParallelWork?: number;
+}
+
 /** Reads the metadata and makes the memory, sized for `wanted` threads when the module has parallel loops. */
-function prepare(module: WebAssembly.Module, wanted: number): Prepared {
+function prepare(module: WebAssembly.Module, wanted: number, minWork = MIN_PARALLEL_WORK): Prepared {
   const meta = parseMeta(WebAssembly.Module.customSections(module, META_SECTION));
   const threads = meta.threaded ? Math.min(MAX_THREADS, Math.max(1, Math.floor(wanted))) : 1;
   const bytes = memoryBytes(meta.stackBase, meta.stackPerThread, threads);
@@ -176,11 +183,12 @@ function prepare(module: WebAssembly.Module, wanted: number): Prepared {
   const ctrl = new Int32Array(memory.buffer, 0, 16);
   Atomics.store(ctrl, CTRL.threads >> 2, threads);
   Atomics.store(ctrl, CTRL.block >> 2, threads > 1 && callerMayBlock() ? 1 : 0);
+  Atomics.store(ctrl, CTRL.minWork >> 2, Math.min(0x7fffffff, Math.max(0, Math.floor(minWork))));
   return { meta, memory, threads, ...importsFor(module, memory) };
 }
 
 /** Compiles and instantiates an artifact; starts the thread pool when it has parallel loops. */
-export async function loadWasm(artifact: Artifact, opts: BuildOptions = {}): Promise<Executable> {
+export async function loadWasm(artifact: Artifact, opts: WasmLoadOptions = {}): Promise<Executable> {
   if (opts.relaxedSimd) await enableRelaxedSimd();
   let module: WebAssembly.Module;
   try {
@@ -188,7 +196,7 @@ export async function loadWasm(artifact: Artifact, opts: BuildOptions = {}): Pro
   } catch (e) {
     throw e instanceof WasmRuntimeError ? e : invalid(e);
   }
-  const p = prepare(module, opts.threads ?? HOST_CORES);
+  const p = prepare(module, opts.threads ?? HOST_CORES, opts.minParallelWork);
   const instance = await WebAssembly.instantiate(module, p.imports);
   const pool = p.threads > 1 ? await WorkerPool.start(module, p.memory, p.threads - 1, p.hostFns) : null;
   return new WasmExecutable(p.meta, p.memory, instance.exports, pool);

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Executable } from '../../../src/codegen/target.js';
 import { KernelAssertError } from '../../../src/codegen/abi.js';
-import { CTRL, JOB_WAITER } from '../../../src/codegen/wasm/layout.js';
-import { WasmRuntimeError, wasmBackend } from '../../../src/codegen/wasm/index.js';
+import { CTRL, JOB_GEN_SHIFT, JOB_WAITER } from '../../../src/codegen/wasm/layout.js';
+import { MIN_PARALLEL_WORK } from '../../../src/codegen/wasm/parallel.js';
+import { loadWasm, WasmRuntimeError, wasmBackend } from '../../../src/codegen/wasm/index.js';
 import type { Expr } from '../../../src/ir/expr.js';
 import { add, broadcast, buffer, cmp, div, floatImm, intImm, load, mul, ramp, sub, variable } from '../../../src/ir/expr.js';
 import type { ForKind, PrimFunc, Stmt } from '../../../src/tir/stmt.js';
@@ -15,8 +16,9 @@ const loop = (n: number, body: (i: Expr) => Stmt, kind: ForKind = 'serial'): Stm
   return forLoop(i, intImm(0), intImm(n), body(i), kind);
 };
 
+/** On 4 threads, every parallel loop handed to the pool however little work it does. */
 async function load4(funcs: PrimFunc[]): Promise<Executable> {
-  return wasmBackend.load(wasmBackend.emit(funcs, { threads: 4 }), { threads: 4 });
+  return loadWasm(wasmBackend.emit(funcs, { threads: 4 }), { threads: 4, minParallelWork: 0 });
 }
 
 const ROWS = 37;
@@ -154,6 +156,26 @@ describe('parallel loops', () => {
       if (Atomics.load(job, 0) & JOB_WAITER) slept++;
     }
     expect(slept).toBeGreaterThan(0);
+    exe.dispose();
+  });
+
+  it('run a loop estimated below MIN_PARALLEL_WORK on the calling thread, publishing no job', async () => {
+    const C = buffer('C', 'float32', [8]);
+    const bump = (i: Expr): Stmt => store(C, [i], add(load(C, [i]), floatImm(1)));
+    const small = primFunc('small', [C], loop(8, bump, 'parallel'));
+    const big = primFunc('big', [C], loop(8, (i) => loop(MIN_PARALLEL_WORK, () => bump(i)), 'parallel'));
+    const exe = await wasmBackend.load(wasmBackend.emit([small, big], { threads: 2 }), { threads: 2 });
+    const arena = exe.arena?.(64);
+    if (!arena) throw new Error('the wasm executable gave no arena');
+    const job = new Int32Array(arena.buffer, CTRL.job, 1);
+    const generation = (): number => Atomics.load(job, 0) >>> JOB_GEN_SHIFT;
+    const c = new Float32Array(8);
+    const before = generation();
+    exe.run('small', [c]);
+    expect(generation()).toBe(before);
+    exe.run('big', [c]);
+    expect(generation()).toBe(before + 1);
+    expect([...c]).toEqual(Array(8).fill(1 + MIN_PARALLEL_WORK));
     exe.dispose();
   });
 
