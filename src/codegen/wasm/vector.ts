@@ -57,7 +57,7 @@ export function canPack(e: Expr): boolean {
       return true;
     case 'load': {
       const idx = e.indices.length === 1 ? e.indices[0] : null;
-      return e.dtype !== 'bool' && idx !== null && idx.kind === 'ramp' && idx.stride === 1;
+      return e.dtype !== 'bool' && idx !== null && idx.kind === 'ramp' && (idx.stride === 1 || idx.stride === 2);
     }
     case 'binary':
       return (e.dtype === 'float32' ? F32_BINARY : e.dtype === 'int32' ? I32_BINARY : {})[e.op] !== undefined || (e.dtype === 'int32' && pow2Divisor(e) !== undefined);
@@ -257,8 +257,18 @@ function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): r
   const addr = fc.temp('i32');
   const offset = pushAddress(fc, buf, { kind: 'expr', expr: index.base }, 0, (x) => emitScalar(fc, x));
   c.localSet(addr);
-  return perPart(fc, lanes, (j) => void c.localGet(addr).simdMem('v128.load', offset + 16 * j, 2));
+  if (index.stride === 1) return perPart(fc, lanes, (j) => void c.localGet(addr).simdMem('v128.load', offset + 16 * j, 2));
+  // every other element (a stride-2 convolution's inputs): elements 0–3 and 3–6 of the part,
+  // which reads nothing past the last lane (element 6), then their even and odd lanes
+  return perPart(fc, lanes, (j) => {
+    c.localGet(addr).simdMem('v128.load', offset + 32 * j, 2);
+    c.localGet(addr).simdMem('v128.load', offset + 32 * j + 12, 2);
+    c.shuffle(EVEN_ELEMENTS);
+  });
 }
+
+/** Bytes of elements 0 and 2 of the first operand and 1 and 3 (its elements 4 and 6) of the second. */
+const EVEN_ELEMENTS = [0, 1, 2, 3, 8, 9, 10, 11, 20, 21, 22, 23, 28, 29, 30, 31];
 
 /** The condition of a select when it is the same for every lane. */
 function scalarCondition(e: Expr & { kind: 'select' }): Expr | null {

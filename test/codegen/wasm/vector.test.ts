@@ -99,6 +99,17 @@ describe('vector code', () => {
     expect([...c]).toEqual([...want]);
   });
 
+  it('loads every other element as vectors, up to the last element of the buffer', async () => {
+    // C[8i + k] = A[16i + 2k + 1] · 2 for k in 0..7 (lanes 8): the last lane reads A's last element
+    const [A, C] = [buffer('A', 'float32', [64]), buffer('C', 'float32', [32])];
+    const i = variable('i');
+    const body = store(C, [ramp(mul(i, 8), 1, 8)], mul(load(A, [ramp(add(mul(i, 16), 1), 2, 8)]), broadcast(constant(2, 'float32'), 8)));
+    const a = Float32Array.from({ length: 64 }, (_, k) => k * 0.25 - 3);
+    const c = new Float32Array(32);
+    await runFunc(primFunc('odd', [A, C], forLoop(i, intImm(0), intImm(4), body)), [a, c]);
+    expect([...c]).toEqual(Array.from({ length: 32 }, (_, k) => a[2 * k + 1] * 2));
+  });
+
   it('handles narrow types, int64 and float64 vectors one lane at a time', async () => {
     for (const dtype of ['uint8', 'int8', 'int64', 'float64'] as const) {
       const [A, C] = [buffer('A', dtype, [32]), buffer('C', dtype, [32])];
