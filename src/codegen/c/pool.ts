@@ -20,9 +20,10 @@
  * reads the region's task only after a claim (the region cannot end before that chunk is done).
  *
  * Waiting: an idle worker spins for SPIN_NS, about what waking it from a futex costs, and then
- * sleeps until a caller wakes it. Spinning longer is worse on a shared machine: the worker
- * competes with the caller, running serial kernels meanwhile, for the process's share of the
- * cores. The caller, once no chunk is left to claim, waits for the workers' chunks: it spins
+ * sleeps until a caller wakes it; after a wait that ended in sleep it spins only an eighth of
+ * that. Spinning longer is worse on a shared machine: the worker competes with the caller,
+ * running serial kernels and the JavaScript between kernels meanwhile, for the process's share
+ * of the cores (bench/c-region.ts `gap`). The caller, once no chunk is left to claim, waits for the workers' chunks: it spins
  * about as long as one of its own chunks took (a running worker ends its last one within that),
  * then sleeps until the last is done, leaving its core to a worker that was preempted.
  */
