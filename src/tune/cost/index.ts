@@ -1,11 +1,15 @@
 /**
  * @file The learned cost model: ranks candidate schedules by their features (src/tune/features.ts)
  * so only the most promising are measured. Gradient-boosted trees (gbt.ts) regress a target that
- * ranks well across tasks of very different sizes: each measurement's throughput relative to the
- * best one of its task, best/cost in (0, 1] (a failed run, cost Infinity, is 0).
+ * ranks well across tasks of very different sizes: each measurement's slowdown from the best one
+ * of its task, log2(cost/best) ≥ 0 (a failed run, cost Infinity, counts as twice the task's
+ * slowest). On logs, a difference between two slow schedules weighs as much as one between two
+ * fast ones, where relative throughput (best/cost) squeezed every slow schedule near 0: replaying
+ * det's depthwise searches (bench/autoschedule.ts --evaluate), the model's pick of a round ran a
+ * median 1.4–3.5× the round's fastest, against 1.6–10× with throughput.
  *
- * Convention: `predict` returns minus that predicted relative throughput — lower is faster, −1 is
- * as fast as the best seen on a task, 0 hopeless — so candidates sort ascending like times.
+ * Convention: `predict` returns that predicted slowdown — lower is faster, 0 is as fast as the best
+ * seen on a task, 1 twice as slow — so candidates sort ascending like times.
  *
  * `update` keeps every sample and retrains from scratch on all of them; `toJSON` stores the
  * samples along with the trees, so a model saved after one task (or model) keeps learning when
@@ -28,7 +32,7 @@ interface Sample {
 
 interface ModelJson {
   readonly format: 'kiln-cost-model';
-  readonly version: 1;
+  readonly version: 2;
   readonly options: Partial<GbtOptions>;
   readonly model: Gbt | null;
   readonly samples: readonly { readonly x: readonly number[]; readonly cost: number | null; readonly group: string }[];
@@ -56,24 +60,31 @@ export class CostModel {
     }
     features.forEach((x, k) => this.samples.push({ x, cost: costs[k], group: groups?.[k] ?? '' }));
     const best = new Map<string, number>();
-    for (const s of this.samples) if (s.cost > 0 && s.cost < (best.get(s.group) ?? Infinity)) best.set(s.group, s.cost);
-    const targets = this.samples.map((s) => {
-      const b = best.get(s.group);
-      return b === undefined || !(s.cost > 0) ? 0 : b / s.cost;
+    const worst = new Map<string, number>();
+    for (const s of this.samples) {
+      if (!(s.cost > 0 && Number.isFinite(s.cost))) continue;
+      best.set(s.group, Math.min(s.cost, best.get(s.group) ?? Infinity));
+      worst.set(s.group, Math.max(s.cost, worst.get(s.group) ?? 0));
+    }
+    // a task without a successful run ranks nothing
+    const ranked = this.samples.filter((s) => best.has(s.group));
+    const targets = ranked.map((s) => {
+      const cost = Number.isFinite(s.cost) ? s.cost : 2 * worst.get(s.group)!;
+      return Math.log2(Math.max(cost, best.get(s.group)!) / best.get(s.group)!);
     });
-    this.model = fitGbt(this.samples.map((s) => s.x), targets, this.options);
+    this.model = fitGbt(ranked.map((s) => s.x), targets, this.options);
   }
 
-  /** Minus the predicted relative throughput of each candidate: lower is faster; 0 before training. */
+  /** The predicted slowdown of each candidate from its task's best, log2: lower is faster; 0 before training. */
   predict(features: readonly Float64Array[]): number[] {
     const m = this.model;
-    return features.map((x) => (m ? -predictGbt(m, x) : 0));
+    return features.map((x) => (m ? predictGbt(m, x) : 0));
   }
 
   toJSON(): ModelJson {
     return {
       format: 'kiln-cost-model',
-      version: 1,
+      version: 2,
       options: this.options,
       model: this.model,
       // JSON has no Infinity: a failed run is stored as null
@@ -83,8 +94,8 @@ export class CostModel {
 
   static fromJSON(j: unknown): CostModel {
     const o = j as Partial<ModelJson> | null;
-    if (!o || o.format !== 'kiln-cost-model' || o.version !== 1 || !Array.isArray(o.samples)) {
-      throw new Error('CostModel.fromJSON: not a kiln cost model (format kiln-cost-model, version 1)');
+    if (!o || o.format !== 'kiln-cost-model' || o.version !== 2 || !Array.isArray(o.samples)) {
+      throw new Error('CostModel.fromJSON: not a kiln cost model (format kiln-cost-model, version 2; version 1 predicted throughput, not slowdown)');
     }
     const samples: ModelJson['samples'] = o.samples;
     const m = new CostModel(o.options ?? {});
