@@ -109,6 +109,11 @@ export class FuncContext {
   stackDepth: number;
   /** this thread's stack base, read from the global once at entry */
   readonly stackBase: Local;
+  /**
+   * the lanes of the vector being computed that are used (one side of a select on lanes known at
+   * compile time): its vector loads read only those, since the others may lie out of bounds
+   */
+  laneMask: readonly boolean[] | null = null;
 
   constructor(
     readonly mod: ModuleContext,

@@ -9,6 +9,8 @@
 import type { DType } from '../../ir/dtype.js';
 import type { BinaryOp, Buffer, CmpOp, Expr, MathFn, Var } from '../../ir/expr.js';
 import { broadcast } from '../../ir/expr.js';
+import { children } from '../../ir/visit.js';
+import { compareValues } from '../../arith/fold.js';
 import type { Local } from './code.js';
 import type { FuncContext, VecVal } from './context.js';
 import { wasmType } from './context.js';
@@ -66,7 +68,7 @@ export function canPack(e: Expr): boolean {
     case 'logic':
       return !mayTrap(e.b);
     case 'select':
-      return scalarCondition(e) !== null || (!mayTrap(e.t) && !mayTrap(e.f));
+      return scalarCondition(e) !== null || (!mayTrap(e.t) && !mayTrap(e.f)) || (constMask(e.cond) !== null && maskable(e.t) && maskable(e.f));
     case 'cast':
       return castSupported(e.value.dtype, e.dtype);
     case 'call':
@@ -257,6 +259,8 @@ function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): r
   const addr = fc.temp('i32');
   const offset = pushAddress(fc, buf, { kind: 'expr', expr: index.base }, 0, (x) => emitScalar(fc, x));
   c.localSet(addr);
+  const mask = fc.laneMask;
+  if (mask && index.stride === 1) return perPart(fc, lanes, (j) => maskedPart(fc, buf.dtype, addr, offset + 16 * j, mask.slice(4 * j, 4 * j + 4)));
   if (index.stride === 1) return perPart(fc, lanes, (j) => void c.localGet(addr).simdMem('v128.load', offset + 16 * j, 2));
   // every other element (a stride-2 convolution's inputs): elements 0–3 and 3–6 of the part,
   // which reads nothing past the last lane (element 6), then their even and odd lanes
@@ -265,6 +269,25 @@ function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): r
     c.localGet(addr).simdMem('v128.load', offset + 32 * j + 12, 2);
     c.shuffle(EVEN_ELEMENTS);
   });
+}
+
+/**
+ * Pushes the four lanes at `addr + offset` of which only the `live` ones are read, the others
+ * zero: a prefix of one or two lanes is one zero-extending load, other patterns lane by lane.
+ */
+function maskedPart(fc: FuncContext, dtype: DType, addr: Local, offset: number, live: readonly boolean[]): void {
+  const c = fc.code;
+  const n = live.filter(Boolean).length;
+  const prefix = live.every((x, k) => x === k < n);
+  if (n === 4) c.localGet(addr).simdMem('v128.load', offset, 2);
+  else if (prefix && n === 1) c.localGet(addr).simdMem('v128.load32_zero', offset, 2);
+  else if (prefix && n === 2) c.localGet(addr).simdMem('v128.load64_zero', offset, 2);
+  else {
+    c.i32x4Const([0, 0, 0, 0]);
+    live.forEach((x, k) => {
+      if (x) c.localGet(addr).mem(dtype === 'float32' ? 'f32.load' : 'i32.load', offset + 4 * k, 2).lane(dtype === 'float32' ? 'f32x4.replace_lane' : 'i32x4.replace_lane', k);
+    });
+  }
 }
 
 /** Bytes of elements 0 and 2 of the first operand and 1 and 3 (its elements 4 and 6) of the second. */
@@ -276,8 +299,50 @@ function scalarCondition(e: Expr & { kind: 'select' }): Expr | null {
   return e.cond.kind === 'broadcast' ? e.cond.value : null;
 }
 
+/** The value of each lane of a condition known at compile time (ramp(0, 1, 4) < x4(2): 1 1 0 0). */
+function constMask(cond: Expr): boolean[] | null {
+  if (cond.kind !== 'cmp' || cond.lanes === 1) return null;
+  const [a, b] = [constLanes(cond.a), constLanes(cond.b)];
+  if (a?.length !== cond.lanes || b?.length !== cond.lanes) return null;
+  return a.map((x, k) => compareValues(cond.op, x, b[k]));
+}
+
+/**
+ * Whether `e` computes as SIMD throughout with its memory reads being contiguous vector loads
+ * (which a lane mask keeps to the live lanes) or lane-invariant scalars (which any live lane reads).
+ */
+function maskable(e: Expr): boolean {
+  if (e.lanes === 1) return true;
+  if (!canPack(e)) return false;
+  if (e.kind === 'load') return e.indices[0].kind === 'ramp' && e.indices[0].stride === 1;
+  return children(e).every(maskable);
+}
+
+/** Runs `body` with only the `live` lanes (of those live already) read from memory. */
+function underMask<T>(fc: FuncContext, live: readonly boolean[], body: () => T): T {
+  const outer = fc.laneMask;
+  fc.laneMask = outer ? live.map((x, k) => x && outer[k]) : live;
+  try {
+    return body();
+  } finally {
+    fc.laneMask = outer;
+  }
+}
+
 function packedSelect(fc: FuncContext, e: Expr & { kind: 'select' }): Local[] {
   const c = fc.code;
+  const mask = constMask(e.cond);
+  if (mask && (mayTrap(e.t) || mayTrap(e.f)) && maskable(e.t) && maskable(e.f)) {
+    // lanes known at compile time (a tile's partial vector): both sides as vectors, each
+    // reading only the lanes it supplies, blended by a constant mask
+    const side = (x: Expr, live: boolean[]): readonly Local[] =>
+      live.some(Boolean) ? underMask(fc, live, () => packedChild(fc, x)) : perPart(fc, e.lanes, () => void c.i32x4Const([0, 0, 0, 0]));
+    const [t, f] = [side(e.t, mask), side(e.f, mask.map((x) => !x))];
+    return perPart(fc, e.lanes, (j) => {
+      const bit = (k: number): number => (mask[4 * j + k] ? -1 : 0);
+      c.localGet(t[j]).localGet(f[j]).i32x4Const([bit(0), bit(1), bit(2), bit(3)]).simd('v128.bitselect');
+    });
+  }
   const cond = scalarCondition(e);
   if (cond && (mayTrap(e.t) || mayTrap(e.f))) {
     // one condition for all lanes: only the chosen side runs (the other's loads may be out of bounds), as vectors

@@ -7,7 +7,7 @@ import type { DType } from '../../../src/ir/dtype.js';
 import type { Buffer, Expr } from '../../../src/ir/expr.js';
 import { add, binary, broadcast, buffer, call, cast, cmp, constant, floordiv, intImm, letExpr, load, mul, ramp, select, sub, variable } from '../../../src/ir/expr.js';
 import type { Stmt } from '../../../src/tir/stmt.js';
-import { forLoop, letStmt, primFunc, store } from '../../../src/tir/stmt.js';
+import { forLoop, letStmt, primFunc, seq, store } from '../../../src/tir/stmt.js';
 import { runFunc } from './helpers.js';
 
 const N = 48;
@@ -108,6 +108,19 @@ describe('vector code', () => {
     const c = new Float32Array(32);
     await runFunc(primFunc('odd', [A, C], forLoop(i, intImm(0), intImm(4), body)), [a, c]);
     expect([...c]).toEqual(Array.from({ length: 32 }, (_, k) => a[2 * k + 1] * 2));
+  });
+
+  it('computes a select on lanes known at compile time as vectors, each side loading its own lanes', async () => {
+    // a tile's partial vector: C[4i : +4] = select(ramp(4i, 1, 4) < x4(6), A[4i : +4] · 2, C[4i : +4])
+    // over 8 elements of which A has 6: lanes 6 and 7 of the second vector keep C's value
+    const [A, C] = [buffer('A', 'float32', [6]), buffer('C', 'float32', [8])];
+    const at = (k: number): Expr => ramp(intImm(4 * k), 1, 4);
+    const part = (k: number): Stmt =>
+      store(C, [at(k)], select(cmp('lt', at(k), broadcast(intImm(6), 4)), mul(load(A, [at(k)]), broadcast(constant(2, 'float32'), 4)), load(C, [at(k)])));
+    const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const c = Float32Array.from([0, 0, 0, 0, 0, 0, -7, -8]);
+    await runFunc(primFunc('partial', [A, C], seq(part(0), part(1))), [a, c]);
+    expect([...c]).toEqual([2, 4, 6, 8, 10, 12, -7, -8]);
   });
 
   it('handles narrow types, int64 and float64 vectors one lane at a time', async () => {
