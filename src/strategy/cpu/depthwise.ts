@@ -17,7 +17,7 @@ export function defaultDepthwiseKnobs(info: TargetInfo, shape: ConvShape): Conv2
   // A tile wider than a row holds rows of outWidth accumulators; unless that is whole vectors,
   // each row after the first straddles vectors (14 columns: vectors at 14, 18, 22), which
   // WebAssembly cannot keep in v128 registers: every multiply-add then goes lane by lane. Such
-  // rows are tiled in whole vectors instead (14 → 8 + 6), the partial vector at the row's end.
+  // rows are tiled in whole vectors instead (14: tiles of 4 columns, the last one 2 lanes).
   const whole = shape.outWidth - (shape.outWidth % knobs.lanes);
   if (knobs.owb > shape.outWidth && whole > 0 && whole < shape.outWidth) knobs = defaultConv2dKnobs(info, { ...shape, outWidth: whole, depthwise: true });
   return { ...knobs, unrollKernel: true, padPerChannel: true, taskRows: bandRows(info, shape, knobs.ohb) };
