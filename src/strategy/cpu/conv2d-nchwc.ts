@@ -14,7 +14,7 @@
  *         out[tile] = epilogue(acc)              bias and the fused element-wise tail, from registers
  *
  * When a tile's weight panel (mbb blocks × all input channels × the window) would not stay in
- * L2, the reduction runs in chunks of input-channel blocks instead (see `chunkReduction`): each
+ * L1, the reduction runs in chunks of input-channel blocks instead (see `chunkReduction`): each
  * chunk's panel serves every tile of a column chunk from L1, and the chunks' partial sums are
  * added in the tile the output writes. A map with too few rows for four tasks per core
  * (`splitBlocks`: 7² and 14² on two threads) makes tasks of rows × mbb blocks instead, reading
@@ -161,13 +161,11 @@ const ACC_BUFFER_BYTES = 16 * 1024;
 
 /**
  * Chunks of the channel reduction when a tile's weight panel (mbb blocks × all input channels ×
- * the window) would not stay in L2 across the tiles of a row: each chunk's panel fits half of L1,
- * leaving the rest to the input rows and the partial sums. A panel within L2 is not chunked: the
- * tiles stream it from L2 faster than the partial sums cost (with 64-bit indices, ResNet-50's 3×3
- * at 56², 28², 14² and 1×1 1024 → 256 at 14² ran 3-9% faster unchunked at 1 thread, 10 of 10
- * paired runs; det's 1×1 384 → 360 at 20², 24 KiB, ran 15% slower chunked even then). WebAssembly
- * keeps accumulators in locals only when their indices are constant, so it never chunks (a buffer
- * of accumulators would live in memory).
+ * the window) would not stay in L1 across the tiles of a row: each chunk's panel fits half of L1,
+ * leaving the rest to the input rows and the partial sums. A panel within L1 is not chunked: the
+ * partial sums would cost more than they save (det's 1×1 384 → 360 at 20², 24 KiB, ran 15% slower).
+ * WebAssembly keeps accumulators in locals only when their indices are constant, so it never
+ * chunks (a buffer of accumulators would live in memory).
  */
 function reductionChunks(info: TargetInfo, shape: BlockedConvShape, tile: { mbb: number; owb: number }): Pick<BlockedConvKnobs, 'rcbChunk' | 'owc'> {
   const [, , , width, co] = shape.out;
@@ -176,7 +174,7 @@ function reductionChunks(info: TargetInfo, shape: BlockedConvShape, tile: { mbb:
   if (shape.depthwise || !shape.reduce || info.name === 'wasm' || width % tile.owb !== 0) return {};
   const [blocks, kh, kw, ci] = shape.reduce;
   const panel = (chunk: number): number => tile.mbb * chunk * kh * kw * ci * co * 4;
-  if (panel(blocks) <= info.l2Bytes) return {};
+  if (panel(blocks) <= info.l1Bytes) return {};
   let rcbChunk = 1;
   for (let d = blocks; d > 1; d--) if (blocks % d === 0 && panel(d) <= info.l1Bytes / 2) { rcbChunk = d; break; }
   const rowBytes = (cols: number): number => tile.mbb * cols * co * 4;

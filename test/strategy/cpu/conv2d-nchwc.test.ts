@@ -91,16 +91,14 @@ describe('defaultBlockedConvKnobs', () => {
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 7, 7, 16], depthwise: false })).not.toHaveProperty('splitBlocks');
   });
 
-  it('chunks the channel reduction when the weight panel of a tile outgrows L2', () => {
-    // Rule: 2 blocks × 64 input blocks × 3×3 × 16×16 lanes is 1152 KiB, over L2's 1 MiB: chunks of
-    // one block (18 KiB, within half of L1), the 28 columns (3.5 KiB of accumulators) one column chunk.
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false, reduce: [64, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 28 });
-    // half of that (576 KiB) stays within L2: one chunk, accumulators in registers
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false, reduce: [32, 3, 3, 16] })).not.toHaveProperty('rcbChunk');
-    // 1×1 over 512 blocks, 4 output blocks: 4 KiB a block, chunks of 4 (the largest divisor of 512 within 6)
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 7, 7, 16], depthwise: false, reduce: [512, 1, 1, 16] })).toMatchObject({ rcbChunk: 4, owc: 7 });
+  it('chunks the channel reduction when the weight panel of a tile outgrows half of L1', () => {
+    // Rule: 4 blocks × 3×3 × 16×16 lanes is 36 KiB a block of input channels, over 24 KiB: chunks
+    // of one block, the 28 columns (7 KiB of accumulators) one column chunk.
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false, reduce: [32, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 28 });
+    // 1×1 over 128 blocks: 4 KiB a block, chunks of 4 (the largest divisor of 128 within 6)
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 7, 7, 16], depthwise: false, reduce: [128, 1, 1, 16] })).toMatchObject({ rcbChunk: 4, owc: 7 });
     // 224 columns × 2 blocks is 28 KiB of accumulators: column chunks of 112 (14 KiB)
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 224, 224, 16], depthwise: false, reduce: [64, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 112 });
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 4, 224, 224, 16], depthwise: false, reduce: [4, 3, 3, 16] })).toMatchObject({ rcbChunk: 1, owc: 112 });
     // a panel within the budget, depthwise, and WebAssembly (accumulators in locals) never chunk
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 2, 16, 20, 16], depthwise: false, reduce: [1, 3, 3, 16] })).not.toHaveProperty('rcbChunk');
     expect(defaultBlockedConvKnobs({ ...SIMD128, name: 'wasm' }, { out: [1, 32, 28, 28, 4], depthwise: false, reduce: [128, 3, 3, 4] })).not.toHaveProperty('rcbChunk');
@@ -134,12 +132,12 @@ describe('scheduleBlocked', () => {
     ]);
   });
 
-  it('chunks a reduction whose weight panel outgrows L2 into partial sums per column chunk', () => {
-    // Rule: 64 input blocks × 2 output blocks of 3×3 weights (1152 KiB) exceed L2: the
+  it('chunks a reduction whose weight panel outgrows L1 into partial sums per column chunk', () => {
+    // Rule: 3 input blocks × 2 output blocks of 3×3 weights (54 KiB) exceed half of L1: the
     // reduction splits by one input block and is rfactored; the partials of a column chunk (the
     // row's 20 columns) are computed at that chunk, each tile in registers over its chunk's
     // weights; the output's tile then sums the partials in registers.
-    const steps = printSchedule(defaultSchedule([blockedConv(64, 16, 20, 2)], AVX512)).split('\n');
+    const steps = printSchedule(defaultSchedule([blockedConv(3, 16, 20, 2)], AVX512)).split('\n');
     expect(steps).toEqual([
       'pad: computeInline()',
       'conv2d_nchwc: cacheWrite(local) -> conv2d_nchwc.local',
