@@ -31,7 +31,7 @@ import type { Manifest } from '../abi.js';
 import { bufferElems, checkEntries, entryInfo } from '../abi.js';
 import { CStylePrinter } from '../cstyle/printer.js';
 import type { CExprContext } from './expr.js';
-import { cExpr, cIndex, cType } from './expr.js';
+import { cExpr, cType } from './expr.js';
 import { C_PRELUDE } from './prelude.js';
 import { cStringLiteral, physLanes, scalarType } from './types.js';
 import { VectorLib } from './vectors.js';
@@ -196,15 +196,15 @@ class CPrinter extends CStylePrinter {
     const lanes = s.value.lanes;
     if (idx.lanes !== lanes) this.error(`store to ${buf}: ${idx.lanes} index lanes for ${lanes} value lanes`);
     const v = this.expr(s.value);
-    if (lanes === 1) return this.line(`${buf}[${cIndex(idx, this.cx)}] = ${v};`);
+    if (lanes === 1) return this.line(`${buf}[${this.expr(idx)}] = ${v};`);
     if (idx.kind === 'ramp') {
-      const base = cIndex(idx.base, this.cx);
+      const base = this.expr(idx.base);
       if (idx.stride === 1 && physLanes(lanes) === lanes && t !== 'bool') {
         return this.line(`*(${this.lib.type(t, lanes)} *)(${buf} + ${base}) = ${v};`);
       }
       return this.line(`${this.lib.scatter(t, lanes)}(${buf} + ${base}, ${idx.stride}, ${v});`);
     }
-    if (idx.kind === 'broadcast') return this.line(`${this.lib.scatter(t, lanes)}(${buf} + ${cIndex(idx.value, this.cx)}, 0, ${v});`);
+    if (idx.kind === 'broadcast') return this.line(`${this.lib.scatter(t, lanes)}(${buf} + ${this.expr(idx.value)}, 0, ${v});`);
     this.line(`${this.lib.scatterIndexed(t, lanes, idx.dtype)}(${buf}, ${this.expr(idx)}, ${v});`);
   }
 

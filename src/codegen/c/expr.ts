@@ -158,35 +158,19 @@ function compare(e: Expr & { kind: 'cmp' }, cx: CExprContext): string {
   return laneBytes(e.a.dtype) === 4 ? `((${B})${c})` : `__builtin_convertvector(${c}, ${B})`;
 }
 
-/**
- * A scalar int32 index in 64-bit arithmetic: variables sign-extended, then + - * in int64_t (other
- * operations keep their int32 C and are widened whole). Under -fwrapv an int32 `i * 64 + 16` may
- * wrap, so GCC had to compute each such index in a register of its own and sign-extend it; in 64
- * bits `a + i * 64 + 16` is one base register with a constant displacement, which freed the
- * registers a conv's register tile spilled for addresses. Both agree wherever the int32 index does
- * not overflow, which an index into a buffer never does.
- */
-export function cIndex(e: Expr, cx: CExprContext): string {
-  if (e.dtype !== 'int32' || e.lanes !== 1) return cExpr(e, cx);
-  if (e.kind === 'int') return cIntLiteral(e.value, e.dtype);
-  if (e.kind === 'var') return `(int64_t)${cx.ident(e)}`;
-  if (e.kind === 'binary' && (e.op === 'add' || e.op === 'sub' || e.op === 'mul')) return `(${cIndex(e.a, cx)} ${INFIX[e.op]} ${cIndex(e.b, cx)})`;
-  return `(int64_t)${cExpr(e, cx)}`;
-}
-
 function load(e: Load, cx: CExprContext): string {
   const buf = cx.ident(e.buffer);
   if (e.indices.length !== 1) cx.error(`load of ${buf} has ${e.indices.length} indices; codegen expects flattened buffers`);
   const idx = e.indices[0];
   if (!isInt(idx.dtype)) cx.error(`load of ${buf} has a ${idx.dtype} index`);
   const t = e.dtype;
-  if (e.lanes === 1) return `${buf}[${cIndex(idx, cx)}]`;
+  if (e.lanes === 1) return `${buf}[${cExpr(idx, cx)}]`;
   if (idx.kind === 'ramp') {
-    const base = cIndex(idx.base, cx);
+    const base = cExpr(idx.base, cx);
     if (idx.stride === 1 && physLanes(e.lanes) === e.lanes && t !== 'bool') return `(*(const ${cx.lib.type(t, e.lanes)} *)(${buf} + ${base}))`;
     return `${cx.lib.gather(t, e.lanes)}(${buf} + ${base}, ${idx.stride})`;
   }
-  if (idx.kind === 'broadcast') return `${cx.lib.broadcast(t, e.lanes)}(${buf}[${cIndex(idx.value, cx)}])`;
+  if (idx.kind === 'broadcast') return `${cx.lib.broadcast(t, e.lanes)}(${buf}[${cExpr(idx.value, cx)}])`;
   return `${cx.lib.gatherIndexed(t, e.lanes, idx.dtype)}(${buf}, ${cExpr(idx, cx)})`;
 }
 
