@@ -255,14 +255,19 @@ async function measureStale(run: TaskRun, measurer: Measurer, model: CostModel, 
   const t0 = performance.now();
   const results = await measurer.measure(run.task.source, todo.map((c) => c.steps));
   run.ms += performance.now() - t0;
-  todo.forEach((c, k) => record(run, c, results[k], opts));
-  run.trials += todo.length;
-  model.update(
-    todo.map((c) => c.features),
-    results.map((r) => r.ms ?? Infinity),
-    todo.map(() => `${run.task.key} ${buildFingerprint()}`),
-  );
+  learn(run, todo, results, model, opts);
   progress(run);
+}
+
+/** Records each measured candidate and teaches the cost model the running build's times. */
+function learn(run: TaskRun, chosen: readonly Candidate[], results: readonly MeasureResult[], model: CostModel, opts: TuneOptions): void {
+  chosen.forEach((c, k) => record(run, c, results[k], opts));
+  run.trials += chosen.length;
+  model.update(
+    chosen.map((c) => c.features),
+    results.map((r) => r.ms ?? Infinity),
+    chosen.map(() => `${run.task.key} ${buildFingerprint()}`),
+  );
 }
 
 async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, model: CostModel, opts: TuneOptions, progress: (r: TaskRun) => void): Promise<void> {
@@ -286,13 +291,7 @@ async function tuneTask(run: TaskRun, allottedMs: number, measurer: Measurer, mo
     }
     const results = await measurer.measure(run.task.source, chosen.map((c) => c.steps));
     perCandidate = (performance.now() - roundStart) / chosen.length;
-    chosen.forEach((c, k) => record(run, c, results[k], opts));
-    run.trials += chosen.length;
-    model.update(
-      chosen.map((c) => c.features),
-      results.map((r) => r.ms ?? Infinity),
-      chosen.map(() => `${run.task.key} ${buildFingerprint()}`),
-    );
+    learn(run, chosen, results, model, opts);
     progress(run);
   }
 }
