@@ -8,7 +8,8 @@
  *   group (depthwise) DepthwiseConv2dNCHWc. Weights and bias stay constants under ToBlocked
  *   nodes, which constant folding evaluates once, at compile time.
  * - Ops that mean the same on a blocked tensor follow their blocked inputs: the element-wise ops
- *   listed in `LANEWISE` (their per-channel constants blocked too, a divisor's padded lanes 1),
+ *   listed in `LANEWISE` (their per-channel constants blocked too, a divisor's padded lanes 1;
+ *   one that mixes in an NCHW tensor of its size only when it leads to a group-1 conv),
  *   GlobalAveragePool, 2-D MaxPool and AveragePool (a 3-D pool whose window is 1 lane wide),
  *   Concat on channels (of whole blocks as it is, else as ConcatNCHWc), and
  *   nearest Resize with unit scales on N and C.
@@ -149,10 +150,29 @@ class Converter {
     return this.index.consumers(v).some((r) => r.op === 'Conv' && r.domain === '' && getAttr(r, 'group', 'int', 1) === 1);
   }
 
+  /**
+   * Whether `v` reaches a group-1 Conv through lane-wise ops alone. A lane-wise op that mixes a
+   * blocked operand with an NCHW one of its size is blocked only then: ShuffleNet's residual Sum
+   * of a blocked shortcut and a grouped conv's NCHW output feeds grouped convs and the next Sum,
+   * and blocked it cost a ToBlocked and a FromBlocked per unit (the chain never left the blocked
+   * layout), where NCHW costs one FromBlocked of the shortcut.
+   */
+  private reachesDenseConv(v: Value, seen = new Set<number>()): boolean {
+    if (seen.has(v.id)) return false;
+    seen.add(v.id);
+    return this.index.consumers(v).some((r) => (r.op === 'Conv' && r.domain === '' && getAttr(r, 'group', 'int', 1) === 1) || (r.domain === '' && LANEWISE.has(r.op) && r.outputs.length === 1 && this.reachesDenseConv(r.outputs[0], seen)));
+  }
+
   private lanewise(n: Node): boolean {
     const out = shapeOf(n.outputs[0]);
     if (!out || out.length !== 4) return false;
     const channels = out[1];
+    const spatial = out[2] * out[3];
+    const reorders = (v: Value): boolean => {
+      const shape = shapeOf(v);
+      return !this.blocked.has(v.id) && this.index.constant(v) === undefined && shape !== null && shape.length === 4 && shape[2] * shape[3] === spatial && spatial > 1;
+    };
+    if (n.inputs.some((v) => v && reorders(v)) && !this.reachesDenseConv(n.outputs[0])) return false;
     const ins: (Value | null)[] = [];
     for (const [k, v] of n.inputs.entries()) {
       if (v === null) {

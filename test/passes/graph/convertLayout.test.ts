@@ -216,6 +216,22 @@ describe('graph.convertLayout', () => {
     await expectSameResults(g, out);
   });
 
+  it('leaves an add of a blocked and an NCHW tensor in NCHW unless it leads to a group-1 conv', async () => {
+    // Rule: a lane-wise op that mixes a blocked operand with an NCHW one of its size is blocked
+    // only when its value reaches a group-1 conv through lane-wise ops (then one ToBlocked beats
+    // reordering back and forth); otherwise (ShuffleNet's residual adds between grouped convs)
+    // it computes in NCHW and reads the blocked operand through one FromBlocked.
+    const g = graphOf([1, 4, 5, 5], (b, x) => {
+      const shortcut = conv(b, x, 4, 4);
+      const unit = b.node('Relu', [b.node('Add', [shortcut, conv(b, shortcut, 4, 4, { k: 1, group: 2, seed: 1 })]).outputs[0]]).outputs[0];
+      const feedsDense = b.node('Add', [shortcut, conv(b, shortcut, 4, 4, { k: 1, group: 2, seed: 2 })]).outputs[0];
+      return [conv(b, unit, 4, 4, { k: 1, group: 2, seed: 3 }), conv(b, feedsDense, 4, 4, { seed: 4 })];
+    });
+    const out = folded(g);
+    expect(ops(out)).toEqual(['kiln::ToBlocked', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked', 'Conv', 'Add', 'Relu', 'Conv', 'kiln::ToBlocked', 'Add', 'Conv', 'kiln::Conv2dNCHWc', 'kiln::FromBlocked']);
+    await expectSameResults(g, out);
+  });
+
   it('computes what the NCHW graph computes, on random conv chains (property)', async () => {
     // Rule: the converted graph is the same function: random chains of convs (odd channel
     // counts, strides, dilations, depthwise), hard-swish epilogues, residual adds, SE scaling.
