@@ -34,7 +34,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Kernel } from '../src/codegen/build.js';
-import { buildKernel, buildKernels } from '../src/codegen/build.js';
+import { buildFuncs, buildKernel, buildKernels } from '../src/codegen/build.js';
 import { getBackend } from '../src/codegen/index.js';
 import { defaultSchedule } from '../src/runtime/schedule.js';
 import type { Step } from '../src/schedule/index.js';
@@ -42,8 +42,10 @@ import { ScheduleError, printSteps, replaySchedule } from '../src/schedule/index
 import type { Tensor } from '../src/te/index.js';
 import { compute, mul, placeholder, reduceAxis, sum } from '../src/te/index.js';
 import { postOrder } from '../src/te/tensor.js';
-import type { ScheduleTask } from '../src/tune/auto/index.js';
-import { kernelArgs, lowerSchedule, mutateSchedule, sampleSchedules, seededRng, tryLower } from '../src/tune/auto/index.js';
+import { makePassContext } from '../src/passes/pass.js';
+import { optimizeTir } from '../src/passes/tir/pipeline.js';
+import type { Lowered, ScheduleTask } from '../src/tune/auto/index.js';
+import { kernelArgs, lowerSchedule, mutateLowered, sampleLowered, seededRng, tryLower } from '../src/tune/auto/index.js';
 import { CostModel } from '../src/tune/cost/index.js';
 import { TuneError } from '../src/tune/errors.js';
 import { FEATURE_NAMES, extractFeatures } from '../src/tune/features.js';
@@ -193,15 +195,15 @@ const COMPILERS = Math.max(1, availableParallelism());
 
 type Built = { kernel: Kernel; name: string } | null;
 
-/** Builds `traces` into one artifact (null for each that fails to build); a batch that fails is split. */
-async function build(traces: readonly Step[][], failures: { count: number }): Promise<Built[]> {
-  const specs = traces.map((steps, k) => {
-    const outputs = work.build();
-    return { schedule: replaySchedule(steps, outputs), args: kernelArgs(outputs), name: `k${k}` };
-  });
+/**
+ * Builds `traces` into one artifact (null for each that fails to build) from the functions they
+ * lowered to when proposed; a batch that fails is split.
+ */
+async function build(traces: readonly Lowered[], failures: { count: number }): Promise<Built[]> {
+  const funcs = traces.map((t, k) => optimizeTir({ ...t.func, name: `k${k}` }, makePassContext()));
   try {
-    const kernel = await buildKernels(specs, { target, threads });
-    return specs.map((spec) => ({ kernel, name: spec.name }));
+    const kernel = await buildFuncs(funcs, { target, threads });
+    return funcs.map((f) => ({ kernel, name: f.name }));
   } catch (e) {
     if (traces.length === 1) {
       failures.count++;
@@ -214,15 +216,20 @@ async function build(traces: readonly Step[][], failures: { count: number }): Pr
 }
 
 /**
- * Builds `traces` in COMPILERS artifacts compiled at once (the compile, not the run, bounds how
- * many candidates a budget measures), then times each and checks it, one at a time; one faster
- * than `best` is timed twice.
+ * Starts building `traces` in COMPILERS artifacts compiled at once (the compile, not the run,
+ * bounds how many candidates a budget measures under load); the search times the previous batch
+ * meanwhile.
  */
-async function measure(traces: readonly Step[][], best: number, failures: { count: number }, spent: Spent): Promise<number[]> {
+function startBuild(traces: readonly Lowered[], failures: { count: number }): Promise<Built[]> {
   const per = Math.ceil(traces.length / COMPILERS);
   const chunks = Array.from({ length: Math.ceil(traces.length / per) }, (_, c) => traces.slice(c * per, (c + 1) * per));
+  return Promise.all(chunks.map((chunk) => build(chunk, failures))).then((b) => b.flat());
+}
+
+/** Times each built candidate and checks it, one at a time; one faster than `best` is timed twice. */
+async function measure(building: Promise<Built[]>, best: number, failures: { count: number }, spent: Spent): Promise<number[]> {
   const b0 = performance.now();
-  const built = (await Promise.all(chunks.map((chunk) => build(chunk, failures)))).flat();
+  const built = await building;
   const r0 = performance.now();
   spent.build += (r0 - b0) / 1e3;
   const out = new Float32Array(outLen);
@@ -251,7 +258,10 @@ function featuresOf(steps: readonly Step[]): Float64Array {
   return extractFeatures(lowerSchedule(replaySchedule(steps, outputs), outputs));
 }
 
-/** Seconds a search spent proposing candidates (sampling, mutating, features, model), building and running them. */
+/**
+ * Seconds a search spent proposing candidates (sampling, mutating, features, model), waiting for
+ * builds (what of them did not overlap the timing of the batch before) and running them.
+ */
 interface Spent {
   propose: number;
   build: number;
@@ -263,17 +273,16 @@ const REGISTER_INTENSITY = FEATURE_NAMES.indexOf('top.register_intensity');
 /** Of each batch, this many are drawn at random from the pool instead of by the model. */
 const EXPLORE = 2;
 
-interface Candidate {
-  readonly steps: Step[];
+interface Candidate extends Lowered {
   readonly features: Float64Array;
   score: number;
 }
 
 /** Where a search's candidates come from: fresh proposals, and children of a measured trace. */
 interface Generator {
-  fresh(first: boolean): Step[][];
+  fresh(first: boolean): Lowered[];
   /** a child of `parent` (null when it has none) */
-  child(parent: readonly Step[]): Step[] | null;
+  child(parent: readonly Step[]): Lowered | null;
   /** mutate the model's predicted best again before measuring (generations) */
   readonly generations: number;
 }
@@ -302,12 +311,15 @@ const POOL_SAMPLES = 24;
 /** Children of the best measured schedules per round. */
 const POOL_MUTANTS = 48;
 const GENERATION_SIZE = 32;
+/** Unmeasured candidates kept between rounds, the best predicted. */
+const POOL_LIMIT = 1024;
 
 /** A model-guided evolutionary search of `seconds`, printing its curve as it goes. */
 async function search(name: string, gen: Generator, seconds: number, model: CostModel): Promise<SearchResult> {
   const rng = seededRng(Number(values.seed));
   const measured = new Map<string, number>(); // printed trace → seconds (Infinity: failed)
   const pool = new Map<string, Candidate>(); // unmeasured candidates by printed trace
+  const building = new Set<string>(); // printed traces chosen and not yet measured
   const best: { steps: Step[]; seconds: number }[] = [];
   const curve: { t: number; measured: number; best: number }[] = [];
   const failures = { count: 0 };
@@ -317,12 +329,12 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1e3;
 
-  const addToPool = (traces: readonly Step[][]): void => {
+  const addToPool = (traces: readonly Lowered[]): void => {
     const added: Candidate[] = [];
-    for (const steps of traces) {
+    for (const { steps, func } of traces) {
       const key = printSteps(steps);
-      if (measured.has(key) || pool.has(key)) continue;
-      const c = { steps, features: featuresOf(steps), score: 0 };
+      if (measured.has(key) || pool.has(key) || building.has(key)) continue;
+      const c = { steps, func, features: extractFeatures(func), score: 0 };
       pool.set(key, c);
       added.push(c);
     }
@@ -331,8 +343,8 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     added.forEach((c, k) => (c.score = scores[k]));
   };
   const byScore = (): [string, Candidate][] => [...pool.entries()].sort((a, b) => a[1].score - b[1].score);
-  const children = (parents: readonly { steps: readonly Step[] }[], count: number): Step[][] => {
-    const out: Step[][] = [];
+  const children = (parents: readonly { steps: readonly Step[] }[], count: number): Lowered[] => {
+    const out: Lowered[] = [];
     for (let k = 0; k < count && parents.length > 0; k++) {
       const child = gen.child(parents[Math.floor(rng() ** 2 * parents.length)].steps);
       if (child) out.push(child);
@@ -340,29 +352,14 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     return out;
   };
 
-  let dry = 0;
-  while (elapsed() < seconds) {
-    const p0 = performance.now();
-    addToPool(gen.fresh(best.length === 0));
-    addToPool(children(best.slice(0, 8), POOL_MUTANTS));
-    for (let g = 0; g < gen.generations && model.size > 0; g++) addToPool(children(byScore().slice(0, GENERATION_SIZE / 2).map(([, c]) => c), GENERATION_SIZE));
-    const ranked = byScore();
-    if (ranked.length === 0) {
-      // a small template space can be used up
-      if (++dry >= 3) break;
-      continue;
-    }
-    const chosen = ranked.slice(0, batch - EXPLORE);
-    const rest = ranked.slice(batch - EXPLORE);
-    for (let e = 0; e < EXPLORE && rest.length > 0; e++) chosen.push(rest.splice(Math.floor(rng() * rest.length), 1)[0]);
-    chosen.forEach(([key]) => pool.delete(key));
-    spent.propose += (performance.now() - p0) / 1e3;
-
-    const secs = await measure(chosen.map(([, c]) => c.steps), best[0]?.seconds ?? Infinity, failures, spent);
+  type Batch = { chosen: [string, Candidate][]; built: Promise<Built[]> };
+  const learn = async ({ chosen, built }: Batch): Promise<void> => {
+    const secs = await measure(built, best[0]?.seconds ?? Infinity, failures, spent);
     const m0 = performance.now();
     if (model.size > 0) rankPairs(chosen.map(([, c]) => c.score), secs, ranking);
     chosen.forEach(([key, c], q) => {
       trail.push({ search: name, round: curve.length, steps: c.steps, seconds: Number.isFinite(secs[q]) ? secs[q] : null });
+      building.delete(key);
       measured.set(key, secs[q]);
       if (Number.isFinite(secs[q])) best.push({ steps: c.steps, seconds: secs[q] });
     });
@@ -370,12 +367,46 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     model.update(chosen.map(([, c]) => c.features), secs, chosen.map(() => `${values.op}:${values.n}`));
     const left = [...pool.values()];
     model.predict(left.map((c) => c.features)).forEach((sc, k) => (left[k].score = sc));
+    // the lowered functions of a long search's pool would fill the heap; the lowest ranked go
+    for (const [key] of byScore().slice(POOL_LIMIT)) pool.delete(key);
     spent.propose += (performance.now() - m0) / 1e3;
     const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(best[0].seconds) : 0).toFixed(1) };
     curve.push(point);
     // progress goes to stderr with --json, so stdout stays one JSON line
-    (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s (propose ${spent.propose.toFixed(0)}s, build ${spent.build.toFixed(0)}s, run ${spent.run.toFixed(0)}s)`);
+    (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s (propose ${spent.propose.toFixed(0)}s, build wait ${spent.build.toFixed(0)}s, run ${spent.run.toFixed(0)}s)`);
+  };
+
+  // One batch builds while the one before it is timed: the C compiler runs in other processes,
+  // so its time hides behind the runs. The next batch is chosen before the last results are in.
+  let pending: Batch | null = null;
+  let dry = 0;
+  while (elapsed() < seconds) {
+    const p0 = performance.now();
+    addToPool(gen.fresh(best.length === 0));
+    addToPool(children(best.slice(0, 8), POOL_MUTANTS));
+    for (let g = 0; g < gen.generations && model.size > 0; g++) addToPool(children(byScore().slice(0, GENERATION_SIZE / 2).map(([, c]) => c), GENERATION_SIZE));
+    const ranked = byScore();
+    spent.propose += (performance.now() - p0) / 1e3;
+    if (ranked.length === 0) {
+      // a small template space can be used up
+      if (pending) await learn(pending);
+      else if (++dry >= 3) break;
+      pending = null;
+      continue;
+    }
+    const chosen = ranked.slice(0, batch - EXPLORE);
+    const rest = ranked.slice(batch - EXPLORE);
+    for (let e = 0; e < EXPLORE && rest.length > 0; e++) chosen.push(rest.splice(Math.floor(rng() * rest.length), 1)[0]);
+    chosen.forEach(([key]) => {
+      pool.delete(key);
+      building.add(key);
+    });
+    const next = { chosen, built: startBuild(chosen.map(([, c]) => c), failures) };
+    if (pending) await learn(pending);
+    pending = next;
   }
+  // the batch still building when the time ran out is not measured
+  if (pending) for (const kernel of new Set((await pending.built).flatMap((b) => (b ? [b.kernel] : [])))) kernel.dispose();
   return { best, curve, measured: measured.size, failures: failures.count, model, ranking: +(ranking.right / Math.max(1, ranking.pairs)).toFixed(3), trail };
 }
 
@@ -450,7 +481,7 @@ function templateGenerator(): Generator {
   const rng = seededRng(Number(values.seed) + 1);
   const found = templatesFor({ outputs: work.build(), args: kernelArgs(work.build()) }, info);
   const configs = new Map<string, { space: (typeof found)[number]; config: Config }>();
-  const apply = (t: (typeof found)[number], config: Config): Step[] | null => {
+  const apply = (t: (typeof found)[number], config: Config): Lowered | null => {
     let steps: Step[];
     try {
       const outputs = work.build();
@@ -460,9 +491,10 @@ function templateGenerator(): Generator {
       if (e instanceof TuneError || e instanceof ScheduleError) return null;
       throw e;
     }
-    if (!tryLower(task, steps)) return null;
+    const func = tryLower(task, steps);
+    if (!func) return null;
     configs.set(printSteps(steps), { space: t, config });
-    return steps;
+    return { steps, func };
   };
   return {
     fresh: (first) => found.flatMap((t) => Array.from({ length: first ? 2 * POOL_SAMPLES : POOL_SAMPLES }, () => apply(t, t.space.random(rng))).filter((x) => x !== null)),
@@ -477,11 +509,11 @@ function templateGenerator(): Generator {
 function autoGenerator(): Generator {
   const rng = seededRng(Number(values.seed));
   return {
-    fresh: (first) => sampleSchedules(task, first ? 2 * POOL_SAMPLES : POOL_SAMPLES, rng),
+    fresh: (first) => sampleLowered(task, first ? 2 * POOL_SAMPLES : POOL_SAMPLES, rng),
     // one to three edits in a row: small steps around a parent
     child: (parent) => {
-      let child: Step[] | null = [...parent];
-      for (let e = 0, edits = 1 + Math.floor(rng() * 3); e < edits && child; e++) child = mutateSchedule(task, child, rng);
+      let child = mutateLowered(task, parent, rng);
+      for (let e = 1, edits = 1 + Math.floor(rng() * 3); e < edits && child; e++) child = mutateLowered(task, child.steps, rng);
       return child;
     },
     generations: 2,

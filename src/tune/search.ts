@@ -13,7 +13,8 @@
 
 import type { Step } from '../schedule/index.js';
 import { ScheduleError, printSteps } from '../schedule/index.js';
-import { mutateSchedule, sampleSchedules, tryLower } from './auto/index.js';
+import type { PrimFunc } from '../tir/stmt.js';
+import { mutateLowered, sampleLowered, tryLower } from './auto/index.js';
 import type { CostModel } from './cost/index.js';
 import { TuneError } from './errors.js';
 import { extractFeatures } from './features.js';
@@ -35,6 +36,8 @@ export const traceKey = (steps: readonly Step[]): string => printSteps(steps);
 export interface Proposal {
   readonly steps: readonly Step[];
   readonly origin: string;
+  /** what the steps lower to, when the generator already lowered them */
+  readonly func?: PrimFunc;
 }
 
 /** What a task's search remembers between rounds. */
@@ -71,11 +74,11 @@ export function propose(state: SearchState, kind: SearchKind, count: number): Pr
     }
   }
   if (kind === 'grid') return out;
-  for (const steps of sampleSchedules(task, count, rng)) out.push({ steps, origin: 'auto' });
+  for (const { steps, func } of sampleLowered(task, count, rng)) out.push({ steps, func, origin: 'auto' });
   const parents = state.best.slice(0, 4);
   for (let i = 0; parents.length > 0 && i < count; i++) {
-    const child = mutateSchedule(task, parents[i % parents.length].steps, rng);
-    if (child) out.push({ steps: child, origin: 'auto:mutate' });
+    const child = mutateLowered(task, parents[i % parents.length].steps, rng);
+    if (child) out.push({ steps: child.steps, func: child.func, origin: 'auto:mutate' });
   }
   return out;
 }
@@ -87,8 +90,8 @@ export function candidates(state: SearchState, proposals: readonly Proposal[]): 
     const key = traceKey(p.steps);
     if (state.seen.has(key)) continue;
     state.seen.add(key);
-    const func = tryLower(state.task, p.steps);
-    if (func) out.push({ ...p, features: extractFeatures(func) });
+    const func = p.func ?? tryLower(state.task, p.steps);
+    if (func) out.push({ steps: p.steps, origin: p.origin, features: extractFeatures(func) });
   }
   return out;
 }

@@ -21,7 +21,7 @@ import type { Schedule, Stage, Step } from '../../schedule/index.js';
 import { replaySchedule } from '../../schedule/index.js';
 import type { Rng } from './random.js';
 import { divisors, pick } from './random.js';
-import type { ScheduleTask } from './task.js';
+import type { Lowered, ScheduleTask } from './task.js';
 import { isScheduleFailure, tryLower } from './task.js';
 
 type Mutation = (task: ScheduleTask, steps: readonly Step[], rng: Rng) => Step[] | null;
@@ -34,10 +34,16 @@ const ATTEMPTS = 12;
  * lowers; null when no edit tried applies.
  */
 export function mutateSchedule(task: ScheduleTask, steps: readonly Step[], rng: Rng): Step[] | null {
+  return mutateLowered(task, steps, rng)?.steps ?? null;
+}
+
+/** `mutateSchedule` with the function the child lowered to. */
+export function mutateLowered(task: ScheduleTask, steps: readonly Step[], rng: Rng): Lowered | null {
   for (let n = 0; n < ATTEMPTS; n++) {
     const edit = pick(rng, MUTATIONS);
     const child = edit(task, steps, rng);
-    if (child && tryLower(task, child)) return child;
+    const func = child && tryLower(task, child);
+    if (child && func) return { steps: child, func };
   }
   return null;
 }

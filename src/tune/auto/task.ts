@@ -38,6 +38,15 @@ export function isScheduleFailure(e: unknown): boolean {
   return e instanceof ScheduleError || e instanceof LowerError;
 }
 
+/**
+ * A trace with the function it lowers to: the cost model's features and the build both read this
+ * one lowering (lowering each proposal again for its features took a third of a search's time).
+ */
+export interface Lowered {
+  readonly steps: Step[];
+  readonly func: PrimFunc;
+}
+
 /** Replays `steps` on a fresh compute of `task` and lowers it; null when either rejects them. */
 export function tryLower(task: ScheduleTask, steps: readonly Step[]): PrimFunc | null {
   const { outputs } = task.build();
