@@ -44,6 +44,8 @@ import { compute, mul, placeholder, reduceAxis, sum } from '../src/te/index.js';
 import { postOrder } from '../src/te/tensor.js';
 import { makePassContext } from '../src/passes/pass.js';
 import { optimizeTir } from '../src/passes/tir/pipeline.js';
+import { printFunc } from '../src/tir/print.js';
+import type { PrimFunc } from '../src/tir/stmt.js';
 import type { Lowered, ScheduleTask } from '../src/tune/auto/index.js';
 import { kernelArgs, lowerSchedule, mutateLowered, sampleLowered, seededRng, tryLower } from '../src/tune/auto/index.js';
 import { CostModel } from '../src/tune/cost/index.js';
@@ -195,23 +197,47 @@ const COMPILERS = Math.max(1, availableParallelism());
 
 type Built = { kernel: Kernel; name: string } | null;
 
+/** Candidates that failed (to build, to run, to compute the reference result), and those not built for their size. */
+interface Failures {
+  count: number;
+  tooLarge: number;
+}
+
 /**
- * Builds `traces` into one artifact (null for each that fails to build) from the functions they
- * lowered to when proposed; a batch that fails is split.
+ * Most characters of a candidate's printed TIR after the passes that it is compiled with. The C
+ * compiler's time grows with the code that unrolling and loop partitioning make: sampled det
+ * convolutions of 5–70 K characters compiled in 0.5–3 s each, of 230 K, 300 K and 650 K in 8, 10
+ * and 38 s (load ~10), and a batch waits for its slowest. A larger one is not built and counts
+ * as failed, so the cost model learns to rank its kind low.
  */
-async function build(traces: readonly Lowered[], failures: { count: number }): Promise<Built[]> {
-  const funcs = traces.map((t, k) => optimizeTir({ ...t.func, name: `k${k}` }, makePassContext()));
+const CODE_LIMIT = 160_000;
+
+/**
+ * Builds `traces` into one artifact (null for each that fails to build or is too large) from the
+ * functions they lowered to when proposed; a batch that fails is split.
+ */
+async function build(traces: readonly Lowered[], failures: Failures): Promise<Built[]> {
+  const optimized = traces.map((t, k) => optimizeTir({ ...t.func, name: `k${k}` }, makePassContext()));
+  const small = optimized.map((f) => printFunc(f).length <= CODE_LIMIT);
+  failures.tooLarge += small.filter((ok) => !ok).length;
+  const funcs = optimized.filter((_, k) => small[k]);
+  if (funcs.length === 0) return traces.map(() => null);
+  const built = await buildSmall(funcs, failures);
+  return small.map((ok) => (ok ? (built.shift() ?? null) : null));
+}
+
+async function buildSmall(funcs: readonly PrimFunc[], failures: Failures): Promise<Built[]> {
   try {
     const kernel = await buildFuncs(funcs, { target, threads });
     return funcs.map((f) => ({ kernel, name: f.name }));
   } catch (e) {
-    if (traces.length === 1) {
+    if (funcs.length === 1) {
       failures.count++;
       console.error(`candidate failed to build: ${(e as Error).message.split('\n')[0]}`);
       return [null];
     }
-    const half = traces.length >> 1;
-    return [...(await build(traces.slice(0, half), failures)), ...(await build(traces.slice(half), failures))];
+    const half = funcs.length >> 1;
+    return [...(await buildSmall(funcs.slice(0, half), failures)), ...(await buildSmall(funcs.slice(half), failures))];
   }
 }
 
@@ -220,14 +246,14 @@ async function build(traces: readonly Lowered[], failures: { count: number }): P
  * bounds how many candidates a budget measures under load); the search times the previous batch
  * meanwhile.
  */
-function startBuild(traces: readonly Lowered[], failures: { count: number }): Promise<Built[]> {
+function startBuild(traces: readonly Lowered[], failures: Failures): Promise<Built[]> {
   const per = Math.ceil(traces.length / COMPILERS);
   const chunks = Array.from({ length: Math.ceil(traces.length / per) }, (_, c) => traces.slice(c * per, (c + 1) * per));
   return Promise.all(chunks.map((chunk) => build(chunk, failures))).then((b) => b.flat());
 }
 
 /** Times each built candidate and checks it, one at a time; one faster than `best` is timed twice. */
-async function measure(building: Promise<Built[]>, best: number, failures: { count: number }, spent: Spent): Promise<number[]> {
+async function measure(building: Promise<Built[]>, best: number, failures: Failures, spent: Spent): Promise<number[]> {
   const b0 = performance.now();
   const built = await building;
   const r0 = performance.now();
@@ -300,6 +326,8 @@ interface SearchResult {
   readonly curve: { t: number; measured: number; best: number }[];
   readonly measured: number;
   readonly failures: number;
+  /** of the failures, those not built for their size (CODE_LIMIT) */
+  readonly tooLarge: number;
   readonly model: CostModel;
   /** the cost model's pairwise ranking accuracy on the batches it chose (rankPairs) */
   readonly ranking: number;
@@ -322,7 +350,7 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
   const building = new Set<string>(); // printed traces chosen and not yet measured
   const best: { steps: Step[]; seconds: number }[] = [];
   const curve: { t: number; measured: number; best: number }[] = [];
-  const failures = { count: 0 };
+  const failures: Failures = { count: 0, tooLarge: 0 };
   const spent: Spent = { propose: 0, build: 0, run: 0 };
   const ranking = { pairs: 0, right: 0 };
   const trail: Measured[] = [];
@@ -407,7 +435,7 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
   }
   // the batch still building when the time ran out is not measured
   if (pending) for (const kernel of new Set((await pending.built).flatMap((b) => (b ? [b.kernel] : [])))) kernel.dispose();
-  return { best, curve, measured: measured.size, failures: failures.count, model, ranking: +(ranking.right / Math.max(1, ranking.pairs)).toFixed(3), trail };
+  return { best, curve, measured: measured.size, failures: failures.count + failures.tooLarge, tooLarge: failures.tooLarge, model, ranking: +(ranking.right / Math.max(1, ranking.pairs)).toFixed(3), trail };
 }
 
 /**
@@ -582,15 +610,16 @@ const bestTemplate = Math.max(final.default, final.template ?? 0);
 const summary = {
   op: values.op, n, target, threads, vectorBits: info.vectorBits, seconds: budget, template_seconds: templ ? templateBudget : 0,
   default_gflops_start: +gflops(defaultStart.seconds).toFixed(1),
+  default_code_chars: printFunc(defaultKernel.funcs[0]).length,
   final_gflops: final,
   ratio: +((final.auto ?? 0) / bestTemplate).toFixed(3),
-  auto: { measured: auto.measured, failures: auto.failures, ranking: auto.ranking, curve: auto.curve },
-  template: templ ? { measured: templ.measured, failures: templ.failures, ranking: templ.ranking, curve: templ.curve } : null,
+  auto: { measured: auto.measured, failures: auto.failures, too_large: auto.tooLarge, ranking: auto.ranking, curve: auto.curve },
+  template: templ ? { measured: templ.measured, failures: templ.failures, too_large: templ.tooLarge, ranking: templ.ranking, curve: templ.curve } : null,
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log(`final comparison, alternating rounds (GFLOP/s): ${JSON.stringify(final)}; automatic / best of default and template = ${summary.ratio}`);
-  console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed, model's pairwise ranking accuracy ${auto.ranking}; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed, ranking accuracy ${templ.ranking}` : 'none'}`);
+  console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed (${auto.tooLarge} too large to build), model's pairwise ranking accuracy ${auto.ranking}; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed (${templ.tooLarge} too large), ranking accuracy ${templ.ranking}` : 'none'}`);
   // side by side: what the template's winner has that the automatic one lacks
   if (templ && templ.best.length > 0) console.log(`best template schedule:\n${printSteps(templ.best[winner.template ?? 0].steps)}`);
   if (auto.best.length > 0) console.log(`best automatic schedule:\n${printSteps(auto.best[winner.auto ?? 0].steps)}`);

@@ -109,11 +109,15 @@ describe('sketch rules', () => {
     expect(steps.some((l) => l.startsWith('conv.local: computeAt(relu, '))).toBe(true);
   });
 
-  it('mostly materialize the padded input at an outer loop of the tiles, vectorized', () => {
-    const samples = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => lines(task(() => conv2d(4, 8, 8), CPU128), seed));
+  it('mostly materialize the padded input at an outer loop of the tiles or once at the root, vectorized', () => {
+    const samples = Array.from({ length: 16 }, (_, seed) => lines(task(() => conv2d(4, 8, 8), CPU128), seed));
     const materialized = samples.filter((steps) => steps.some((l) => l.startsWith('pad: computeAt(relu, ')));
     expect(materialized.length).toBeGreaterThanOrEqual(4);
     for (const steps of materialized) expect(steps.some((l) => l.startsWith('pad: vectorize('))).toBe(true);
+    // at the root the padding is a parallel nest of its own (rule 4)
+    const rooted = samples.filter((steps) => steps.includes('pad: computeRoot()'));
+    expect(rooted.length).toBeGreaterThanOrEqual(2);
+    for (const steps of rooted) expect(steps.some((l) => l.startsWith('pad: parallel(') || l.startsWith('pad: vectorize('))).toBe(true);
   });
 
   it('accumulate reductions without reuse in local stages; inline element-wise chains', () => {
