@@ -179,6 +179,26 @@ describe('parallel loops', () => {
     exe.dispose();
   });
 
+  it('split a loop into at least 4 chunks per thread (one per iteration when fewer), so threads get equal shares', async () => {
+    // 14 iterations on 2 threads: 14 chunks of 1; rounding the chunk size up made 7 chunks of 2,
+    // which two threads share 8 : 6
+    const C = buffer('C', 'float32', [360]);
+    const extents = [7, 10, 14, 20, 37, 360];
+    const funcs = extents.map((e) => primFunc(`loop${e}`, [C], loop(e, (i) => store(C, [i], add(load(C, [i]), floatImm(1))), 'parallel')));
+    const exe = await loadWasm(wasmBackend.emit(funcs, { threads: 2 }), { threads: 2, minParallelWork: 0 });
+    const arena = exe.arena?.(64);
+    if (!arena) throw new Error('the wasm executable gave no arena');
+    const ctrl = new Int32Array(arena.buffer, 0, 16);
+    const split = extents.map((e) => {
+      const c = new Float32Array(360);
+      exe.run(`loop${e}`, [c]);
+      expect(c.slice(0, e).every((x) => x === 1)).toBe(true);
+      return [Atomics.load(ctrl, CTRL.chunks >> 2), Atomics.load(ctrl, CTRL.chunkSize >> 2)];
+    });
+    expect(split).toEqual([[7, 1], [10, 1], [14, 1], [10, 2], [10, 4], [8, 45]]);
+    exe.dispose();
+  });
+
   it('handle loops with fewer iterations than threads, and empty ones', async () => {
     const [A] = [buffer('A', 'int32', [3])];
     const n = variable('n');
