@@ -23,7 +23,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { arch, cpus } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { POOL_SOURCE } from './pool.js';
 
 export interface CompilerOptions {
@@ -146,28 +146,6 @@ export async function compilerIdentity(cc: string): Promise<string> {
   return `${cc}\n${compilerFile(cc) ?? (await compilerVersion(cc))}\n${cpuFingerprint()}`;
 }
 
-const vectorMath = new Map<string, Promise<boolean>>();
-
-/**
- * Whether `cc` links glibc's vector math library (libmvec, x86-64 only): with it the prelude
- * declares expf's SIMD variants, so GCC vectorizes lane-by-lane exp loops. musl and other
- * architectures have none, and a plain -lmvec would fail to link there.
- */
-function hasVectorMath(cc: string): Promise<boolean> {
-  let found = vectorMath.get(cc);
-  if (!found) {
-    found =
-      process.arch !== 'x64'
-        ? Promise.resolve(false)
-        : runProgram(cc, ['-print-file-name=libmvec.so']).then((r) => {
-            const path = r.ok ? r.output.trim() : '';
-            return isAbsolute(path) && existsSync(path);
-          });
-    vectorMath.set(cc, found);
-  }
-  return found;
-}
-
 /** Compiles `source` into `<cacheDir>/<key>.so` unless it is there; `link` comes after the source file. */
 async function build(key: string, source: string, flags: readonly string[], link: readonly string[], opts: CompilerOptions): Promise<string> {
   const lib = join(opts.cacheDir, `${key}.so`);
@@ -220,10 +198,9 @@ async function compilePool(opts: CompilerOptions): Promise<string> {
 
 /** The path of a shared library built from `source`, compiling it only on a cache miss. */
 export async function buildLibrary(source: string, opts: CompilerOptions): Promise<string> {
-  const mvec = await hasVectorMath(opts.cc);
-  const flags = [...compilerFlags(opts.fpContract), ...(mvec ? ['-DKILN_LIBMVEC'] : [])];
+  const flags = compilerFlags(opts.fpContract);
   const version = await compilerVersion(opts.cc);
   const pool = await buildPool(opts);
   const key = cacheKey([source, opts.cc, flags, pool, version, cpuFingerprint()]);
-  return build(key, source, flags, [join(opts.cacheDir, pool), '-Wl,-rpath,$ORIGIN', '-lm', ...(mvec ? ['-lmvec'] : [])], opts);
+  return build(key, source, flags, [join(opts.cacheDir, pool), '-Wl,-rpath,$ORIGIN', '-lm'], opts);
 }

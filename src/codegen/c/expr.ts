@@ -117,7 +117,8 @@ function scalarCall(fn: Call['fn'], t: DType, args: string[], cx: CExprContext):
     if (fn !== 'abs') cx.error(`math call '${fn}' on ${t}`);
     return `kiln_abs_${SUFFIX[t]}(${args[0]})`;
   }
-  const name = fn === 'rsqrt' || fn === 'sigmoid' ? `kiln_${fn}_${SUFFIX[t]}` : `${LIBM[fn]}${t === 'float32' ? 'f' : ''}`;
+  const own = fn === 'rsqrt' || fn === 'sigmoid' || (fn === 'exp' && t === 'float32');
+  const name = own ? `kiln_${fn}_${SUFFIX[t]}` : `${LIBM[fn]}${t === 'float32' ? 'f' : ''}`;
   return `${name}(${args.join(', ')})`;
 }
 
