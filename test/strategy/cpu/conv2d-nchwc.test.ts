@@ -103,6 +103,17 @@ describe('defaultBlockedConvKnobs', () => {
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 2, 16, 20, 16], depthwise: false, reduce: [1, 3, 3, 16] })).not.toHaveProperty('rcbChunk');
     expect(defaultBlockedConvKnobs({ ...SIMD128, name: 'wasm' }, { out: [1, 32, 28, 28, 4], depthwise: false, reduce: [128, 3, 3, 4] })).not.toHaveProperty('rcbChunk');
   });
+
+  it('pads the input rows per task only where they copy as whole vectors', () => {
+    // Rule: a 3-channel input block (det's first conv, 3×3 stride 2) is narrower than AVX-512's
+    // 16 lanes: its convolution reads the input through bounds tests; 16 channels, depthwise and
+    // WebAssembly (whose copy stays faster) pad rows.
+    const stem = { out: [1, 1, 320, 320, 16], depthwise: false, reduce: [1, 3, 3, 3] };
+    expect(defaultBlockedConvKnobs(AVX512, stem)).toMatchObject({ padRows: false });
+    expect(defaultBlockedConvKnobs({ ...SIMD128, name: 'wasm' }, stem)).toMatchObject({ padRows: true });
+    expect(defaultBlockedConvKnobs(AVX512, { ...stem, reduce: [1, 3, 3, 16] })).toMatchObject({ padRows: true });
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 1, 320, 320, 16], depthwise: true })).toMatchObject({ padRows: true });
+  });
 });
 
 describe('scheduleBlocked', () => {
