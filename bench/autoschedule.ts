@@ -262,7 +262,9 @@ async function measure(building: Promise<Built[]>, best: number, failures: Failu
   const seconds = built.map((b) => {
     if (!b) return Infinity;
     out.fill(NaN);
-    const sec = timePaced(() => b.kernel.run([...inputs, out], b.name), pacer, 3 * best);
+    // 3× the default's time bounds the runs too: with no best yet, a GEMM search's first batch
+    // took 22 s to time (load ~13), its later batches 4 s
+    const sec = timePaced(() => b.kernel.run([...inputs, out], b.name), pacer, 3 * Math.min(best, pacer.seconds));
     if (maxRelError(reference, out) > 1e-3) {
       failures.count++;
       return Infinity;
@@ -285,8 +287,9 @@ function featuresOf(steps: readonly Step[]): Float64Array {
 }
 
 /**
- * Seconds a search spent proposing candidates (sampling, mutating, features, model), waiting for
- * builds (what of them did not overlap the timing of the batch before) and running them.
+ * Seconds a search spent proposing candidates (sampling, mutating, features, model), building
+ * them (the TIR passes, and waiting for the compilers where they did not overlap the timing of
+ * the batch before) and running them.
  */
 interface Spent {
   propose: number;
@@ -401,7 +404,7 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
     const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(best[0].seconds) : 0).toFixed(1) };
     curve.push(point);
     // progress goes to stderr with --json, so stdout stays one JSON line
-    (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s (propose ${spent.propose.toFixed(0)}s, build wait ${spent.build.toFixed(0)}s, run ${spent.run.toFixed(0)}s)`);
+    (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s (propose ${spent.propose.toFixed(0)}s, build ${spent.build.toFixed(0)}s, run ${spent.run.toFixed(0)}s)`);
   };
 
   // One batch builds while the one before it is timed: the C compiler runs in other processes,
@@ -429,7 +432,9 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
       pool.delete(key);
       building.add(key);
     });
+    const b0 = performance.now();
     const next = { chosen, built: startBuild(chosen.map(([, c]) => c), failures) };
+    spent.build += (performance.now() - b0) / 1e3; // the TIR passes, before the compilers start
     if (pending) await learn(pending);
     pending = next;
   }
