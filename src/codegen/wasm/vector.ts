@@ -154,7 +154,7 @@ function emitPacked(fc: FuncContext, e: Expr): readonly Local[] {
     case 'broadcast': {
       const fromMemory = splatFromMemory(fc, e.value);
       if (fromMemory) {
-        c.simdMem('v128.load32_splat', fromMemory.offset, 2);
+        loadTransform(fc, 'v128.load32_splat', fromMemory.offset);
       } else {
         emitScalar(fc, e.value);
         c.simd(e.dtype === 'float32' ? 'f32x4.splat' : 'i32x4.splat');
@@ -241,14 +241,30 @@ function packedMultiplyAdd(fc: FuncContext, m: MultiplyAdd): readonly Local[] {
 }
 
 /**
- * For a broadcast of one 4-byte element from memory: pushes its address and returns the offset
- * immediate, so that `v128.load32_splat` loads and broadcasts at once (one vbroadcastss on x86).
+ * For a broadcast of one 4-byte element from memory: pushes the dynamic part of its address and
+ * returns the constant part, so that `v128.load32_splat` loads and broadcasts at once (one
+ * vbroadcastss on x86).
  */
 function splatFromMemory(fc: FuncContext, value: Expr): { readonly offset: number } | null {
   if (value.kind !== 'load' || value.lanes !== 1 || (value.dtype !== 'float32' && value.dtype !== 'int32')) return null;
   if (fc.buffer(value.buffer).kind === 'registers') return null;
   const index = flatIndex(fc, value.buffer, value.indices);
   return { offset: pushAddress(fc, value.buffer, { kind: 'expr', expr: index }, 0, (x) => emitScalar(fc, x)) };
+}
+
+/**
+ * A load that also transforms (splat, zero-extend), from `addr` or the address on the stack,
+ * with the offset added to the address instead of given as the immediate. Node 20's V8 computes
+ * memory start + immediate of such a load as a base of its own and hoists it out of loops: a
+ * register tile's broadcasts at offsets 16, 32 and 48 held three base registers, which pushed
+ * values of the loop to the stack (VGG-19's 3x3 convolutions reloaded two in every step of
+ * their reduction). Plain loads fold the immediate into the addressing mode. A kernel's
+ * addresses are in bounds, so the add does not wrap.
+ */
+function loadTransform(fc: FuncContext, op: 'v128.load32_splat' | 'v128.load32_zero' | 'v128.load64_zero', offset: number, addr?: Local): void {
+  if (addr) fc.code.localGet(addr);
+  if (offset > 0) fc.code.i32Const(offset).op('i32.add');
+  fc.code.simdMem(op, 0, 2);
 }
 
 function packedLoad(fc: FuncContext, buf: Buffer, index: Expr, lanes: number): readonly Local[] {
@@ -280,8 +296,8 @@ function maskedPart(fc: FuncContext, dtype: DType, addr: Local, offset: number, 
   const n = live.filter(Boolean).length;
   const prefix = live.every((x, k) => x === k < n);
   if (n === 4) c.localGet(addr).simdMem('v128.load', offset, 2);
-  else if (prefix && n === 1) c.localGet(addr).simdMem('v128.load32_zero', offset, 2);
-  else if (prefix && n === 2) c.localGet(addr).simdMem('v128.load64_zero', offset, 2);
+  else if (prefix && n === 1) loadTransform(fc, 'v128.load32_zero', offset, addr);
+  else if (prefix && n === 2) loadTransform(fc, 'v128.load64_zero', offset, addr);
   else {
     c.i32x4Const([0, 0, 0, 0]);
     live.forEach((x, k) => {

@@ -110,6 +110,24 @@ describe('vector code', () => {
     expect([...c]).toEqual(Array.from({ length: 32 }, (_, k) => a[2 * k + 1] * 2));
   });
 
+  it('broadcasts an element at a constant distance with the distance added to its address, not as the immediate', async () => {
+    // C[4i + 4j : +4] = x4(A[i + 3j]) · B[4j : +4] for j in 0..2: `+ 3j` would be the splat's offset
+    // immediate, which V8 turns into a base register of its own per offset (vector.ts loadTransform)
+    const [A, B, C] = [buffer('A', 'float32', [12]), buffer('B', 'float32', [12]), buffer('C', 'float32', [48])];
+    const i = variable('i');
+    const body = seq(...[0, 1, 2].map((j) => store(C, [ramp(add(mul(i, 12), 4 * j), 1, 4)], mul(broadcast(load(A, [add(i, 3 * j)]), 4), load(B, [ramp(intImm(4 * j), 1, 4)])))));
+    const f = primFunc('splats', [A, B, C], forLoop(i, intImm(0), intImm(4), body));
+    const code = wasmBackend.emit([f], { threads: 1 }).code as Uint8Array;
+    // v128.load32_splat (0xfd 0x09), align 2: offsets 12 and 24 bytes never appear as immediates
+    const immediates = [...code].flatMap((b, k) => (b === 0xfd && code[k + 1] === 0x09 && code[k + 2] === 0x02 ? [code[k + 3]] : []));
+    expect(immediates).toEqual([0, 0, 0]);
+    const a = Float32Array.from({ length: 12 }, (_, k) => k + 1);
+    const b = Float32Array.from({ length: 12 }, (_, k) => 0.5 * k);
+    const c = new Float32Array(48);
+    await runFunc(f, [a, b, c]);
+    expect([...c]).toEqual(Array.from({ length: 48 }, (_, k) => a[Math.floor(k / 12) + 3 * Math.floor((k % 12) / 4)] * b[k % 12]));
+  });
+
   it('computes a select on lanes known at compile time as vectors, each side loading its own lanes', async () => {
     // a tile's partial vector: C[4i : +4] = select(ramp(4i, 1, 4) < x4(6), A[4i : +4] · 2, C[4i : +4])
     // over 8 elements of which A has 6: lanes 6 and 7 of the second vector keep C's value
