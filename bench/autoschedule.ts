@@ -339,14 +339,9 @@ interface SearchResult {
 
 /** Fresh proposals per round (twice as many in the first, which has nothing to mutate). */
 const POOL_SAMPLES = 24;
-/**
- * Children of the best measured schedules per round, and of the model's best per generation.
- * Proposing is CPU the compilers lack on a loaded 2-core machine: with 48 and 32 (136 proposals
- * for 8 measurements) it took 40% of a conv search at load 13–15, which measured 72 candidates,
- * and the model's pairwise accuracy on its picks (0.4–0.57) gains little from a wider choice.
- */
-const POOL_MUTANTS = 24;
-const GENERATION_SIZE = 16;
+/** Children of the best measured schedules per round. */
+const POOL_MUTANTS = 48;
+const GENERATION_SIZE = 32;
 /** Unmeasured candidates kept between rounds, the best predicted. */
 const POOL_LIMIT = 1024;
 
