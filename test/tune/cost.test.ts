@@ -36,15 +36,6 @@ describe('gradient-boosted trees', () => {
     const test = points(300, 4, 4);
     expect(rmse((x) => predictGbt(model, x), smooth, test)).toBeLessThan(0.12);
   });
-
-  it('retrain on a few thousand samples fast enough to retrain after every measured batch', () => {
-    const xs = points(3000, 83, 5);
-    const t0 = performance.now();
-    fitGbt(xs, xs.map((x) => x[0] * x[1] + x[5]));
-    // a bound for a shared 2-core machine under load (2.7 s measured at load average 15); the
-    // tuner retrains after every batch of measurements, so this bounds its overhead
-    expect(performance.now() - t0).toBeLessThan(10000);
-  });
 });
 
 describe('CostModel', () => {
