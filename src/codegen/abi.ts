@@ -182,9 +182,19 @@ export function checkArgs(e: EntryInfo, args: readonly HostArray[]): void {
   });
 }
 
+/**
+ * The error for a call to an entry an artifact lacks, naming the ones it has in sorted order
+ * (k2 before k10): a c artifact's entries are spread over libraries by size, so their own order
+ * says nothing.
+ */
+export function noSuchEntry(name: string, entries: Iterable<string>): KernelArgError {
+  const names = [...entries].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return new KernelArgError(name, `no such entry (artifact has: ${names.join(', ')})`);
+}
+
 /** Finds an entry of a loaded artifact or names the ones that exist. */
 export function findEntry(m: Manifest, name: string): EntryInfo {
   const e = m.entries.find((x) => x.name === name);
-  if (!e) throw new KernelArgError(name, `no such entry (artifact has: ${m.entries.map((x) => x.name).join(', ')})`);
+  if (!e) throw noSuchEntry(name, m.entries.map((x) => x.name));
   return e;
 }

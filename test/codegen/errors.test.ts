@@ -99,7 +99,7 @@ describe.each(TARGETS)('target $name', (t) => {
     const shared = f(16);
     expect(() => exe.run('copy', [shared.subarray(0, 8), f(8), shared.subarray(4, 12)])).toThrow(KernelArgError);
     expect(() => exe.run('copy', [shared.subarray(0, 8), f(8), shared.subarray(4, 12)])).toThrow('kernel copy: argument 2 is written and overlaps argument 0');
-    expect(() => exe.run('nope', [])).toThrow('kernel nope: no such entry (artifact has: top, par, heap, heap_par, nested, nested_par, copy, copy_in_place)');
+    expect(() => exe.run('nope', [])).toThrow('kernel nope: no such entry (artifact has: copy, copy_in_place, heap, heap_par, nested, nested_par, par, top)');
   });
 
   it('lets read-only arguments share memory, and writes into subarrays in place', () => {

@@ -24,7 +24,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PrimFunc } from '../../tir/stmt.js';
 import type { EntryInfo } from '../abi.js';
-import { KernelAssertError, KernelArgError, checkArgs, checkEntries, parseManifest } from '../abi.js';
+import { KernelAssertError, checkArgs, checkEntries, noSuchEntry, parseManifest } from '../abi.js';
 import type { Artifact, Backend, BuildOptions, Executable, HostArray } from '../target.js';
 import { buildLibrary } from './compile.js';
 import { emitC } from './emit.js';
@@ -83,7 +83,7 @@ class CExecutable implements Executable {
   run(entry: string, args: readonly HostArray[]): void {
     if (this.libs.length === 0) throw new Error(`kernel ${entry}: executable was disposed`);
     const k = this.kernels.get(entry);
-    if (k === undefined) throw new KernelArgError(entry, `no such entry (artifact has: ${[...this.kernels.keys()].join(', ')})`);
+    if (k === undefined) throw noSuchEntry(entry, this.kernels.keys());
     checkArgs(k.entry, args);
     const code = k.fn(args, this.threads);
     if (code !== 0) throw new KernelAssertError(entry, k.messages[code - 1] ?? `unknown failure code ${code}`);
