@@ -123,3 +123,16 @@ export function runOnTargets(cases: readonly Case[], threads = 2): void {
     });
   });
 }
+
+/** Deterministic float32 values from random bit patterns (NaNs, infinities and subnormals included). */
+export function randomBits(n: number, seed: number): Float32Array {
+  const bits = new Uint32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    bits[i] = s >>> 0;
+  }
+  return new Float32Array(bits.buffer);
+}

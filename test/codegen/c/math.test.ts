@@ -14,25 +14,13 @@ import type { PrimFunc } from '../../../src/tir/stmt.js';
 import { forLoop, primFunc, store } from '../../../src/tir/stmt.js';
 import { HAS_CC, NO_CC, tempDir } from '../harness.js';
 import { grid, ulpError } from '../wasm/helpers.js';
+import { randomBits } from '../harness.js';
 
 /** out[i] = fn(in[i]), scalar (lanes 1) or in ramps of `lanes`. */
 function mapFunc(fn: MathFn, n: number, lanes: number): PrimFunc {
   const [x, out, i] = [buffer('in', 'float32', [n]), buffer('out', 'float32', [n]), variable('i')];
   const idx = lanes === 1 ? i : ramp(mul(i, lanes), 1, lanes);
   return primFunc(`${fn}_x${lanes}`, [x, out], forLoop(i, intImm(0), intImm(n / lanes), store(out, [idx], call(fn, load(x, [idx])))));
-}
-
-/** Deterministic float32 values from random bit patterns (NaNs, infinities and subnormals included). */
-function randomBits(n: number, seed: number): Float32Array {
-  const bits = new Uint32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    bits[i] = s >>> 0;
-  }
-  return new Float32Array(bits.buffer);
 }
 
 /** The 2k float32 values nearest x (k below, x and k − 1 above). */

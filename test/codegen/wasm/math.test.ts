@@ -10,6 +10,7 @@ import { broadcast, buffer, call, floatImm, intImm, load, mul, ramp, variable } 
 import type { PrimFunc } from '../../../src/tir/stmt.js';
 import { forLoop, primFunc, store } from '../../../src/tir/stmt.js';
 import { erfReference, grid, ulpError } from './helpers.js';
+import { randomBits } from '../harness.js';
 
 /** out[i] = fn(in0[i], …), scalar (lanes 1) or in ramps of `lanes`. */
 function mapFunc(fn: MathFn, n: number, dtype: DType, lanes: number): PrimFunc {
@@ -30,19 +31,6 @@ async function evaluate(fn: MathFn, inputs: readonly Float32Array[]): Promise<{ 
   exe.run(`${fn}_x4`, [...inputs, vector]);
   exe.dispose();
   return { scalar, vector };
-}
-
-/** Deterministic float32 values from random bit patterns (NaNs, infinities and subnormals included). */
-function randomBits(n: number, seed: number): Float32Array {
-  const bits = new Uint32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    bits[i] = s >>> 0;
-  }
-  return new Float32Array(bits.buffer);
 }
 
 const SPECIALS = [0, -0, Infinity, -Infinity, NaN, 1, -1, 2 ** -149, -(2 ** -149), 2 ** -126, 3.4028234663852886e38, -3.4028234663852886e38];
