@@ -17,6 +17,13 @@ export interface TargetInfo {
   readonly l3Bytes: number;
   /** whether parallel loops can run on several threads */
   readonly threads: boolean;
+  /**
+   * whether the runtime itself runs a parallel loop too small to repay other threads on the
+   * calling thread alone, judging each loop's work when it starts (wasm's pool does): strategies
+   * then mark mid-size loops parallel too and leave the decision to it, rather than keeping them
+   * serial by a fixed size of their own
+   */
+  readonly gatesParallel?: boolean;
   /** whether a 'shared' scope (GPU block memory) exists */
   readonly sharedMemory: boolean;
 }

@@ -125,6 +125,16 @@ describe('defaultSchedule', () => {
     expect(steps).toContain('M.local: computeAt(M, j.outer)');
   });
 
+  it('marks small loops parallel where the runtime gates them by their work', () => {
+    // Rule: below the strategy's sizes a loop stays serial, unless the target's runtime decides
+    // per loop at run time (wasm's pool runs a small one on the calling thread alone).
+    const gated = { ...CPU, gatesParallel: true };
+    expect(printSchedule(defaultSchedule([program().C], CPU))).not.toContain('parallel');
+    expect(printSchedule(defaultSchedule([program().C], gated))).toContain('C: parallel(i)');
+    expect(printSchedule(defaultSchedule([rowMax().M], CPU))).not.toContain('parallel');
+    expect(printSchedule(defaultSchedule([rowMax().M], gated))).toContain('parallel');
+  });
+
   it('leaves parallel loops out on targets without threads', () => {
     expect(printSchedule(defaultSchedule([program().C], { ...CPU, threads: false }))).not.toContain('parallel');
   });

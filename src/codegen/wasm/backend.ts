@@ -18,6 +18,8 @@ export const wasmTargetInfo: TargetInfo = {
   l2Bytes: 1024 * 1024,
   l3Bytes: 8 * 1024 * 1024,
   threads: true,
+  // parallel.ts runs a loop below MIN_PARALLEL_WORK on the calling thread
+  gatesParallel: true,
   sharedMemory: false,
 };
 

@@ -225,7 +225,8 @@ function taskRows(info: TargetInfo, shape: ConvShape, ohb: number): number {
 
 /**
  * Output elements × multiply-adds below which a convolution stays on one thread: 2M take about
- * 40 µs, a few times what handing a loop to a second thread costs (bench/c-region.ts).
+ * 40 µs, a few times what handing a loop to a second thread costs (bench/c-region.ts). A target
+ * whose runtime gates parallel loops by their work (wasm) decides at run time instead.
  */
 const PARALLEL_MIN_MACS = 1 << 21;
 
@@ -267,7 +268,7 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   if (lanes > 1) o.vectorize(wl);
   else o.unroll(wl);
   const macs = out.shape.reduce((p, d) => p * d, 1) * s.stage(local).reduceAxis.reduce((p, r) => p * r.extent, 1);
-  if (info.threads && task.extent > 1 && macs >= PARALLEL_MIN_MACS) o.parallel(task);
+  if (info.threads && task.extent > 1 && (info.gatesParallel === true || macs >= PARALLEL_MIN_MACS)) o.parallel(task);
 
   const acc = s.stage(local);
   acc.computeAt(o, wo ?? (perChannel ? rowBlock : byChannels ? task : mo));

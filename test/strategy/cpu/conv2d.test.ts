@@ -246,4 +246,12 @@ describe('the conv2d register tile', () => {
     expect(stores.filter((l) => !l.includes('ramp')).length).toBeLessThanOrEqual(2);
     expect(tir).not.toMatch(/gather|scatter|ramp\([^)]*, 1, 14\)/);
   });
+
+  it('leaves a small convolution parallel on a target whose runtime gates loops by their work', () => {
+    // Rule: a depthwise 3×3 over 16 channels of 14×14 (28 K multiply-adds) stays serial on c;
+    // on wasm its channel tasks are parallel, and the pool decides at run time.
+    const p = program({ c: 16, m: 16, h: 14, w: 14, k: 3, attrs: { pads: pads(1), group: int(16) } });
+    expect(printSchedule(defaultSchedule([p.out], AVX512))).not.toContain('parallel');
+    expect(printSchedule(defaultSchedule([p.out], wasmTargetInfo))).toContain('parallel');
+  });
 });
