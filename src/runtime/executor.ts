@@ -31,9 +31,9 @@ import type { ConcreteType } from '../ops/index.js';
 import { OpError } from '../ops/index.js';
 import type { PassConfig } from '../passes/pass.js';
 import { makePassContext } from '../passes/pass.js';
-import { GraphPassError } from '../passes/graph/index.js';
+import { concatViews, GraphPassError, valueBytes } from '../passes/graph/index.js';
 import { inPlaceAliases } from '../tir/inPlace.js';
-import type { ParamAlias, PrimFunc } from '../tir/stmt.js';
+import type { PrimFunc } from '../tir/stmt.js';
 import type { ModelCache } from './cache/store.js';
 import { SessionError } from './errors.js';
 import { checkFeeds, shapeSignature } from './feeds.js';
@@ -57,7 +57,8 @@ export interface ExecutorOptions {
   readonly scheduler?: KernelScheduler;
   /**
    * let a kernel write an output over an input that dies there, where its code allows it
-   * (../tir/inPlace.ts); default true, false gives the out-of-place reference
+   * (../tir/inPlace.ts), and producers write a Concat's inputs straight into its output
+   * (../passes/graph/planMemory.ts); default true, false gives the out-of-place reference
    */
   readonly inPlace?: boolean;
   /** fused multiply-add through relaxed SIMD (wasm only; see codegen/wasm/relaxed.ts) */
@@ -246,18 +247,19 @@ function front(g: Graph, types: readonly ConcreteType[], frozen: Frozen, opts: E
   const index = indexGraph(graph);
   const opset = graph.opsets.get('') ?? 1;
   const kernelOpts: KernelOptions = { target: opts.target, threads: opts.threads, passes: opts.passes, relaxedSimd: opts.relaxedSimd };
-  const kernels: NodeKernel[] = [];
-  const funcs: PrimFunc[] = [];
-  graph.nodes.forEach((n, k) => {
-    const nk = atNode(n, 'cannot build its kernel', () => nodeKernel(n, `k${k}`, opset, (v) => index.constant(v), info, opts.scheduler));
-    funcs.push(atNode(n, 'cannot lower its kernel', () => lowerKernel(nk.spec, kernelOpts)));
-    kernels.push(nk);
-  });
   const inPlace = opts.inPlace ?? true;
-  const aliases = (k: number): readonly ParamAlias[] => (inPlace ? inPlaceAliases(funcs[k]) : []);
-  const planned = planRun(graph, kernels.map((nk, k) => ({ params: nk.params, aliases: aliases(k) })), new Map(g.inputs.map((v, k) => [v.id, k])));
+  // Concats whose inputs are written straight into their output get no kernel
+  const views = inPlace ? concatViews(graph, valueBytes) : undefined;
+  const kernels = graph.nodes.map((n, k): { nk: NodeKernel; func: PrimFunc } | undefined => {
+    if (views?.nodes.has(k)) return undefined;
+    const nk = atNode(n, 'cannot build its kernel', () => nodeKernel(n, `k${k}`, opset, (v) => index.constant(v), info, opts.scheduler));
+    return { nk, func: atNode(n, 'cannot lower its kernel', () => lowerKernel(nk.spec, kernelOpts)) };
+  });
+  const params = kernels.map((kn) => kn && { params: kn.nk.params, aliases: inPlace ? inPlaceAliases(kn.func) : [] });
+  const planned = planRun(graph, params, new Map(g.inputs.map((v, k) => [v.id, k])), views);
   // each kernel declares the aliases its arguments will have, no more (C keeps `restrict` elsewhere)
-  return { graph, funcs: funcs.map((f, k) => ({ ...f, aliases: planned.aliases[k] })), plan: planned.plan, kernelOpts };
+  const funcs = kernels.flatMap((kn, k) => (kn ? [{ ...kn.func, aliases: planned.aliases[k] }] : []));
+  return { graph, funcs, plan: planned.plan, kernelOpts };
 }
 
 async function compile(g: Graph, types: readonly ConcreteType[], frozen: Frozen, opts: ExecutorOptions): Promise<Built> {

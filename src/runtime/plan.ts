@@ -5,7 +5,8 @@
  * A value lives in one of four places: a feed (the caller's array), a constant (an initializer's
  * array), the arena (one buffer for all intermediates, offsets from `planMemory`, which lets
  * values whose lifetimes do not overlap share bytes, and a kernel write an output over an input
- * that dies there when the kernel allows it), or a fresh
+ * that dies there when the kernel allows it, and Concat inputs placed inside the Concat's output,
+ * which then needs no kernel), or a fresh
  * output array made per run (so results a caller holds are never overwritten by a later run).
  * Graph outputs that no kernel writes — an input or a constant returned as is, or one value
  * returned twice — are copied at the end of a run.
@@ -20,7 +21,7 @@ import { staticShape } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import type { DType } from '../ir/dtype.js';
 import type { ConcreteType } from '../ops/index.js';
-import type { InPlace } from '../passes/graph/index.js';
+import type { ConcatViews, InPlace } from '../passes/graph/index.js';
 import { fusedBody, isFused, planMemory, valueBytes } from '../passes/graph/index.js';
 import type { ParamAlias } from '../tir/stmt.js';
 import { SessionError } from './errors.js';
@@ -67,21 +68,33 @@ export interface KernelParams {
 
 export interface PlannedRun {
   readonly plan: Plan;
-  /** per step, the argument pairs planned at the same arena offset, for its kernel to declare */
+  /** per node, the argument pairs of its kernel planned at the same arena offset, for the kernel to declare */
   readonly aliases: readonly (readonly ParamAlias[])[];
 }
 
 /**
- * The plan for `g` whose node `k` is computed by kernel `k{k}` described by `kernels[k]`;
- * `feedIndex` gives the position among the run's feeds of each input of `g`.
+ * The plan for `g` whose node `k` is computed by kernel `k{k}` described by `kernels[k]`, except
+ * the Concats of `views`, which have no kernel (undefined there) and no step: their inputs are
+ * written into their outputs. `feedIndex` gives the position among the run's feeds of each input
+ * of `g`.
  */
-export function planRun(g: Graph, kernels: readonly KernelParams[], feedIndex: ReadonlyMap<number, number>): PlannedRun {
+export function planRun(
+  g: Graph,
+  kernels: readonly (KernelParams | undefined)[],
+  feedIndex: ReadonlyMap<number, number>,
+  views?: ConcatViews,
+): PlannedRun {
   const index = indexGraph(g);
   const written = new Map<number, number>();
   g.outputs.forEach((v, k) => {
     if (index.producer(v) !== undefined && !written.has(v.id)) written.set(v.id, k);
   });
-  const arena = planMemory(g, valueBytes, { inPlace: (_, k) => inPlacePairs(kernels[k]) });
+  const kernelOf = (n: Node, k: number): KernelParams => {
+    const kn = kernels[k];
+    if (kn === undefined) throw new SessionError(nodeLabel(n), 'has no kernel');
+    return kn;
+  };
+  const arena = planMemory(g, valueBytes, { inPlace: (_, k) => (kernels[k] ? inPlacePairs(kernels[k]) : []), views });
   const slotOf = (v: Value): Slot => {
     const out = written.get(v.id);
     if (out !== undefined) return { kind: 'output', index: out };
@@ -93,13 +106,19 @@ export function planRun(g: Graph, kernels: readonly KernelParams[], feedIndex: R
     if (def?.kind === 'initializer') return { kind: 'constant', data: def.tensor.data };
     throw new SessionError(valueLabel(v), 'has no definition in the specialized graph');
   };
-  const steps = g.nodes.map((n: Node, k): Step => ({
-    entry: `k${k}`,
-    label: nodeLabel(n),
-    op: opsOf(n),
-    args: kernels[k].params.map((b) => (b.kind === 'constant' ? { kind: 'constant', data: b.tensor.data } : slotOf(b.value))),
-  }));
-  const aliases = kernels.map((kn, k) => kn.aliases.filter((a) => arena.inPlace.get(k)?.some((p) => isPair(kn.params, a, p))));
+  const steps = g.nodes.flatMap((n: Node, k): Step[] =>
+    views?.nodes.has(k)
+      ? []
+      : [
+          {
+            entry: `k${k}`,
+            label: nodeLabel(n),
+            op: opsOf(n),
+            args: kernelOf(n, k).params.map((b) => (b.kind === 'constant' ? { kind: 'constant', data: b.tensor.data } : slotOf(b.value))),
+          },
+        ],
+  );
+  const aliases = kernels.map((kn, k) => kn?.aliases.filter((a) => arena.inPlace.get(k)?.some((p) => isPair(kn.params, a, p))) ?? []);
   const outputs = g.outputs.map((v, k): OutputPlan => ({
     type: concrete(v),
     source: written.get(v.id) === k ? { kind: 'written' } : { kind: 'copy', from: slotOf(v) },

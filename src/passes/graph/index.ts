@@ -13,6 +13,6 @@ export { simplifyAlgebra, RULES } from './simplifyAlgebra.js';
 export { fuseOps, combinePatterns } from './fuseOps.js';
 export { convertLayout } from './convertLayout.js';
 export { fusedBody, isFused, FUSED_OP, KILN_DOMAIN } from './fused.js';
-export { planMemory, valueBytes, ARENA_ALIGN } from './planMemory.js';
-export type { InPlace, MemoryPlan, PlanOptions } from './planMemory.js';
+export { concatViews, planMemory, valueBytes, ARENA_ALIGN } from './planMemory.js';
+export type { ConcatViews, InPlace, MemoryPlan, PlanOptions, View } from './planMemory.js';
 export { GraphPassError } from './errors.js';

@@ -21,8 +21,21 @@
  *   %b = Exp(%a)         b: [0, 64)    in place: a dies here, read at the index written
  *   %c = Softmax(%b)     c: [64, 128)  a reduction reads all of b for each element
  *   %d = Add(%c, %x)     d: [64, 128)  in place over c; x, a graph input, is never written
+ *
+ * Concat views (`concatViews`): a Concat whose axis has only dims of extent 1 before it (channels
+ * at batch 1, blocked or not) lays each input out as one contiguous byte range of its output. Its
+ * inputs are then placed at those ranges inside the output's block, their producers write there,
+ * and the Concat copies nothing (the executor drops its kernel). The output's block holds all its
+ * parts: it is placed when the first part is defined and freed after the last read of the output
+ * or any part. A part owns no block of its own, so no reader writes in place over it; the output
+ * may be written over only by a node that reads no part of it.
+ *
+ *   %a = Conv(%x)        a: [0, 64)      placed as part of c, which gets [0, 128) here
+ *   %b = Conv(%x)        b: [64, 128)
+ *   %c = Concat(%a, %b)  c: [0, 128)     no kernel
  */
 
+import { getAttr } from '../../graph/attrs.js';
 import type { Graph, Node, Value } from '../../graph/graph.js';
 import { valueLabel } from '../../graph/graph.js';
 import { shapeSize } from '../../graph/tensor.js';
@@ -51,6 +64,22 @@ export interface MemoryPlan {
 export interface PlanOptions {
   /** the pairs node `n` (at index `i`) may compute in place; none when absent */
   readonly inPlace?: (n: Node, i: number) => readonly InPlace[];
+  /** the Concat inputs to place inside their Concat's output (`concatViews`); none when absent */
+  readonly views?: ConcatViews;
+}
+
+/** A value placed inside a Concat's output. */
+export interface View {
+  readonly into: Value;
+  /** its first byte's offset in `into` */
+  readonly offset: number;
+}
+
+export interface ConcatViews {
+  /** value id → where it lies inside a Concat's output */
+  readonly views: ReadonlyMap<number, View>;
+  /** indices of the Concat nodes whose output is made of views: they need no kernel */
+  readonly nodes: ReadonlySet<number>;
 }
 
 /** The bytes of a value of concrete type; a GraphPassError naming it otherwise. */
@@ -124,35 +153,111 @@ function checkedSize(sizes: (v: Value) => number, v: Value): number {
   return size;
 }
 
+/**
+ * The Concats whose inputs can be placed inside their output: its axis has dims of extent 1 only
+ * before it, and every input is a distinct value a node writes into the arena (not a feed, a
+ * constant or a graph output, nor the output) that no earlier Concat took as a part. Any other
+ * Concat copies. A Concat output may itself be a part of a later Concat: parts nest.
+ */
+export function concatViews(g: Graph, sizes: (v: Value) => number): ConcatViews {
+  const outputs = new Set(g.outputs.map((v) => v.id));
+  const written = new Set(g.nodes.flatMap((n) => n.outputs.map((v) => v.id)));
+  const inArena = (v: Value | null): v is Value => v !== null && written.has(v.id) && !outputs.has(v.id);
+  const views = new Map<number, View>();
+  const nodes = new Set<number>();
+  g.nodes.forEach((n, i) => {
+    const into = n.outputs[0];
+    if (n.op !== 'Concat' || n.domain !== '' || !inArena(into) || !contiguousParts(n, into)) return;
+    const parts = new Set<number>();
+    for (const v of n.inputs) {
+      if (!inArena(v) || views.has(v.id) || parts.has(v.id) || v.type?.dtype !== into.type!.dtype) return;
+      parts.add(v.id);
+    }
+    let offset = 0;
+    for (const v of n.inputs as readonly Value[]) {
+      views.set(v.id, { into, offset });
+      offset += checkedSize(sizes, v);
+    }
+    nodes.add(i);
+  });
+  return { views, nodes };
+}
+
+/** Whether each input of Concat `n` is one byte range of its output: no dim before the axis exceeds 1. */
+function contiguousParts(n: Node, out: Value): boolean {
+  const shape = out.type && staticShape(out.type.shape);
+  if (!shape) return false;
+  const axis = getAttr(n, 'axis', 'int', 0);
+  const at = axis < 0 ? axis + shape.length : axis;
+  return at >= 0 && at < shape.length && shape.slice(0, at).every((d) => d === 1);
+}
+
+const NO_VIEWS: ConcatViews = { views: new Map(), nodes: new Set() };
+
 export function planMemory(g: Graph, sizes: (v: Value) => number, opts: PlanOptions = {}): MemoryPlan {
   const outputs = new Set(g.outputs.map((v) => v.id));
+  const { views } = opts.views ?? NO_VIEWS;
   const last = lastUses(g);
+  /** a viewed value → the outermost Concat output it lies in (its block), at which byte offset */
+  const whole = new Map<number, { block: Value; offset: number }>();
+  for (const [id, view] of views) {
+    let { into: block, offset } = view;
+    for (let up = views.get(block.id); up !== undefined; up = views.get(block.id)) [block, offset] = [up.into, offset + up.offset];
+    whole.set(id, { block, offset });
+    // the block lives as long as any of its parts is read
+    last.set(block.id, Math.max(last.get(block.id)!, last.get(id)!));
+  }
+  /** the value whose block holds `v` */
+  const owner = (v: Value): Value => whole.get(v.id)?.block ?? v;
+  /** whether node `n` reads a part of block `b` (then it may not write over `b`) */
+  const readsPart = (n: Node, b: Value): boolean => nodeUses(n).some((u) => whole.get(u.id)?.block === b);
   const offsets = new Map<number, number>();
   const inPlace = new Map<number, InPlace[]>();
-  /** planned value id → its size in bytes */
+  /** value id → its size in bytes, for every value that owns a block */
   const planned = new Map<number, number>();
   const arena = new Arena();
+  const place = (v: Value): void => {
+    const size = checkedSize(sizes, v);
+    offsets.set(v.id, arena.alloc(aligned(size)));
+    planned.set(v.id, size);
+  };
   const release = (v: Value): void => arena.release(offsets.get(v.id)!, aligned(planned.get(v.id)!));
   g.nodes.forEach((n, i) => {
-    const dying = nodeUses(n).filter((v) => planned.has(v.id) && last.get(v.id) === i);
+    // a block dies at the last read of it or of any of its parts
+    const dying = [...new Set(nodeUses(n).map(owner))].filter((v) => planned.has(v.id) && last.get(v.id) === i);
     const offered = dying.length > 0 && opts.inPlace ? opts.inPlace(n, i) : [];
     /** dying inputs whose block an output took over */
     const taken = new Set<number>();
     for (const v of n.outputs) {
-      if (outputs.has(v.id)) continue;
+      const part = whole.get(v.id);
+      if (part !== undefined) {
+        if (!planned.has(part.block.id)) place(part.block);
+        offsets.set(v.id, offsets.get(part.block.id)! + part.offset);
+        continue;
+      }
+      // a block placed with its first part, or a graph output
+      if (planned.has(v.id) || outputs.has(v.id)) continue;
       const size = checkedSize(sizes, v);
       const pair = offered.find(
-        (p) => p.output.id === v.id && !taken.has(p.input.id) && dying.some((u) => u.id === p.input.id) && planned.get(p.input.id) === size,
+        (p) =>
+          p.output.id === v.id &&
+          !taken.has(p.input.id) &&
+          dying.some((u) => u.id === p.input.id) &&
+          planned.get(p.input.id) === size &&
+          !readsPart(n, p.input),
       );
-      if (pair !== undefined) {
-        taken.add(pair.input.id);
-        inPlace.set(i, [...(inPlace.get(i) ?? []), pair]);
+      if (pair === undefined) {
+        place(v);
+        continue;
       }
-      offsets.set(v.id, pair !== undefined ? offsets.get(pair.input.id)! : arena.alloc(aligned(size)));
+      taken.add(pair.input.id);
+      inPlace.set(i, [...(inPlace.get(i) ?? []), pair]);
+      offsets.set(v.id, offsets.get(pair.input.id)!);
       planned.set(v.id, size);
     }
     for (const u of dying) if (!taken.has(u.id)) release(u);
-    for (const v of n.outputs) if (planned.has(v.id) && last.get(v.id) === i) release(v);
+    // (a Concat's unread output has died among its parts)
+    for (const v of n.outputs) if (planned.has(v.id) && last.get(v.id) === i && !dying.some((u) => u.id === v.id)) release(v);
   });
   return { offsets, arenaBytes: arena.top, inPlace };
 }
