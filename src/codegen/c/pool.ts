@@ -19,11 +19,15 @@
  * worker that saw an old generation can never claim a chunk of a region that has ended, and it
  * reads the region's task only after a claim (the region cannot end before that chunk is done).
  *
- * Waiting: an idle worker spins for SPIN_NS, about what waking it from a futex costs, and then
- * sleeps until a caller wakes it; after a wait that ended in sleep it spins only an eighth of
- * that. Spinning longer is worse on a shared machine: the worker competes with the caller,
- * running serial kernels and the JavaScript between kernels meanwhile, for the process's share
- * of the cores (bench/c-region.ts `gap`). The caller, once no chunk is left to claim, waits for
+ * Waiting: an idle worker spins for SPIN_NS and then sleeps until a caller wakes it; after a wait
+ * that ended in sleep it spins half that, which still spans most gaps between one kernel and the
+ * next (SqueezeNet: 80% under 20 µs, the JavaScript between kernel calls). An eighth (6 µs) missed
+ * most of them, so the worker slept before nearly every region: the caller's futex wake of an
+ * idle core took 15–25 µs here (a virtual machine's halted CPU) and the worker arrived 30–80 µs
+ * after the region began, too late for most of SqueezeNet's 50–250 µs regions. Spinning longer
+ * still is worse on a shared machine: the worker competes with the caller, running serial
+ * kernels and the JavaScript between kernels meanwhile, for the process's share of the cores
+ * (bench/c-region.ts `gap`). The caller, once no chunk is left to claim, waits for
  * the workers' chunks: it spins about as long as one of its own chunks took (a running worker
  * ends its last one within that), then sleeps until the last is done, leaving its core to a
  * worker that was preempted.
@@ -149,10 +153,10 @@ static int32_t claim_chunks(uint64_t *s, int32_t helper) {
 /*
  * A state of a generation other than seen: spin a while, then sleep until the caller wakes us.
  * *slept says whether the last wait ended in sleep; if so, regions come far apart (serial kernels
- * between them), and this wait spins only briefly, for a region right after the last one.
+ * between them), and this wait spins half as long, for a region soon after the last one.
  */
 static uint64_t next_region(uint32_t seen, int *slept) {
-  *slept = !spin_while(&wake_gen, seen, *slept ? SPIN_NS / 8 : SPIN_NS);
+  *slept = !spin_while(&wake_gen, seen, *slept ? SPIN_NS / 2 : SPIN_NS);
   if (*slept) {
     for (;;) {
       /* a caller stores wake_gen, then reads sleepers: one of us sees the other's write */
