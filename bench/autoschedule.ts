@@ -12,14 +12,15 @@
  * the model; before the first measurement by the register tile's flops per load), then the
  * automatic one (samples of the sketch rules and mutations of the best traces, with model-guided
  * generations in between). Each builds the most promising few (one C
- * compile per core, side by side), times each in alternation with the default schedule (which
- * cancels the drift of a shared machine's load; timePaced), checks it against the default
- * schedule's result, and prints its curve of best GFLOP/s against seconds spent (everything
- * counted: sampling, lowering, features, training, compiling, running). At the end the default
- * schedule and the three best template and automatic schedules are timed again in alternating
- * rounds, which gives the ratios. Every time is a fastest run: on a shared machine other work
- * preempts runs, and the fastest is the one nothing interrupted (at load 6–8, medians of the same
- * kernels varied 2–10× between repetitions, their fastest runs by under 10%).
+ * compile per core, side by side), checks them against the default schedule's result, times them
+ * one run at a time in rotating rounds with the default and the two best so far (timeRotation;
+ * the default's time scales the batch, which cancels the drift of a shared machine's load), and
+ * prints its curve of best GFLOP/s against seconds spent (everything counted: sampling, lowering,
+ * features, training, compiling, running). A schedule's time is the median of its batches'. At
+ * the end the default schedule and the three best template and automatic schedules are timed
+ * again in rotating rounds, which gives the ratios. Every time is a fastest run, of CPU time at 1
+ * thread (timeOnce): on a shared machine other work preempts runs, and the fastest is the one
+ * least disturbed (at load 6–8, medians of the same kernels varied 2–10× between repetitions).
  *
  * `--model FILE` starts the automatic search from a saved cost model (transfer) when the file
  * exists and saves its model there at the end.
@@ -131,8 +132,20 @@ const probeArgs = kernelArgs(probe);
 const inputs = probeArgs.slice(0, probeArgs.length - 1).map((t, k) => randomArray(t.shape.reduce((a, b) => a * b, 1), k + 1));
 const outLen = probe[0].shape.reduce((a, b) => a * b, 1);
 
-/** Seconds of one run. */
+/**
+ * Seconds of one run: at 1 thread the process's CPU time, which leaves out the time other work
+ * on the machine held the core. At load ~10 on the 2-core machine, the fastest of 20 wall-clock
+ * runs of det's 3×3 conv varied 7.4–23.8 ms from one repetition to the next (few runs of 6–8 ms
+ * go uninterrupted there), its fastest CPU time 7.45–7.89 ms. On several threads the CPU times
+ * of the threads add up, idle workers' spinning too, so there it is wall-clock time.
+ */
 const timeOnce = (run: () => void): number => {
+  if (threads === 1) {
+    const c0 = process.cpuUsage();
+    run();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1e6;
+  }
   const t0 = performance.now();
   run();
   return (performance.now() - t0) / 1e3;
@@ -148,23 +161,24 @@ function timeRuns(run: () => void): number {
 }
 
 /**
- * Seconds of one run of a candidate, timed against the default schedule (`pacer`, kept loaded):
- * up to 25 pairs of runs, candidate then pacer, within 250 ms after a warm-up run; the ratio of
- * the two sides' fastest runs times the pacer's fastest at the start. The load moves by several
- * times within a search; both runs of a pair meet about the same, so a kernel too long to run
- * once uninterrupted under load is compared with one that met the same. A kernel whose warm-up
- * is `slow` seconds or more is clearly worse than the best so far; its warm-up time stands.
+ * Seconds of the fastest run of each of `runs`, timed one run at a time in rounds, the order
+ * rotating each round: at least `minRounds`, at most `maxRounds`, none begun after `ms`. Each
+ * kernel follows a different one from round to round and meets the machine's load as the others
+ * do, so the fastest runs compare. The search's batches and the final comparison are timed alike,
+ * so that the search ranks its schedules as the final comparison will: a search that timed each
+ * candidate in pairs with the default alone followed a conv schedule whose ratio to the default
+ * the final rotation found 1.25–1.5× worse.
  */
-function timePaced(run: () => void, pacer: { run: () => void; seconds: number }, slow = Infinity): number {
-  const warm = timeOnce(run);
-  if (warm >= slow) return warm;
-  let [own, paced] = [Infinity, Infinity];
+function timeRotation(runs: readonly (() => void)[], minRounds: number, maxRounds: number, ms: number): number[] {
+  const fastest = runs.map(() => Infinity);
   const start = performance.now();
-  for (let k = 0; k < 25 && (k < 3 || performance.now() - start < 250); k++) {
-    own = Math.min(own, timeOnce(run));
-    paced = Math.min(paced, timeOnce(pacer.run));
+  for (let round = 0; round < maxRounds && (round < minRounds || performance.now() - start < ms); round++) {
+    for (let q = 0; q < runs.length; q++) {
+      const k = (q + round) % runs.length;
+      fastest[k] = Math.min(fastest[k], timeOnce(runs[k]));
+    }
   }
-  return (own / paced) * pacer.seconds;
+  return fastest;
 }
 
 function maxRelError(want: Float32Array, got: Float32Array): number {
@@ -184,13 +198,12 @@ if (values.evaluate) {
   process.exit(0);
 }
 
-// --- the reference: the default schedule, loaded for the whole run as the pacer ----------------
+// --- the reference: the default schedule, loaded for the whole run and timed in every batch -----
 const defaultOutputs = work.build();
 const defaultKernel = await buildKernel(defaultSchedule(defaultOutputs, info), kernelArgs(defaultOutputs), { target, threads, name: 'default' });
 const reference = new Float32Array(outLen);
 const runDefault = (): void => defaultKernel.run([...inputs, reference]);
 const defaultStart = { seconds: timeRuns(runDefault) };
-const pacer = { run: runDefault, seconds: defaultStart.seconds };
 
 /** C compilers run side by side: one per core. */
 const COMPILERS = Math.max(1, availableParallelism());
@@ -252,33 +265,73 @@ function startBuild(traces: readonly Lowered[], failures: Failures): Promise<Bui
   return Promise.all(chunks.map((chunk) => build(chunk, failures))).then((b) => b.flat());
 }
 
-/** Times each built candidate and checks it, one at a time; one faster than `best` is timed twice. */
-async function measure(building: Promise<Built[]>, best: number, failures: Failures, spent: Spent): Promise<number[]> {
+/**
+ * A measured schedule of a search: its times, one per batch it was timed in (scaled as
+ * `measure` says), and while it is among the INCUMBENTS fastest, its built kernel.
+ */
+interface Entry {
+  readonly steps: Step[];
+  readonly times: number[];
+  built: Built;
+}
+
+/** The fastest schedules so far, timed again in every batch beside the new candidates. */
+const INCUMBENTS = 2;
+
+/**
+ * A schedule's time: the median of its timings, the slower middle one of an even count (of two,
+ * the slower), so that one lucky timing does not lead a search.
+ */
+const timeOf = (e: Entry): number => [...e.times].sort((a, b) => a - b)[e.times.length >> 1];
+
+/**
+ * Checks each built candidate and times the batch in one rotation (timeRotation) with the
+ * default schedule and the incumbents (the best so far, each given one more time). Times are
+ * scaled by the default's fastest run at the start over its fastest in the rotation, which
+ * cancels the drift of a shared machine's load between batches. A candidate whose warm-up run
+ * takes 3× the best (or the default) is clearly worse and is not rotated; its warm-up time
+ * stands. One faster than the best so far is an incumbent in the next batch: a lucky first
+ * timing (a 94 µs depthwise candidate that ran 400 µs in every later timing) is outvoted there.
+ */
+async function measure(building: Promise<Built[]>, incumbents: readonly Entry[], failures: Failures, spent: Spent): Promise<number[]> {
   const b0 = performance.now();
   const built = await building;
   const r0 = performance.now();
   spent.build += (r0 - b0) / 1e3;
   const out = new Float32Array(outLen);
-  const seconds = built.map((b) => {
+  const runOf = (b: NonNullable<Built>) => (): void => b.kernel.run([...inputs, out], b.name);
+  const slow = 3 * Math.min(incumbents.length > 0 ? timeOf(incumbents[0]) : Infinity, defaultStart.seconds);
+  const warm = built.map((b) => {
     if (!b) return Infinity;
     out.fill(NaN);
-    // 3× the default's time bounds the runs too: with no best yet, a GEMM search's first batch
-    // took 22 s to time (load ~13), its later batches 4 s
-    const sec = timePaced(() => b.kernel.run([...inputs, out], b.name), pacer, 3 * Math.min(best, pacer.seconds));
+    const sec = timeOnce(runOf(b)); // the warm-up run, also the checked one
     if (maxRelError(reference, out) > 1e-3) {
       failures.count++;
       return Infinity;
     }
     return sec;
   });
-  // a candidate faster than the best so far is timed again and keeps the slower time: one lucky
-  // timing (a 94 µs depthwise candidate that ran 400 µs in every later timing) misled a whole search
-  built.forEach((b, q) => {
-    if (b && seconds[q] < best) seconds[q] = Math.max(seconds[q], timePaced(() => b.kernel.run([...inputs, out], b.name), pacer));
-  });
-  for (const kernel of new Set(built.flatMap((b) => (b ? [b.kernel] : [])))) kernel.dispose();
+  const rotated = built.flatMap((b, q) => (b && warm[q] < slow ? [q] : []));
+  const live = incumbents.filter((e) => e.built);
+  const runs = [runDefault, ...live.map((e) => runOf(e.built!)), ...rotated.map((q) => runOf(built[q]!))];
+  const fastest = timeRotation(runs, 3, 25, 120 * runs.length);
+  const scale = defaultStart.seconds / fastest[0];
+  live.forEach((e, k) => e.times.push(fastest[1 + k] * scale));
+  const seconds = [...warm];
+  rotated.forEach((q, k) => (seconds[q] = fastest[1 + live.length + k] * scale));
   spent.run += (performance.now() - r0) / 1e3;
   return seconds;
+}
+
+/** Of the `loaded` kernels, unloads those that no incumbent keeps; the others in `best` let go of theirs. */
+function release(loaded: Set<Kernel>, best: readonly Entry[]): void {
+  const kept = new Set(best.slice(0, INCUMBENTS).flatMap((e) => (e.built ? [e.built.kernel] : [])));
+  for (const e of best.slice(INCUMBENTS)) e.built = null;
+  for (const kernel of loaded) {
+    if (kept.has(kernel)) continue;
+    kernel.dispose();
+    loaded.delete(kernel);
+  }
 }
 
 function featuresOf(steps: readonly Step[]): Float64Array {
@@ -325,7 +378,8 @@ interface Measured {
 }
 
 interface SearchResult {
-  readonly best: { steps: Step[]; seconds: number }[];
+  /** measured schedules, fastest first (timeOf) */
+  readonly best: Entry[];
   readonly curve: { t: number; measured: number; best: number }[];
   readonly measured: number;
   readonly failures: number;
@@ -351,7 +405,8 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
   const measured = new Map<string, number>(); // printed trace → seconds (Infinity: failed)
   const pool = new Map<string, Candidate>(); // unmeasured candidates by printed trace
   const building = new Set<string>(); // printed traces chosen and not yet measured
-  const best: { steps: Step[]; seconds: number }[] = [];
+  const best: Entry[] = [];
+  const loaded = new Set<Kernel>(); // the artifacts of the last batch and of the incumbents
   const curve: { t: number; measured: number; best: number }[] = [];
   const failures: Failures = { count: 0, tooLarge: 0 };
   const spent: Spent = { propose: 0, build: 0, run: 0 };
@@ -385,23 +440,26 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
 
   type Batch = { chosen: [string, Candidate][]; built: Promise<Built[]> };
   const learn = async ({ chosen, built }: Batch): Promise<void> => {
-    const secs = await measure(built, best[0]?.seconds ?? Infinity, failures, spent);
+    const secs = await measure(built, best.slice(0, INCUMBENTS), failures, spent);
+    const kernels = await built;
     const m0 = performance.now();
     if (model.size > 0) rankPairs(chosen.map(([, c]) => c.score), secs, ranking);
     chosen.forEach(([key, c], q) => {
       trail.push({ search: name, round: curve.length, steps: c.steps, seconds: Number.isFinite(secs[q]) ? secs[q] : null });
       building.delete(key);
       measured.set(key, secs[q]);
-      if (Number.isFinite(secs[q])) best.push({ steps: c.steps, seconds: secs[q] });
+      if (Number.isFinite(secs[q])) best.push({ steps: c.steps, times: [secs[q]], built: kernels[q] });
     });
-    best.sort((a, b) => a.seconds - b.seconds);
+    best.sort((a, b) => timeOf(a) - timeOf(b));
+    for (const b of kernels) if (b) loaded.add(b.kernel);
+    release(loaded, best);
     model.update(chosen.map(([, c]) => c.features), secs, chosen.map(() => `${values.op}:${values.n}`));
     const left = [...pool.values()];
     model.predict(left.map((c) => c.features)).forEach((sc, k) => (left[k].score = sc));
     // the lowered functions of a long search's pool would fill the heap; the lowest ranked go
     for (const [key] of byScore().slice(POOL_LIMIT)) pool.delete(key);
     spent.propose += (performance.now() - m0) / 1e3;
-    const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(best[0].seconds) : 0).toFixed(1) };
+    const point = { t: +elapsed().toFixed(1), measured: measured.size, best: +(best.length > 0 ? gflops(timeOf(best[0])) : 0).toFixed(1) };
     curve.push(point);
     // progress goes to stderr with --json, so stdout stays one JSON line
     (values.json ? console.error : console.log)(`${name} t=${point.t}s measured=${point.measured} best=${point.best} GFLOP/s (propose ${spent.propose.toFixed(0)}s, build ${spent.build.toFixed(0)}s, run ${spent.run.toFixed(0)}s)`);
@@ -440,6 +498,8 @@ async function search(name: string, gen: Generator, seconds: number, model: Cost
   }
   // the batch still building when the time ran out is not measured
   if (pending) for (const kernel of new Set((await pending.built).flatMap((b) => (b ? [b.kernel] : [])))) kernel.dispose();
+  for (const e of best) e.built = null;
+  release(loaded, best);
   return { best, curve, measured: measured.size, failures: failures.count + failures.tooLarge, tooLarge: failures.tooLarge, model, ranking: +(ranking.right / Math.max(1, ranking.pairs)).toFixed(3), trail };
 }
 
@@ -563,9 +623,10 @@ const FINALISTS = 3;
 
 /**
  * The final comparison: the default schedule and the FINALISTS best template and automatic
- * schedules built once each and timed one run at a time in alternating rounds (the order rotating),
- * so that the bursts of load on a shared machine hit all alike. Each search scores its best
- * finalist's fastest run.
+ * schedules built once each and timed in 30–100 rotating rounds (timeRotation), so that the
+ * bursts of load on a shared machine hit all alike. At load 7–10 rotations of 15–20 rounds were
+ * too short: the same conv finalists came out 0.83× the default in one and 1.05× in the next.
+ * Each search scores its best finalist's fastest run.
  */
 async function finalComparison(picks: Record<string, readonly (readonly Step[])[]>): Promise<{ gflops: Record<string, number>; winner: Record<string, number> }> {
   const specs = Object.entries(picks).flatMap(([group, traces]) =>
@@ -579,23 +640,14 @@ async function finalComparison(picks: Record<string, readonly (readonly Step[])[
   const out = new Float32Array(outLen);
   const run = (name: string): void => kernel.run([...inputs, out], name);
   specs.forEach((spec) => run(spec.name)); // warm caches and pages
-  const times: number[][] = specs.map(() => []);
-  const start = performance.now();
-  for (let round = 0; round < 41 && (round < 15 || performance.now() - start < 10_000); round++) {
-    for (let q = 0; q < specs.length; q++) {
-      const k = (q + round) % specs.length;
-      const t0 = performance.now();
-      run(specs[k].name);
-      times[k].push((performance.now() - t0) / 1e3);
-    }
-  }
+  const fastest = timeRotation(specs.map((spec) => () => run(spec.name)), 30, 100, 10_000);
   kernel.dispose();
   const best: Record<string, number> = {};
   const winner: Record<string, number> = {};
   let k = 0;
   for (const [group, traces] of Object.entries(picks)) {
     traces.forEach((_, q) => {
-      const g = +gflops(Math.min(...times[k++])).toFixed(1);
+      const g = +gflops(fastest[k++]).toFixed(1);
       if (g > (best[group] ?? -1)) [best[group], winner[group]] = [g, q];
     });
   }
@@ -623,7 +675,7 @@ const summary = {
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
-  console.log(`final comparison, alternating rounds (GFLOP/s): ${JSON.stringify(final)}; automatic / best of default and template = ${summary.ratio}`);
+  console.log(`final comparison, rotating rounds (GFLOP/s): ${JSON.stringify(final)}; automatic / best of default and template = ${summary.ratio} (the default at the start: ${summary.default_gflops_start} GFLOP/s, which scales the curves)`);
   console.log(`automatic: ${auto.measured} measured, ${auto.failures} failed (${auto.tooLarge} too large to build), model's pairwise ranking accuracy ${auto.ranking}; template: ${templ ? `${templ.measured} measured, ${templ.failures} failed (${templ.tooLarge} too large), ranking accuracy ${templ.ranking}` : 'none'}`);
   // side by side: what the template's winner has that the automatic one lacks
   if (templ && templ.best.length > 0) console.log(`best template schedule:\n${printSteps(templ.best[winner.template ?? 0].steps)}`);
