@@ -174,6 +174,11 @@ export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKn
   const flatOk = shape.strideWidth === 1 && shape.kernelWidth === 1 && shape.inWidth === shape.outWidth;
   const maxMb = shape.depthwise ? 1 : Math.min(budget, shape.outChannels);
   const fitOf = (n: number, b: number): number => n / (Math.ceil(n / b) * b);
+  // A weight broadcast counts as two loads on WebAssembly (V8 makes load32_splat a load and a
+  // shuffle): there, tiles of many channels over one vector of columns ran at half the speed of
+  // tiles a few vectors wide. ShuffleNet's 1×1 group-4 convs, 1 thread, channels × rows ×
+  // vectors: 136 at 28², 4×2×1 20 GFLOP/s, 2×1×4 39; 272 at 14², 4×2×1 15, flat 1×2 rows 40.
+  const splat = info.vectorBits <= 128 ? 2 : 1;
   let best: { tile: Tile; score: number } | null = null;
   const consider = (tile: Tile, nv: number, width: number, covered = tile.flatRows ? width : tile.owb): void => {
     const { mb, ohb, lanes } = tile;
@@ -182,7 +187,7 @@ export function defaultConv2dKnobs(info: TargetInfo, shape: ConvShape): Conv2dKn
     // loads per reduce step (rc, and the window when it is unrolled) against multiply-adds
     const inputRows = unrollKernel ? (ohb - 1) * shape.strideHeight + shape.kernelHeight : ohb * shape.kernelHeight;
     const inputs = (tile.flatRows ? nv * shape.kernelHeight : inputRows * nv) * shape.kernelWidth;
-    const loads = (shape.depthwise ? mb * inputs : inputs) + mb * taps;
+    const loads = (shape.depthwise ? mb * inputs : inputs) + splat * mb * taps;
     const reuse = Math.min((acc * taps) / loads, 1.5);
     const fit = coverage(width, covered, lanes, full) * fitOf(shape.outHeight, ohb) * fitOf(shape.outChannels, mb);
     const score = fit * reuse * (1 + mb / 100 - nv / 1000);

@@ -20,7 +20,7 @@ import { constant, max } from '../../../src/ir/expr.js';
 import { computeNode } from '../../../src/ops/index.js';
 import { defaultSchedule } from '../../../src/runtime/schedule.js';
 import { createSchedule, printSchedule } from '../../../src/schedule/index.js';
-import type { Conv2dKnobs } from '../../../src/strategy/cpu/conv2d.js';
+import type { Conv2dKnobs, ConvShape } from '../../../src/strategy/cpu/conv2d.js';
 import { convShapeOf, defaultConv2dKnobs, scheduleConv2d } from '../../../src/strategy/cpu/conv2d.js';
 import { defaultDepthwiseKnobs } from '../../../src/strategy/cpu/depthwise.js';
 import { compute, placeholder } from '../../../src/te/compute.js';
@@ -253,5 +253,14 @@ describe('the conv2d register tile', () => {
     const p = program({ c: 16, m: 16, h: 14, w: 14, k: 3, attrs: { pads: pads(1), group: int(16) } });
     expect(printSchedule(defaultSchedule([p.out], AVX512))).not.toContain('parallel');
     expect(printSchedule(defaultSchedule([p.out], wasmTargetInfo))).toContain('parallel');
+  });
+
+  it('prefers tiles a few vectors wide to tiles of many channels on wasm', () => {
+    // Rule: a weight broadcast costs two loads on wasm, so ShuffleNet's 1×1 group-4 convs get
+    // tiles of at most 2 channels (the 14-column rows a flat tile of 2 rows), not 4 channels × 2
+    // rows × 1 vector as when broadcasts counted as one load.
+    const shape = (m: number, hw: number): ConvShape => ({ outChannels: m, outHeight: hw, outWidth: hw, inChannels: m / 4, inWidth: hw, kernelHeight: 1, kernelWidth: 1, strideHeight: 1, strideWidth: 1, depthwise: false });
+    expect(defaultConv2dKnobs(wasmTargetInfo, shape(272, 14))).toMatchObject({ mb: 1, ohb: 2, flatRows: true });
+    expect(defaultConv2dKnobs(wasmTargetInfo, shape(136, 28)).mb).toBeLessThanOrEqual(2);
   });
 });
