@@ -314,7 +314,7 @@ async function measure(building: Promise<Built[]>, incumbents: readonly Entry[],
   const rotated = built.flatMap((b, q) => (b && warm[q] < slow ? [q] : []));
   const live = incumbents.filter((e) => e.built);
   const runs = [runDefault, ...live.map((e) => runOf(e.built!)), ...rotated.map((q) => runOf(built[q]!))];
-  const fastest = timeRotation(runs, 3, 25, 120 * runs.length);
+  const fastest = timeRotation(runs, 3, 15, 60 * runs.length);
   const scale = defaultStart.seconds / fastest[0];
   live.forEach((e, k) => e.times.push(fastest[1 + k] * scale));
   const seconds = [...warm];
