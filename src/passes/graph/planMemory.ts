@@ -210,7 +210,7 @@ export function planMemory(g: Graph, sizes: (v: Value) => number, opts: PlanOpti
   /** the value whose block holds `v` */
   const owner = (v: Value): Value => whole.get(v.id)?.block ?? v;
   /** whether node `n` reads a part of block `b` (then it may not write over `b`) */
-  const readsPart = (n: Node, b: Value): boolean => nodeUses(n).some((u) => whole.get(u.id)?.block === b);
+  const readsPart = (n: Node, b: Value): boolean => nodeUses(n).some((u) => whole.get(u.id)?.block.id === b.id);
   const offsets = new Map<number, number>();
   const inPlace = new Map<number, InPlace[]>();
   /** value id → its size in bytes, for every value that owns a block */
