@@ -18,12 +18,13 @@ export interface TargetInfo {
   /** whether parallel loops can run on several threads */
   readonly threads: boolean;
   /**
-   * whether the runtime itself runs a parallel loop too small to repay other threads on the
-   * calling thread alone, judging each loop's work when it starts (wasm's pool does): strategies
-   * then mark mid-size loops parallel too and leave the decision to it, rather than keeping them
-   * serial by a fixed size of their own
+   * set where the runtime itself runs a parallel loop estimated below this much work on the
+   * calling thread alone, judging each loop when it starts (wasm's pool does): strategies then
+   * mark every loop of at least this much work parallel and leave the decision to the runtime,
+   * rather than keep mid-size loops serial by a fixed size of their own. Smaller loops stay
+   * serial, so a model made only of them builds no threaded module.
    */
-  readonly gatesParallel?: boolean;
+  readonly parallelMinWork?: number;
   /** whether a 'shared' scope (GPU block memory) exists */
   readonly sharedMemory: boolean;
 }

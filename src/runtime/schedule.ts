@@ -117,7 +117,7 @@ function scheduleLoops(s: Schedule, st: Stage, target: TargetInfo): void {
   if (vectorLoop) st.vectorize(vectorLoop[1]);
   const elements = st.tensor.shape.reduce((n, d) => n * d, 1);
   const threaded = fused ?? vectorLoop?.[0];
-  if (threaded && target.threads && threaded.extent > 1 && (target.gatesParallel === true || elements >= PARALLEL_MIN_ELEMENTS)) st.parallel(threaded);
+  if (threaded && target.threads && threaded.extent > 1 && elements >= (target.parallelMinWork ?? PARALLEL_MIN_ELEMENTS)) st.parallel(threaded);
   const at = separate ? vectorLoop[0] : fused;
   if (acc && at) accumulate(acc, st, at, vectorLoop !== null);
 }
@@ -161,7 +161,7 @@ function reduceInLanes(s: Schedule, st: Stage, target: TargetInfo, lanes: number
   const outer = st.leafAxes().filter((a) => a.iterType === 'spatial');
   const fused = outer.length > 1 ? st.fuse(...outer) : outer[0];
   const work = st.tensor.shape.reduce((n, d) => n * d, 1) * partial.reduceAxis.reduce((n, r) => n * r.extent, lanes);
-  if (target.threads && fused.extent > 1 && (target.gatesParallel === true || work >= PARALLEL_MIN_WORK)) st.parallel(fused);
+  if (target.threads && fused.extent > 1 && work >= (target.parallelMinWork ?? PARALLEL_MIN_WORK)) st.parallel(fused);
   partial.computeAt(st, fused);
   const l = partial.axis[0];
   partial.reorder(...partial.reduceAxis, l);

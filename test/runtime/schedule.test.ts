@@ -125,14 +125,18 @@ describe('defaultSchedule', () => {
     expect(steps).toContain('M.local: computeAt(M, j.outer)');
   });
 
-  it('marks small loops parallel where the runtime gates them by their work', () => {
+  it('marks loops parallel from the runtime minimum where the runtime gates them by their work', () => {
     // Rule: below the strategy's sizes a loop stays serial, unless the target's runtime decides
-    // per loop at run time (wasm's pool runs a small one on the calling thread alone).
-    const gated = { ...CPU, gatesParallel: true };
+    // per loop at run time (wasm's pool runs a small one on the calling thread alone); loops
+    // below the runtime's minimum stay serial there too.
+    const gated = { ...CPU, parallelMinWork: 8 };
+    const above = { ...CPU, parallelMinWork: 1 << 20 };
     expect(printSchedule(defaultSchedule([program().C], CPU))).not.toContain('parallel');
     expect(printSchedule(defaultSchedule([program().C], gated))).toContain('C: parallel(i)');
+    expect(printSchedule(defaultSchedule([program().C], above))).not.toContain('parallel');
     expect(printSchedule(defaultSchedule([rowMax().M], CPU))).not.toContain('parallel');
     expect(printSchedule(defaultSchedule([rowMax().M], gated))).toContain('parallel');
+    expect(printSchedule(defaultSchedule([rowMax().M], above))).not.toContain('parallel');
   });
 
   it('leaves parallel loops out on targets without threads', () => {

@@ -7,6 +7,7 @@ import type { Artifact, Backend, BuildOptions, Executable, TargetInfo } from '..
 import type { PrimFunc } from '../../tir/stmt.js';
 import { emitModule } from './codegen.js';
 import { HOST_CORES } from './host.js';
+import { MIN_PARALLEL_WORK } from './parallel.js';
 import { loadWasm, loadWasmSync } from './runtime.js';
 
 export const wasmTargetInfo: TargetInfo = {
@@ -18,8 +19,7 @@ export const wasmTargetInfo: TargetInfo = {
   l2Bytes: 1024 * 1024,
   l3Bytes: 8 * 1024 * 1024,
   threads: true,
-  // parallel.ts runs a loop below MIN_PARALLEL_WORK on the calling thread
-  gatesParallel: true,
+  parallelMinWork: MIN_PARALLEL_WORK,
   sharedMemory: false,
 };
 

@@ -273,7 +273,7 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   if (lanes > 1) o.vectorize(wl);
   else o.unroll(wl);
   const macs = out.shape.reduce((p, d) => p * d, 1) * s.stage(local).reduceAxis.reduce((p, r) => p * r.extent, 1);
-  if (info.threads && task.extent > 1 && (info.gatesParallel === true || macs >= PARALLEL_MIN_MACS)) o.parallel(task);
+  if (info.threads && task.extent > 1 && macs >= (info.parallelMinWork ?? PARALLEL_MIN_MACS)) o.parallel(task);
 
   const acc = s.stage(local);
   acc.computeAt(o, wo ?? (perChannel ? rowBlock : byChannels ? task : mo));

@@ -247,12 +247,15 @@ describe('the conv2d register tile', () => {
     expect(tir).not.toMatch(/gather|scatter|ramp\([^)]*, 1, 14\)/);
   });
 
-  it('leaves a small convolution parallel on a target whose runtime gates loops by their work', () => {
-    // Rule: a depthwise 3×3 over 16 channels of 14×14 (28 K multiply-adds) stays serial on c;
-    // on wasm its channel tasks are parallel, and the pool decides at run time.
-    const p = program({ c: 16, m: 16, h: 14, w: 14, k: 3, attrs: { pads: pads(1), group: int(16) } });
-    expect(printSchedule(defaultSchedule([p.out], AVX512))).not.toContain('parallel');
-    expect(printSchedule(defaultSchedule([p.out], wasmTargetInfo))).toContain('parallel');
+  it('leaves a mid-size convolution parallel on a target whose runtime gates loops by their work', () => {
+    // Rule: a depthwise 3×3 over 64 channels of 28×28 (452 K multiply-adds) stays serial on c;
+    // on wasm its channel tasks are parallel, and the pool decides at run time. One over 4
+    // channels of 8×8 (2.3 K) is below the pool's minimum and stays serial on wasm too.
+    const mid = program({ c: 64, m: 64, h: 28, w: 28, k: 3, attrs: { pads: pads(1), group: int(64) } });
+    expect(printSchedule(defaultSchedule([mid.out], AVX512))).not.toContain('parallel');
+    expect(printSchedule(defaultSchedule([mid.out], wasmTargetInfo))).toContain('parallel');
+    const tiny = program({ c: 4, m: 4, h: 8, w: 8, k: 3, attrs: { pads: pads(1), group: int(4) } });
+    expect(printSchedule(defaultSchedule([tiny.out], wasmTargetInfo))).not.toContain('parallel');
   });
 
   it('prefers tiles a few vectors wide to tiles of many channels on wasm', () => {
