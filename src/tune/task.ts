@@ -24,7 +24,7 @@ import { tensorType } from '../graph/types.js';
 import { indexGraph } from '../graph/uses.js';
 import type { DType } from '../ir/dtype.js';
 import { makePassContext } from '../passes/pass.js';
-import { fusedBody, isFused } from '../passes/graph/index.js';
+import { concatViews, fusedBody, isFused, valueBytes } from '../passes/graph/index.js';
 import { kernelCompute } from '../runtime/kernels.js';
 import { checkGraph, specialize } from '../runtime/specialize.js';
 import { printTensors } from '../te/print.js';
@@ -118,7 +118,10 @@ export async function extractTasks(model: string, inputs: readonly InputType[], 
   const target = getBackend(targetName).info;
   const { graph } = specializedModel(model, inputs, targetName);
   const tasks = new Map<string, { task: Omit<Task, 'weight' | 'kernels'>; kernels: number[] }>();
+  // a Concat whose inputs the plan writes straight into its output runs no kernel to tune
+  const views = concatViews(graph, valueBytes);
   for (const [k, node] of graph.nodes.entries()) {
+    if (views.nodes.has(k)) continue;
     const source: TaskSource = { kind: 'model', model, inputs, target: targetName, node: k };
     const build = await loadSource(source);
     const key = taskKey(build(), target.name);

@@ -91,6 +91,31 @@ describe('tuner', () => {
     expect(sc.defaultMs).toBeUndefined();
   }, 240_000);
 
+  it('makes no task of a Concat that the plan replaces by writing its inputs into its output', async () => {
+    const file = tmp('cat.onnx');
+    const f32 = (name: string, shape: readonly number[]) => ({ name, dtype: 'float32' as const, shape });
+    const w = (name: string, seed: number) => ({ name, tensor: tensorOf('float32', [8, 8, 1, 1], Array.from(randomFloats(64, seed))) });
+    const model = (catInputs: string[]) =>
+      writeModel({
+        inputs: [f32('x', [1, 8, 6, 6])],
+        outputs: [f32('y', [1, 8, 6, 6])],
+        initializers: [w('w1', 1), w('w2', 2), { name: 'w3', tensor: tensorOf('float32', [8, 16, 1, 1], Array.from(randomFloats(128, 3))) }],
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'w1'], outputs: ['a'] },
+          { op: 'Conv', inputs: ['x', 'w2'], outputs: ['b'] },
+          { op: 'Concat', inputs: catInputs, outputs: ['c'], attrs: { axis: { int: 1 } } },
+          { op: 'Conv', inputs: ['c', 'w3'], outputs: ['y'] },
+        ],
+      });
+    const input = [{ dtype: 'float32' as const, shape: [1, 8, 6, 6] }];
+    fs.writeFileSync(file, model(['a', 'b']));
+    expect((await extractTasks(file, input, 'js')).map((t) => t.label).join(' ')).not.toContain('Concat');
+    // a repeated input keeps its copy, so its Concat is still a kernel to tune
+    const copied = tmp('cat2.onnx');
+    fs.writeFileSync(copied, model(['a', 'a']));
+    expect((await extractTasks(copied, input, 'js')).map((t) => t.label).join(' ')).toContain('Concat');
+  });
+
   it('a model run with its records uses the tuned schedules and matches the untuned outputs', async () => {
     const file = tmp('mlp.onnx');
     const f32 = (name: string, shape: readonly number[]) => ({ name, dtype: 'float32' as const, shape });
