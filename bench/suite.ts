@@ -1,5 +1,5 @@
 /**
- * @file `npm run bench [-- --target c|wasm] [--threads 1,2] [--rows LIST] [--repeat N] [--records FILE] [--out FILE.md] [--json]`
+ * @file `npm run bench [-- --target c|wasm] [--threads 1,2] [--rows LIST] [--repeat N] [--records FILE] [--fetches] [--out FILE.md] [--json]`
  *
  * The benchmark suite: every row of bench/lib/rows.ts (PaddleOCR, the light architectures with
  * random weights, single operators) run by kiln, onnxruntime-node and onnxruntime-web on the same
@@ -7,7 +7,8 @@
  * Prints a Markdown table (bench/lib/table.ts) to stdout, or with --json one JSON line per row
  * (`kiln compare`'s fields plus row, peer_web_ms, ratio_web, compile_cold_ms, compile_cached_ms);
  * --out also writes the table to a file, after every row. Progress goes to stderr. --records runs
- * kiln with the best of a tuning log's schedules (`kiln tune`) where they apply.
+ * kiln with the best of a tuning log's schedules (`kiln tune`) where they apply. --fetches has every
+ * side write its outputs into tensors allocated once (onnxruntime's preallocated `fetches`).
  *
  * Each row and thread count runs in a child process of its own: onnxruntime-web fixes its thread
  * count when it first initializes, a cold compile needs a kiln disk cache no earlier row has
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     child: { type: 'string' },
     records: { type: 'string' },
+    fetches: { type: 'boolean', default: false },
   },
 });
 
@@ -61,7 +63,7 @@ const threadCounts = values.threads.split(',').map((t) => positive('threads', t)
 async function child(name: string): Promise<void> {
   const row = ROWS.find((r) => r.name === name);
   if (!row) throw new Error(`bench: no row '${name}'`);
-  const opts: MeasureOptions = { target, threads: threadCounts[0], repeat, ...(values.records ? { tuningRecords: path.resolve(values.records) } : {}) };
+  const opts: MeasureOptions = { target, threads: threadCounts[0], repeat, fetches: values.fetches, ...(values.records ? { tuningRecords: path.resolve(values.records) } : {}) };
   let result: RowResult;
   try {
     result = await measureRow(row, opts);
@@ -81,7 +83,7 @@ function failureReason(stderr: string): string {
 function runChild(row: Row, threads: number): RowResult {
   const cache = mkdtempSync(path.join(tmpdir(), 'kiln-bench-cache-'));
   try {
-    const args = [...process.execArgv, process.argv[1], '--child', row.name, '--target', target, '--threads', String(threads), '--repeat', String(repeat), ...(values.records ? ['--records', values.records] : [])];
+    const args = [...process.execArgv, process.argv[1], '--child', row.name, '--target', target, '--threads', String(threads), '--repeat', String(repeat), ...(values.records ? ['--records', values.records] : []), ...(values.fetches ? ['--fetches'] : [])];
     const r = spawnSync(process.execPath, args, {
       encoding: 'utf8',
       env: { ...process.env, XDG_CACHE_HOME: cache },
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
   const legend = new Map(rows.map((r) => [r.name, r.what]));
   const results: RowResult[] = [];
   const report = (): string => {
-    const info = { target, date, cpu: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), loadStart, loadEnd: loadavg()[0], repeat };
+    const info = { target, date, cpu: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), loadStart, loadEnd: loadavg()[0], repeat, fetches: values.fetches };
     return markdownReport(info, results, legend);
   };
   const total = rows.length * threadCounts.length;

@@ -16,8 +16,7 @@
  */
 
 import { InferenceSession } from '../../src/api/session.js';
-import type { Tensor } from '../../src/api/tensor.js';
-import { toHostTensor } from '../../src/api/tensor.js';
+import { Tensor, toHostTensor } from '../../src/api/tensor.js';
 import type { CompareReport } from '../../src/cli/compare.js';
 import { compareJson } from '../../src/cli/compare.js';
 import { feedRecord, makeFeeds, parseInputs } from '../../src/cli/inputs.js';
@@ -63,6 +62,8 @@ export interface MeasureOptions {
   readonly threads: number;
   readonly repeat: number;
   readonly tuningRecords?: string;
+  /** every side writes its outputs into tensors allocated once (`run(feeds, fetches)`) */
+  readonly fetches?: boolean;
 }
 
 /** onnxruntime-web's WebAssembly backend (SIMD, threads) in this process; threads are fixed at its first use. */
@@ -118,11 +119,12 @@ function message(e: unknown): string {
 }
 
 /** onnxruntime-web's session and first run; null with the reason where it cannot run the row. */
-async function tryWeb(model: Uint8Array, threads: number, feeds: Feeds): Promise<{ web: Peer | null; ms: number; error?: string }> {
+async function tryWeb(model: Uint8Array, threads: number, feeds: Feeds): Promise<{ web: Peer | null; ms: number; outputs?: Feeds; error?: string }> {
   let web: Peer | null = null;
   try {
     web = await createWebPeer(model, threads);
-    return { web, ms: (await firstRun(() => (web as Peer).run(feeds))).ms };
+    const first = await firstRun(() => (web as Peer).run(feeds));
+    return { web, ms: first.ms, outputs: first.value };
   } catch (e) {
     await web?.release();
     return { web: null, ms: 0, error: message(e) };
@@ -150,14 +152,21 @@ export async function measureRow(row: Row, opts: MeasureOptions): Promise<RowRes
     });
     const slowest = Math.max(ours.ms, ref.ms, w.ms);
     const runs = Math.min(opts.repeat, Math.max(MIN_RUNS, Math.floor(SIDE_BUDGET_MS / slowest)));
-    const sides = [() => session.run(feeds), () => node.run(feeds), ...(web ? [() => (web as Peer).run(feeds)] : [])];
+    // each side its own tensors, shaped like the outputs of its first run
+    const own = (outputs: Record<string, Tensor>): Record<string, Tensor> | undefined =>
+      opts.fetches ? Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, new Tensor(t.type, t.data.slice() as Tensor['data'], t.dims)])) : undefined;
+    const [kilnFetches, nodeFetches, webFetches] = [own(ours.value), own(ref.value), w.outputs && own(w.outputs)];
+    const runKiln = (): Promise<unknown> => session.run(feeds, kilnFetches);
+    const runNode = (): Promise<unknown> => node.run(feeds, nodeFetches);
+    const runWeb = web ? (): Promise<unknown> => (web as Peer).run(feeds, webFetches) : null;
+    const sides = [runKiln, runNode, ...(runWeb ? [runWeb] : [])];
     for (const t0 = performance.now(); performance.now() - t0 < WARMUP_MS; ) for (const run of sides) await run();
     const [kilnMs, nodeMs, webMs]: number[][] = [[], [], []];
     for (let done = 0; done < runs; done += BLOCK) {
       const n = Math.min(BLOCK, runs - done);
-      await timedBlock(() => session.run(feeds), kilnMs, n);
-      await timedBlock(() => node.run(feeds), nodeMs, n);
-      if (web) await timedBlock(() => (web as Peer).run(feeds), webMs, n);
+      await timedBlock(runKiln, kilnMs, n);
+      await timedBlock(runNode, nodeMs, n);
+      if (runWeb) await timedBlock(runWeb, webMs, n);
     }
     const t = { kilnMs: median(kilnMs), peerMs: median(nodeMs) };
     const webMedian = web ? median(webMs) : null;

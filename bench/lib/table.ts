@@ -15,6 +15,8 @@ export interface RunInfo {
   readonly loadStart: number;
   readonly loadEnd: number;
   readonly repeat: number;
+  /** outputs written into tensors allocated once (--fetches) */
+  readonly fetches?: boolean;
 }
 
 /** A latency or compile time in ms: three significant digits or whole ms. */
@@ -75,6 +77,7 @@ export function markdownReport(info: RunInfo, results: readonly RowResult[], leg
     '',
     `${info.date}, ${info.cpu} (${info.cores} cores), load average ${info.loadStart.toFixed(2)} at start and ${info.loadEnd.toFixed(2)} at end.`,
     `Medians of up to ${info.repeat} timed runs per side (fewer for slow rows), alternating blocks of runs.`,
+    ...(info.fetches ? ['Every side writes its outputs into tensors allocated once (`run(feeds, fetches)`), not into new arrays each run.'] : []),
     'kiln/node and kiln/web: kiln latency over the peer latency (below 1: kiln is faster).',
     'max rel err: kiln against onnxruntime-node, largest over outputs of max|kiln − ort| / max|ort|; a row fails beyond 1e-4·max|ort| + 1e-5.',
     '',

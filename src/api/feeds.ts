@@ -21,6 +21,8 @@ export interface TensorLike {
 
 export type Feeds = Readonly<Record<string, TensorLike>>;
 export type Outputs = Record<string, Tensor>;
+/** Tensors to write outputs into, by output name (onnxruntime's preallocated `fetches`). */
+export type Fetches = Readonly<Record<string, TensorLike>>;
 
 /** One host tensor per input name, in order; unknown and missing feeds are SessionErrors. */
 export function orderFeeds(inputNames: readonly string[], feeds: Feeds): HostTensor[] {
@@ -33,6 +35,19 @@ export function orderFeeds(inputNames: readonly string[], feeds: Feeds): HostTen
     if (!Object.hasOwn(feeds, name)) throw new SessionError(`feed ${quote(name)}`, `is missing (the model's inputs: ${names})`);
     return hostFeed(`feed ${quote(name)}`, feeds[name]);
   });
+}
+
+/**
+ * Caller-owned output tensors by output name, in output order (`names[k]` for output k; null where
+ * none is given): a name may be listed twice among the outputs, and both then go to one tensor.
+ */
+export function orderFetches(names: readonly string[], fetches: Fetches): (HostTensor | null)[] {
+  const known = new Set(names);
+  for (const name of Object.keys(fetches)) {
+    if (!known.has(name)) throw new SessionError(`fetch ${quote(name)}`, `the model has no output of that name (its outputs: ${[...known].map(quote).join(', ')})`);
+  }
+  const host = new Map(Object.keys(fetches).map((name) => [name, hostFeed(`fetch ${quote(name)}`, fetches[name])]));
+  return names.map((name) => host.get(name) ?? null);
 }
 
 /** Outputs by name (`names[k]` for `outputs[k]`). */

@@ -30,13 +30,13 @@ import type { KernelTime } from '../runtime/executor.js';
 import { Executor } from '../runtime/executor.js';
 import { loadRecords, recordScheduler } from '../tune/apply.js';
 import type { TuningRecord } from '../tune/records.js';
-import type { Feeds, Outputs } from './feeds.js';
-import { namedOutputs, orderFeeds } from './feeds.js';
+import type { Feeds, Fetches, Outputs } from './feeds.js';
+import { namedOutputs, orderFeeds, orderFetches } from './feeds.js';
 import type { InputShapes } from './save.js';
 import { openModel } from './open.js';
 import { serializeExecutor } from './save.js';
 
-export type { Feeds, Outputs, TensorLike } from './feeds.js';
+export type { Feeds, Fetches, Outputs, TensorLike } from './feeds.js';
 export type { InputShapes } from './save.js';
 
 export interface SessionOptions {
@@ -113,9 +113,14 @@ export class InferenceSession {
     return new InferenceSession(executor, target, compiledThreads);
   }
 
-  /** Runs the model; resolves to one tensor per output name. */
-  async run(feeds: Feeds): Promise<Outputs> {
-    const result = await this.executor.run(orderFeeds(this.inputNames, feeds));
+  /**
+   * Runs the model; resolves to one tensor per output name. Outputs named in `fetches` are written
+   * into those tensors' data (of the output's dtype and shape, sharing no memory with a feed)
+   * instead of new arrays, so a caller that runs repeatedly does not pay for fresh memory each time.
+   */
+  async run(feeds: Feeds, fetches: Fetches = {}): Promise<Outputs> {
+    const fetched = orderFetches(this.executor.outputs.map((v) => v.name), fetches);
+    const result = await this.executor.run(orderFeeds(this.inputNames, feeds), { fetches: fetched });
     return namedOutputs(this.executor.outputs.map((v) => v.name), result.outputs);
   }
 

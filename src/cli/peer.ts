@@ -14,7 +14,8 @@ type Ort = typeof import('onnxruntime-node');
 type OrtSession = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 export interface Peer {
-  run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+  /** `fetches`: tensors to write outputs into (onnxruntime's preallocated outputs) */
+  run(feeds: Readonly<Record<string, Tensor>>, fetches?: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
 
@@ -36,12 +37,15 @@ export async function createPeer(model: string | Uint8Array, threads: number): P
 /** A Peer over an onnxruntime session: kiln Tensors in, kiln Tensors out. */
 export function wrapOrtSession(ort: Pick<Ort, 'Tensor'>, session: OrtSession): Peer {
   return {
-    async run(feeds) {
-      const ortFeeds: Record<string, InstanceType<Ort['Tensor']>> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        Object.defineProperty(ortFeeds, name, { value: new ort.Tensor(t.type, t.data, [...t.dims]), enumerable: true });
-      }
-      const out = await session.run(ortFeeds);
+    async run(feeds, fetches) {
+      const toOrt = (tensors: Readonly<Record<string, Tensor>>): Record<string, InstanceType<Ort['Tensor']>> => {
+        const out: Record<string, InstanceType<Ort['Tensor']>> = {};
+        for (const [name, t] of Object.entries(tensors)) {
+          Object.defineProperty(out, name, { value: new ort.Tensor(t.type, t.data, [...t.dims]), enumerable: true });
+        }
+        return out;
+      };
+      const out = fetches ? await session.run(toOrt(feeds), toOrt(fetches)) : await session.run(toOrt(feeds));
       const result: Record<string, Tensor> = {};
       for (const name of session.outputNames) {
         const t = Object.getOwnPropertyDescriptor(out, name)?.value as InstanceType<Ort['Tensor']> | undefined;

@@ -165,15 +165,18 @@ export class Executor {
     };
   }
 
-  /** Runs the model on `feeds` (one per input, in input order). */
-  async run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean } = {}): Promise<RunResult> {
+  /**
+   * Runs the model on `feeds` (one per input, in input order); `fetches`, by output index, are
+   * arrays to write outputs into (see runPlan).
+   */
+  async run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean; readonly fetches?: readonly (HostTensor | null)[] } = {}): Promise<RunResult> {
     if (feeds.length !== this.inputs.length) throw new SessionError('run', `expects ${this.inputs.length} feeds, got ${feeds.length}`);
     const types = checkFeeds(this.inputs, feeds);
     let c = await this.compiled(types, feeds);
     // inputs frozen while this run waited: what it got may hold other values of them
     if (this.frozen.length > 0 && c.frozenKey !== frozenKey(this.frozen, feeds)) c = await this.compiled(types, feeds);
     if (this.released) throw new SessionError('run', 'the session was released');
-    return runPlan(c, feeds, opts.profile ?? false);
+    return runPlan(c, feeds, opts.profile ?? false, opts.fetches);
   }
 
   /** Frees compiled kernels; the executor cannot run afterwards. */

@@ -10,7 +10,7 @@ import type { HostTensor, TypedData } from '../graph/tensor.js';
 import { hostTensor } from '../graph/tensor.js';
 import { arrayOf, copyArray, viewOf } from './arrays.js';
 import { SessionError } from './errors.js';
-import type { Plan, Slot } from './plan.js';
+import type { OutputPlan, Plan, Slot } from './plan.js';
 
 export interface KernelTime {
   readonly entry: string;
@@ -84,9 +84,14 @@ function allocateArena(bytes: number): ArrayBuffer {
   }
 }
 
-/** One run on `feeds` (checked by the caller against the shapes the plan was made for). */
-export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean): RunResult {
-  const outs = c.plan.outputs.map((o) => (o.source.kind === 'written' ? arrayOf(o.type.dtype, o.type.shape) : null));
+/**
+ * One run on `feeds` (checked by the caller against the shapes the plan was made for). `fetches`,
+ * by output index, are caller-owned arrays the outputs are written into instead of fresh ones:
+ * a fresh array's pages are faulted in by the kernel that first writes them, on every run.
+ */
+export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean, fetches: readonly (HostTensor | null)[] = []): RunResult {
+  fetches.forEach((f, k) => f && checkFetch(c.plan.outputs[k], f, feeds, k));
+  const outs = c.plan.outputs.map((o, k) => fetches[k]?.data ?? (o.source.kind === 'written' ? arrayOf(o.type.dtype, o.type.shape) : null));
   /** the array of a slot that is not fixed; a constant too, for outputs copied from one */
   const bound = (s: Slot): HostArray => {
     if (s.kind === 'feed') return feeds[s.index].data;
@@ -103,9 +108,28 @@ export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean
     if (profile) times.push({ entry: step.entry, label: step.label, op: step.op, ms: performance.now() - t0 });
   }
   const outputs = c.plan.outputs.map((o, k) => {
+    const fetched = fetches[k];
+    if (fetched && o.source.kind === 'copy') fetched.data.set(bound(o.source.from) as never);
     const data = outs[k] ?? (o.source.kind === 'copy' ? copyArray(bound(o.source.from)) : null);
     if (data === null) throw new SessionError('run', `output ${k} has no array`);
     return hostTensor(o.type.dtype, o.type.shape, data);
   });
   return profile ? { outputs, profile: times } : { outputs };
+}
+
+/** A caller's output array must have the output's dtype and shape and share no memory with a feed. */
+function checkFetch(o: OutputPlan, f: HostTensor, feeds: readonly HostTensor[], k: number): void {
+  const where = `fetch for output ${k}`;
+  if (f.dtype !== o.type.dtype) throw new SessionError(where, `is ${f.dtype}, the output is ${o.type.dtype}`);
+  if (f.shape.length !== o.type.shape.length || f.shape.some((d, i) => d !== o.type.shape[i])) {
+    throw new SessionError(where, `has shape [${f.shape.join(', ')}], the output has [${o.type.shape.join(', ')}]`);
+  }
+  // kernels read their inputs while writing outputs: an output over a feed would read its own results
+  for (const feed of feeds) {
+    const a = f.data;
+    const b = feed.data;
+    if (a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+      throw new SessionError(where, 'shares memory with a feed');
+    }
+  }
 }

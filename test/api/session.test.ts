@@ -106,6 +106,24 @@ describe.each(TARGETS)('InferenceSession on %s', (target) => {
     expect(g1.source).toBe(g2.source);
     await session.release();
   });
+
+  it('writes outputs into caller-owned fetches, run after run', async () => {
+    const model = writeModel(MLP);
+    const session = await InferenceSession.create(model, { target, threads: 2 });
+    try {
+      const y = new Tensor('float32', new Float32Array(16 * 10).fill(Number.NaN), [16, 10]);
+      for (const seed of [1, 2]) {
+        const feeds = { x: randomTensor([16, 32], seed) };
+        const [ours, ref] = await Promise.all([session.run(feeds, { y }), runOrt(model, feeds)]);
+        expect(ours.y.data).toBe(y.data);
+        expect(maxAbsDiff(y, ref.y)).toBeLessThan(1e-5);
+        // outputs not fetched still come in new arrays
+        expect(maxAbsDiff(ours.parts, ref.parts)).toBeLessThan(1e-5);
+      }
+    } finally {
+      await session.release();
+    }
+  });
 });
 
 describe('InferenceSession outputs and lifetime', () => {
@@ -131,6 +149,29 @@ describe('InferenceSession outputs and lifetime', () => {
     expect(out.x.data).not.toBe(x.data);
     expect(numbers(out.c)).toEqual([7, 8]);
     expect(numbers(out.y)).toEqual([-1, -2]);
+  });
+
+  it('copies graph inputs and constants into fetches, and refuses fetches that do not fit', async () => {
+    const model = writeModel({
+      inputs: [f32('x', [2])],
+      outputs: [f32('x', [2]), f32('c', [2]), f32('y', [2]), f32('y', [2])],
+      initializers: [{ name: 'c', tensor: tensorOf('float32', [2], [7, 8]) }],
+      nodes: [{ op: 'Neg', inputs: ['x'], outputs: ['y'] }],
+    });
+    const session = await InferenceSession.create(model, { target: 'js' });
+    const x = new Tensor('float32', [1, 2], [2]);
+    const fetches = { x: new Tensor('float32', [0, 0], [2]), c: new Tensor('float32', [0, 0], [2]), y: new Tensor('float32', [0, 0], [2]) };
+    const out = await session.run({ x }, fetches);
+    expect(out.x.data).toBe(fetches.x.data);
+    expect([numbers(fetches.x), numbers(fetches.c), numbers(fetches.y)]).toEqual([
+      [1, 2],
+      [7, 8],
+      [-1, -2],
+    ]);
+    await expect(session.run({ x }, { z: new Tensor('float32', [0, 0], [2]) })).rejects.toThrow('fetch "z": the model has no output of that name');
+    await expect(session.run({ x }, { y: new Tensor('float32', [0, 0, 0], [3]) })).rejects.toThrow('has shape [3], the output has [2]');
+    await expect(session.run({ x }, { y: new Tensor('int32', [0, 0], [2]) })).rejects.toThrow('is int32, the output is float32');
+    await expect(session.run({ x }, { y: new Tensor('float32', x.data as Float32Array, [2]) })).rejects.toThrow('shares memory with a feed');
   });
 
   it('accepts onnxruntime tensors as feeds', async () => {
