@@ -12,8 +12,8 @@ import type { LoadOptions } from '../runtime/saved/load.js';
 import { LoadedModel } from '../runtime/saved/load.js';
 import type { TargetNeeds, TensorInfo } from '../runtime/saved/model.js';
 import { SavedModelError } from '../runtime/saved/errors.js';
-import type { Feeds, Outputs } from './feeds.js';
-import { namedOutputs, orderFeeds } from './feeds.js';
+import type { Feeds, Fetches, Outputs } from './feeds.js';
+import { namedOutputs, orderFeeds, orderFetches } from './feeds.js';
 
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
@@ -52,9 +52,11 @@ export class SavedSession {
     return this.model.kilnVersion;
   }
 
-  run(feeds: Feeds): Promise<Outputs> {
+  /** Runs the model; outputs named in `fetches` are written into those tensors (see InferenceSession.run). */
+  run(feeds: Feeds, fetches: Fetches = {}): Promise<Outputs> {
     try {
-      return Promise.resolve(namedOutputs(this.outputNames, this.model.run(orderFeeds(this.inputNames, feeds)).outputs));
+      const fetched = orderFetches(this.outputNames, fetches);
+      return Promise.resolve(namedOutputs(this.outputNames, this.model.run(orderFeeds(this.inputNames, feeds), { fetches: fetched }).outputs));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

@@ -228,6 +228,11 @@ describe('loading refuses a damaged file', () => {
     await expect(s.run({ y: feeds.x })).rejects.toThrow(SessionError);
     await expect(s.run({ x: new Tensor('int32', new Int32Array(70), [2, 35]) })).rejects.toThrow(SessionError);
     expect((await s.run(feeds)).y.dims).toEqual([2, 35]);
+    const y = new Tensor('float32', new Float32Array(70).fill(Number.NaN), [2, 35]);
+    const fetched = await s.run(feeds, { y });
+    expect(fetched.y.data).toBe(y.data);
+    expect(Array.from(y.data as Float32Array)).toEqual(Array.from((await s.run(feeds)).y.data as Float32Array));
+    await expect(s.run(feeds, { y: new Tensor('float32', new Float32Array(35), [1, 35]) })).rejects.toThrow('has shape [1, 35], the output has [2, 35]');
     await s.release();
     await expect(s.run(feeds)).rejects.toThrow('the session was released');
   });

@@ -124,7 +124,7 @@ export class LoadedModel {
   }
 
   /** Runs the model on `feeds` (one per input, in input order), which must have the saved dtypes and shapes. */
-  run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean } = {}): RunResult {
+  run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean; readonly fetches?: readonly (HostTensor | null)[] } = {}): RunResult {
     if (this.released) throw new SessionError('run', 'the session was released');
     if (feeds.length !== this.inputs.length) throw new SessionError('run', `expects ${this.inputs.length} feeds, got ${feeds.length}`);
     this.inputs.forEach((t, k) => {
@@ -132,7 +132,7 @@ export class LoadedModel {
       const same = f.dtype === t.dtype && f.shape.length === t.shape.length && f.shape.every((d, i) => d === t.shape[i]);
       if (!same) throw new SessionError(`feed ${JSON.stringify(t.name)}`, `expected ${t.dtype}[${t.shape.join(', ')}] (the saved model is compiled for it), got ${f.dtype}[${f.shape.join(', ')}]`);
     });
-    return runPlan(this.bound, feeds, opts.profile ?? false);
+    return runPlan(this.bound, feeds, opts.profile ?? false, opts.fetches);
   }
 
   release(): void {
