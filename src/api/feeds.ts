@@ -9,6 +9,7 @@ import type { HostTensor } from '../graph/tensor.js';
 import { hostTensor, isDType } from '../graph/tensor.js';
 import { quote } from '../graph/text.js';
 import { SessionError } from '../runtime/errors.js';
+import type { Fetch } from '../runtime/steps.js';
 import type { TensorData } from './tensor.js';
 import { Tensor, fromHostTensor, toHostTensor } from './tensor.js';
 
@@ -41,13 +42,16 @@ export function orderFeeds(inputNames: readonly string[], feeds: Feeds): HostTen
  * Caller-owned output tensors by output name, in output order (`names[k]` for output k; null where
  * none is given): a name may be listed twice among the outputs, and both then go to one tensor.
  */
-export function orderFetches(names: readonly string[], fetches: Fetches): (HostTensor | null)[] {
+export function orderFetches(names: readonly string[], fetches: Fetches): (Fetch | null)[] {
   const known = new Set(names);
   for (const name of Object.keys(fetches)) {
     if (!known.has(name)) throw new SessionError(`fetch ${quote(name)}`, `the model has no output of that name (its outputs: ${[...known].map(quote).join(', ')})`);
   }
   const host = new Map(Object.keys(fetches).map((name) => [name, hostFeed(`fetch ${quote(name)}`, fetches[name])]));
-  return names.map((name) => host.get(name) ?? null);
+  return names.map((name) => {
+    const tensor = host.get(name);
+    return tensor ? { name, tensor } : null;
+  });
 }
 
 /** Outputs by name (`names[k]` for `outputs[k]`). */

@@ -86,6 +86,8 @@ const envFlag = (name: string): boolean => ['1', 'true', 'yes'].includes((proces
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** the name of each of the executor's outputs, in its order (a name may repeat) */
+  private readonly outputOrder: readonly string[];
 
   private constructor(
     /** the executor behind the session (kiln's own API: the graph, shape-specialized compiles) */
@@ -95,7 +97,8 @@ export class InferenceSession {
     private readonly threads: number,
   ) {
     this.inputNames = executor.inputs.map((v) => v.name);
-    this.outputNames = [...new Set(executor.outputs.map((v) => v.name))];
+    this.outputOrder = executor.outputs.map((v) => v.name);
+    this.outputNames = [...new Set(this.outputOrder)];
   }
 
   /** Reads a model (a path or its bytes) and checks every node's op and attributes. */
@@ -119,15 +122,15 @@ export class InferenceSession {
    * instead of new arrays, so a caller that runs repeatedly does not pay for fresh memory each time.
    */
   async run(feeds: Feeds, fetches: Fetches = {}): Promise<Outputs> {
-    const fetched = orderFetches(this.executor.outputs.map((v) => v.name), fetches);
+    const fetched = orderFetches(this.outputOrder, fetches);
     const result = await this.executor.run(orderFeeds(this.inputNames, feeds), { fetches: fetched });
-    return namedOutputs(this.executor.outputs.map((v) => v.name), result.outputs);
+    return namedOutputs(this.outputOrder, result.outputs);
   }
 
   /** `run`, also timing every kernel call. */
   async runWithProfile(feeds: Feeds): Promise<{ outputs: Outputs; kernels: readonly KernelTime[] }> {
     const result = await this.executor.run(orderFeeds(this.inputNames, feeds), { profile: true });
-    return { outputs: namedOutputs(this.executor.outputs.map((v) => v.name), result.outputs), kernels: result.profile ?? [] };
+    return { outputs: namedOutputs(this.outputOrder, result.outputs), kernels: result.profile ?? [] };
   }
 
   /**

@@ -44,7 +44,7 @@ import { planRun } from './plan.js';
 import { freezableInputs, frozenKey } from './freeze.js';
 import type { Frozen } from './specialize.js';
 import { checkGraph, checkOps, specialize } from './specialize.js';
-import type { Bound, RunResult } from './steps.js';
+import type { Bound, Fetch, RunResult } from './steps.js';
 import { bindPlan, runPlan } from './steps.js';
 
 export interface ExecutorOptions {
@@ -169,7 +169,7 @@ export class Executor {
    * Runs the model on `feeds` (one per input, in input order); `fetches`, by output index, are
    * arrays to write outputs into (see runPlan).
    */
-  async run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean; readonly fetches?: readonly (HostTensor | null)[] } = {}): Promise<RunResult> {
+  async run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean; readonly fetches?: readonly (Fetch | null)[] } = {}): Promise<RunResult> {
     if (feeds.length !== this.inputs.length) throw new SessionError('run', `expects ${this.inputs.length} feeds, got ${feeds.length}`);
     const types = checkFeeds(this.inputs, feeds);
     let c = await this.compiled(types, feeds);

@@ -20,6 +20,12 @@ export interface KernelTime {
   readonly ms: number;
 }
 
+/** A caller-owned array for one output, with the name errors call it by. */
+export interface Fetch {
+  readonly name: string;
+  readonly tensor: HostTensor;
+}
+
 export interface RunResult {
   readonly outputs: readonly HostTensor[];
   /** per kernel call, in order; only when asked for */
@@ -89,9 +95,9 @@ function allocateArena(bytes: number): ArrayBuffer {
  * by output index, are caller-owned arrays the outputs are written into instead of fresh ones:
  * a fresh array's pages are faulted in by the kernel that first writes them, on every run.
  */
-export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean, fetches: readonly (HostTensor | null)[] = []): RunResult {
-  fetches.forEach((f, k) => f && checkFetch(c.plan.outputs[k], f, feeds, k));
-  const outs = c.plan.outputs.map((o, k) => fetches[k]?.data ?? (o.source.kind === 'written' ? arrayOf(o.type.dtype, o.type.shape) : null));
+export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean, fetches: readonly (Fetch | null)[] = []): RunResult {
+  fetches.forEach((f, k) => f && checkFetch(c.plan.outputs[k], f, feeds));
+  const outs = c.plan.outputs.map((o, k) => fetches[k]?.tensor.data ?? (o.source.kind === 'written' ? arrayOf(o.type.dtype, o.type.shape) : null));
   /** the array of a slot that is not fixed; a constant too, for outputs copied from one */
   const bound = (s: Slot): HostArray => {
     if (s.kind === 'feed') return feeds[s.index].data;
@@ -108,7 +114,7 @@ export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean
     if (profile) times.push({ entry: step.entry, label: step.label, op: step.op, ms: performance.now() - t0 });
   }
   const outputs = c.plan.outputs.map((o, k) => {
-    const fetched = fetches[k];
+    const fetched = fetches[k]?.tensor;
     if (fetched && o.source.kind === 'copy') fetched.data.set(bound(o.source.from) as never);
     const data = outs[k] ?? (o.source.kind === 'copy' ? copyArray(bound(o.source.from)) : null);
     if (data === null) throw new SessionError('run', `output ${k} has no array`);
@@ -118,8 +124,8 @@ export function runPlan(c: Bound, feeds: readonly HostTensor[], profile: boolean
 }
 
 /** A caller's output array must have the output's dtype and shape and share no memory with a feed. */
-function checkFetch(o: OutputPlan, f: HostTensor, feeds: readonly HostTensor[], k: number): void {
-  const where = `fetch for output ${k}`;
+function checkFetch(o: OutputPlan, { name, tensor: f }: Fetch, feeds: readonly HostTensor[]): void {
+  const where = `fetch ${JSON.stringify(name)}`;
   if (f.dtype !== o.type.dtype) throw new SessionError(where, `is ${f.dtype}, the output is ${o.type.dtype}`);
   if (f.shape.length !== o.type.shape.length || f.shape.some((d, i) => d !== o.type.shape[i])) {
     throw new SessionError(where, `has shape [${f.shape.join(', ')}], the output has [${o.type.shape.join(', ')}]`);

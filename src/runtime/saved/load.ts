@@ -20,7 +20,7 @@ import type { HostTensor } from '../../graph/tensor.js';
 import { shapeSize } from '../../graph/tensor.js';
 import { SessionError } from '../errors.js';
 import type { Plan, Slot } from '../plan.js';
-import type { Bound, RunResult } from '../steps.js';
+import type { Bound, Fetch, RunResult } from '../steps.js';
 import { bindPlan, runPlan } from '../steps.js';
 import { SavedModelError } from './errors.js';
 import type { SavedModel, TargetNeeds, TensorInfo } from './model.js';
@@ -124,7 +124,7 @@ export class LoadedModel {
   }
 
   /** Runs the model on `feeds` (one per input, in input order), which must have the saved dtypes and shapes. */
-  run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean; readonly fetches?: readonly (HostTensor | null)[] } = {}): RunResult {
+  run(feeds: readonly HostTensor[], opts: { readonly profile?: boolean; readonly fetches?: readonly (Fetch | null)[] } = {}): RunResult {
     if (this.released) throw new SessionError('run', 'the session was released');
     if (feeds.length !== this.inputs.length) throw new SessionError('run', `expects ${this.inputs.length} feeds, got ${feeds.length}`);
     this.inputs.forEach((t, k) => {
