@@ -26,15 +26,20 @@ import { CTRL, JOB_COUNT, JOB_GEN_SHIFT, JOB_OPEN, JOB_WAITER } from './layout.j
 const CHUNKS_PER_THREAD = 4;
 
 /**
- * Checks of `job` a worker makes before it sleeps, about 16 µs (a check takes half a nanosecond):
- * enough to catch the next kernel's job when parallel kernels run back to back, where waking a
- * sleeping worker would cost tens of microseconds. Longer spins only burn a core through the
- * serial kernels between parallel ones; on a shared machine, where a process's threads share
- * its scheduler slot (autogroup), that time is taken from the calling thread. ShuffleNet on 2
- * threads at loads of 10–16, variants alternating in one process: medians 64–117 ms with 2^18
- * checks (about 130 µs), 31–79 ms with 2^14–2^16, against 37–75 ms on one thread.
+ * Checks of `job` a worker makes before it sleeps, about 65 µs once V8 has optimized the module
+ * (a check takes half a nanosecond; in the baseline tier, before that, several times as long):
+ * enough to catch the next kernel's job when parallel kernels run back to back or a few serial
+ * kernels apart, where waking a sleeping worker costs tens of microseconds. A quarter of that
+ * (2^15) let the optimized worker sleep between most of rec's kernels: on 2 threads, each
+ * variant in a fresh process, five alternations on a quiet machine, rec's median 35.7 ms
+ * (27.9–44.1) against 28.7 (28.1–30.4) with 2^17, ShuffleNet's 10.7 against 10.5; under two
+ * busy processes on the 2 cores both spins measured alike (ShuffleNet 22.3–24.9 ms). Much longer
+ * spins burn a core through the serial kernels between parallel ones; on a shared machine, where
+ * a process's threads share its scheduler slot (autogroup), that time is taken from the calling
+ * thread (ShuffleNet at loads of 10–16: medians 64–117 ms with 2^18 checks, 31–79 ms with
+ * 2^14–2^16, against 37–75 ms on one thread).
  */
-const SPIN_CHECKS = 1 << 15;
+const SPIN_CHECKS = 1 << 17;
 
 /** Checks of `job` the calling thread makes, waiting for workers to leave a job, before it sleeps. */
 const CALLER_SPIN_CHECKS = 1 << 17;
