@@ -54,6 +54,11 @@ export interface Conv2dKnobs {
    * no input (otherwise a task is a band, padding every input channel for all its blocks)
    */
   readonly padPerChannel: boolean;
+  /**
+   * tasks split the channel blocks as well as the bands (an unpadded convolution only, whose
+   * tasks then share no padded band); absent: where there are fewer bands than two per core
+   */
+  readonly channelTasks?: boolean;
 }
 
 /** What the knobs are chosen from. */
@@ -263,9 +268,13 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   // a flat tile covers whole rows: its columns are not split into tiles, and its rows are
   // written back as one flat axis, a vector at a time (not row by row in partial vectors)
   const [wo, wi] = knobs.flatRows ? [null, ow] : o.split(ow, { factor: owb });
-  // A plane that is one band (ShuffleNet's 7×7) is split by channel blocks instead, unless
-  // they would each rebuild the padded band: otherwise only one thread would work.
-  const byChannels = !perChannel && pad === null && band.extent === 1;
+  // A plane of fewer bands than two per core (ShuffleNet's 7×7: one, or two of 4 and 3 rows) is
+  // split by channel blocks as well, unless they would each rebuild the padded band: otherwise
+  // one thread would do most of the work. ShuffleNet's 1×1 group-4 convolutions on 2 threads,
+  // the two splits alternating in one process: 544 → 544 at 7² 0.66 → 0.41 ms on wasm (0.090 →
+  // 0.039 on c), 136 → 544 at 7² 0.18 → 0.14 on wasm; seven bands (136 at 28², 272 at 14²) ran
+  // 4–5% slower split by channels on wasm, the same on c.
+  const byChannels = !perChannel && pad === null && (knobs.channelTasks ?? band.extent < 2 * Math.max(1, info.cores));
   o.reorder(...(perChannel ? [n, mo, band, rowBlock, wo, mi, hi, wi] : [n, band, rowBlock, mo, wo, mi, hi, wi]).filter((x) => x !== null));
   const [wv, wl] = o.split(knobs.flatRows ? o.fuse(hi, wi) : wi, { factor: lanes });
   const task = perChannel ? o.fuse(n, mo) : byChannels ? o.fuse(n, band, rowBlock, mo) : o.fuse(n, band);

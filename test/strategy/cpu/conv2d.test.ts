@@ -123,6 +123,12 @@ describe.each(TARGETS)('NCHW convolution strategies compute what the unscheduled
     await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
   });
 
+  it('with two uneven bands (fewer than two per core), split into tasks by channel blocks too', async () => {
+    const p = program({ c: 8, m: 12, h: 7, w: 7, k: 1, relu: true });
+    const knobs: Conv2dKnobs = { lanes: 4, mb: 3, ohb: 4, owb: 7, taskRows: 4, unrollKernel: false, flatRows: true, padPerChannel: false };
+    await expectMatchesReference(target, p, scheduled(p, knobs, INFO[target]));
+  });
+
   it('depthwise, each channel padded into a local buffer band by band (bands no tile divides)', async () => {
     const p = program({ c: 6, m: 12, h: 17, w: 13, k: 3, attrs: { pads: pads(1), strides: stride(2), group: int(6) }, relu: true });
     const knobs: Conv2dKnobs = { lanes: 1, mb: 1, ohb: 2, owb: 3, taskRows: 4, unrollKernel: true, flatRows: false, padPerChannel: true };
