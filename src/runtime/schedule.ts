@@ -34,11 +34,13 @@ import { isPool, poolPad, schedulePool } from '../strategy/cpu/pool.js';
 import type { Tensor } from '../te/tensor.js';
 
 /**
- * Below this many output elements a stage runs on one thread: handing a loop to the second
- * thread costs some 10-30 µs (bench/c-region.ts; measured first with OpenMP, where a ShuffleNet
- * channel shuffle of 107K elements took 10 µs serial and 20 µs parallel), about what copying
- * 2^18 elements takes. A target whose runtime gates parallel loops by their work (wasm) decides
- * at run time instead.
+ * Below this many output elements a stage runs on one thread. Handing a loop to a worker that
+ * is still spinning costs about a microsecond (bench/c-region.ts), but waking one that sleeps
+ * costs 10-60 µs here, and after the machine has idled for 50 ms about 450 µs of the caller's
+ * time. Below 2^18 elements the work saved does not cover such a wake: with 2^15, blocked
+ * layout transforms went parallel and conv1x1_384_360_20 on 2 threads ran 0.74 → 0.57 ms back
+ * to back but 1.00 → 1.12 ms after a 50 ms pause, models unchanged. A target whose runtime
+ * gates parallel loops by their work (wasm) decides at run time instead.
  */
 const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
