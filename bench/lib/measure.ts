@@ -16,10 +16,11 @@
  */
 
 import { InferenceSession } from '../../src/api/session.js';
-import { Tensor, toHostTensor } from '../../src/api/tensor.js';
+import type { Tensor } from '../../src/api/tensor.js';
+import { toHostTensor } from '../../src/api/tensor.js';
 import type { CompareReport } from '../../src/cli/compare.js';
 import { compareJson } from '../../src/cli/compare.js';
-import { feedRecord, makeFeeds, parseInputs } from '../../src/cli/inputs.js';
+import { feedRecord, fetchesLike, makeFeeds, parseInputs } from '../../src/cli/inputs.js';
 import type { Peer } from '../../src/cli/peer.js';
 import { createPeer, wrapOrtSession } from '../../src/cli/peer.js';
 import { median, outputError } from '../../src/cli/report.js';
@@ -174,8 +175,7 @@ export async function measureRow(row: Row, opts: MeasureOptions): Promise<RowRes
     const slowest = Math.max(ours.ms, ref.ms, w.ms);
     const runs = Math.min(opts.repeat, Math.max(MIN_RUNS, Math.floor(SIDE_BUDGET_MS / slowest)));
     // each side its own tensors, shaped like the outputs of its first run
-    const own = (outputs: Record<string, Tensor>): Record<string, Tensor> | undefined =>
-      opts.fetches ? Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, new Tensor(t.type, t.data.slice() as Tensor['data'], t.dims)])) : undefined;
+    const own = (outputs: Record<string, Tensor>): Record<string, Tensor> | undefined => (opts.fetches ? fetchesLike(outputs) : undefined);
     const [kilnFetches, nodeFetches, webFetches] = [own(ours.value), own(ref.value), w.outputs && own(w.outputs)];
     const runKiln = (): Promise<unknown> => session.run(feeds, kilnFetches);
     const runNode = (): Promise<unknown> => node.run(feeds, nodeFetches);

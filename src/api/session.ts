@@ -128,8 +128,8 @@ export class InferenceSession {
   }
 
   /** `run`, also timing every kernel call. */
-  async runWithProfile(feeds: Feeds): Promise<{ outputs: Outputs; kernels: readonly KernelTime[] }> {
-    const result = await this.executor.run(orderFeeds(this.inputNames, feeds), { profile: true });
+  async runWithProfile(feeds: Feeds, fetches: Fetches = {}): Promise<{ outputs: Outputs; kernels: readonly KernelTime[] }> {
+    const result = await this.executor.run(orderFeeds(this.inputNames, feeds), { profile: true, fetches: orderFetches(this.outputOrder, fetches) });
     return { outputs: namedOutputs(this.outputOrder, result.outputs), kernels: result.profile ?? [] };
   }
 

@@ -1,8 +1,9 @@
 /**
- * @file `kiln compare MODEL --input … [--target T] [--threads N] [--repeat N] [--json]`: kiln
- * against onnxruntime-node on the same inputs. Both run once untimed (kiln compiles then), then
- * `repeat` times alternating, so machine noise hits both alike; latencies are medians. Each
- * output passes when max_abs ≤ 1e-4·max|reference| + 1e-5; any other result exits 1.
+ * @file `kiln compare MODEL --input … [--target T] [--threads N] [--repeat N] [--json] [--fetches]`:
+ * kiln against onnxruntime-node on the same inputs. Both run once untimed (kiln compiles then),
+ * then `repeat` times alternating, so machine noise hits both alike; latencies are medians. With
+ * --fetches both sides' timed runs write their outputs into arrays allocated once. Each output
+ * passes when max_abs ≤ 1e-4·max|reference| + 1e-5; any other result exits 1.
  *
  * With --json the report is one object:
  *   {"model":…,"target":…,"threads":…,"outputs":[{"name":…,"max_abs":…,"max_rel":…}],
@@ -12,8 +13,8 @@
 import { InferenceSession } from '../api/session.js';
 import type { Tensor } from '../api/tensor.js';
 import { quote } from '../graph/text.js';
-import { feedRecord } from './inputs.js';
-import { COMMON_OPTIONS, parseCommon, prepareFeeds, RELAXED_SIMD_OPTION, say } from './options.js';
+import { feedRecord, fetchesLike } from './inputs.js';
+import { COMMON_OPTIONS, FETCHES_OPTION, parseCommon, prepareFeeds, RELAXED_SIMD_OPTION, say } from './options.js';
 import type { Peer } from './peer.js';
 import { createPeer } from './peer.js';
 import type { OutputError } from './report.js';
@@ -25,7 +26,7 @@ export interface Timed {
 }
 
 export async function compareCommand(args: readonly string[]): Promise<number> {
-  const opts = parseCommon(args, { ...COMMON_OPTIONS, ...RELAXED_SIMD_OPTION, json: { type: 'boolean', default: false } });
+  const opts = parseCommon(args, { ...COMMON_OPTIONS, ...RELAXED_SIMD_OPTION, ...FETCHES_OPTION, json: { type: 'boolean', default: false } });
   const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records, relaxedSimd: opts.flags['relaxed-simd'] });
   let peer: Peer | null = null;
   try {
@@ -33,7 +34,8 @@ export async function compareCommand(args: readonly string[]): Promise<number> {
     const feeds = feedRecord(prepareFeeds(session, opts));
     const [ours, ref] = [await session.run(feeds), await peer.run(feeds)];
     const errors = session.outputNames.map((name) => ({ name, ...outputError(ours[name], ref[name] ?? missing(name)) }));
-    const timed = await alternate(session, peer, feeds, opts.repeat);
+    const fetches = opts.flags.fetches ? { ours: fetchesLike(ours), ref: fetchesLike(ref) } : { ours: {}, ref: undefined };
+    const timed = await alternate(session, peer, feeds, opts.repeat, fetches);
     const ok = errors.every((e) => e.ok);
     if (opts.flags.json) say(JSON.stringify(compareJson(opts.model, session.target, opts.threadsShown, errors, timed, ok)));
     else printReport(errors, timed, ok);
@@ -48,14 +50,16 @@ function missing(name: string): never {
   throw new Error(`onnxruntime gave no output ${quote(name)}`);
 }
 
-async function alternate(session: InferenceSession, peer: Peer, feeds: Readonly<Record<string, Tensor>>, repeat: number): Promise<Timed> {
+type Tensors = Readonly<Record<string, Tensor>>;
+
+async function alternate(session: InferenceSession, peer: Peer, feeds: Tensors, repeat: number, fetches: { ours: Tensors; ref: Tensors | undefined }): Promise<Timed> {
   const [kiln, other]: number[][] = [[], []];
   for (let r = 0; r < repeat; r++) {
     let t = performance.now();
-    await session.run(feeds);
+    await session.run(feeds, fetches.ours);
     kiln.push(performance.now() - t);
     t = performance.now();
-    await peer.run(feeds);
+    await peer.run(feeds, fetches.ref);
     other.push(performance.now() - t);
   }
   return { kilnMs: median(kiln), peerMs: median(other) };

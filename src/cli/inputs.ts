@@ -96,6 +96,11 @@ export function makeFeeds(inputs: readonly Value[], sources: ReadonlyMap<string,
   return feeds;
 }
 
+/** Copies of `outputs`, each a tensor of its own to pass as a fetch (`run(feeds, fetches)`). */
+export function fetchesLike(outputs: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, new Tensor(t.type, t.data.slice() as Tensor['data'], t.dims)]));
+}
+
 /** The feeds as the record a session's `run` takes. */
 export function feedRecord(feeds: ReadonlyMap<string, Feed>): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};

@@ -23,6 +23,12 @@ export const COMMON_OPTIONS = {
   records: { type: 'string' },
 } as const satisfies OptionSpecs;
 
+/**
+ * `--fetches`, for the commands that time runs (run, compare): timed runs write the outputs into
+ * arrays allocated once (`run(feeds, fetches)`), so no run pays for fresh memory.
+ */
+export const FETCHES_OPTION = { fetches: { type: 'boolean', default: false } } as const satisfies OptionSpecs;
+
 /** `--relaxed-simd`, for the commands that compile for wasm (run, compare, save). */
 export const RELAXED_SIMD_OPTION = { 'relaxed-simd': { type: 'boolean', default: false } } as const satisfies OptionSpecs;
 

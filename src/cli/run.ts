@@ -1,21 +1,23 @@
 /**
- * @file `kiln run MODEL --input NAME=DIMS … [--target T] [--threads N] [--repeat N] [--profile]`:
- * compiles the model for the given shapes, runs it once (compile time reported apart), then
- * `repeat` timed runs; prints each output's summary and the median latency, and with --profile
- * the median time of every kernel, slowest first.
+ * @file `kiln run MODEL --input NAME=DIMS … [--target T] [--threads N] [--repeat N] [--profile]
+ * [--fetches]`: compiles the model for the given shapes, runs it once (compile time reported
+ * apart), then `repeat` timed runs; prints each output's summary and the median latency, and with
+ * --profile the median time of every kernel, slowest first. With --fetches the timed runs write
+ * the outputs into arrays allocated once, so a kernel that writes an output is not charged for
+ * faulting in a new array's memory each run.
  */
 
 import { InferenceSession } from '../api/session.js';
 import type { KernelTime } from '../runtime/executor.js';
 import { quote } from '../graph/text.js';
 import type { Feed } from './inputs.js';
-import { feedRecord } from './inputs.js';
+import { feedRecord, fetchesLike } from './inputs.js';
 import { median, ms, summarize } from './report.js';
 import type { CommonOptions } from './options.js';
-import { COMMON_OPTIONS, parseCommon, prepareFeeds, RELAXED_SIMD_OPTION, say } from './options.js';
+import { COMMON_OPTIONS, FETCHES_OPTION, parseCommon, prepareFeeds, RELAXED_SIMD_OPTION, say } from './options.js';
 
 export async function runCommand(args: readonly string[]): Promise<number> {
-  const opts = parseCommon(args, { ...COMMON_OPTIONS, ...RELAXED_SIMD_OPTION, profile: { type: 'boolean', default: false } });
+  const opts = parseCommon(args, { ...COMMON_OPTIONS, ...RELAXED_SIMD_OPTION, ...FETCHES_OPTION, profile: { type: 'boolean', default: false } });
   const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records, relaxedSimd: opts.flags['relaxed-simd'] });
   try {
     const feeds = prepareFeeds(session, opts);
@@ -25,12 +27,13 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     const first = await session.run(record);
     say(`compile + first run: ${ms(performance.now() - t0)}`);
     for (const name of session.outputNames) say(`output ${quote(name)}: ${summarize(first[name])}`);
+    const fetches = opts.flags.fetches ? fetchesLike(first) : {};
     const times: number[] = [];
     const kernels: KernelTime[][] = [];
     for (let r = 0; r < opts.repeat; r++) {
       const t = performance.now();
-      if (opts.flags.profile) kernels.push([...(await session.runWithProfile(record)).kernels]);
-      else await session.run(record);
+      if (opts.flags.profile) kernels.push([...(await session.runWithProfile(record, fetches)).kernels]);
+      else await session.run(record, fetches);
       times.push(performance.now() - t);
     }
     const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;

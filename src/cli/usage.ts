@@ -8,10 +8,10 @@ export const USAGE = `usage: kiln <command> [options]
 commands:
   inspect MODEL [--input NAME=DIMS]... [--target T]
       inputs, outputs, op histogram, the graph after passes and its fused groups
-  run MODEL [--input NAME=DIMS|NAME=FILE.pb]... [--target T] [--threads N] [--repeat N] [--profile] [--seed S] [--records FILE] [--relaxed-simd]
+  run MODEL [--input NAME=DIMS|NAME=FILE.pb]... [--target T] [--threads N] [--repeat N] [--profile] [--fetches] [--seed S] [--records FILE] [--relaxed-simd]
       runs the model on seeded random (or given) inputs: output summaries and the median latency;
       --profile adds per-kernel times
-  compare MODEL [--input ...]... [--target T] [--threads N] [--repeat N] [--seed S] [--json] [--records FILE] [--relaxed-simd]
+  compare MODEL [--input ...]... [--target T] [--threads N] [--repeat N] [--seed S] [--json] [--fetches] [--records FILE] [--relaxed-simd]
       runs kiln and onnxruntime-node on the same inputs, alternating: per-output errors, both median
       latencies and their ratio; exits 1 when an output differs by more than 1e-4·max|ref| + 1e-5
   tune MODEL [--input ...]... [--target T] [--threads N] [--time-budget 10m] [--trials N] --records FILE
@@ -32,6 +32,8 @@ options:
   --seed S             seed of the random inputs (default 1)
   --records FILE       tuning records from \`kiln tune\`: kernels with a record run their best schedule
   --relaxed-simd       wasm: fused multiply-add through relaxed SIMD (off by default; rounds differently)
+  --fetches            run, compare: timed runs write outputs into arrays allocated once (run(feeds, fetches)),
+                       so no run pays for faulting in a new output array's memory
 `;
 
 /** A command line that cannot be understood. */

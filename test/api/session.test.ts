@@ -120,6 +120,13 @@ describe.each(TARGETS)('InferenceSession on %s', (target) => {
         // outputs not fetched still come in new arrays
         expect(maxAbsDiff(ours.parts, ref.parts)).toBeLessThan(1e-5);
       }
+      // a profiled run writes into fetches too
+      y.data.fill(Number.NaN);
+      const feeds = { x: randomTensor([16, 32], 3) };
+      const [profiled, ref] = await Promise.all([session.runWithProfile(feeds, { y }), runOrt(model, feeds)]);
+      expect(profiled.outputs.y.data).toBe(y.data);
+      expect(maxAbsDiff(y, ref.y)).toBeLessThan(1e-5);
+      expect(profiled.kernels.length).toBeGreaterThan(0);
     } finally {
       await session.release();
     }

@@ -78,6 +78,18 @@ describe.concurrent('kiln CLI', () => {
     expect(r.stdout).toMatch(/k\d+ +Conv\w*\+Relu +[\d.]+ +[\d.]+% {2}node "relu" \(kiln\.Fused\)\n/);
   });
 
+  it('run and compare --fetches time runs that write into outputs allocated once', async () => {
+    const run = await kiln('run', path.join(dir, 'conv.onnx'), '--input', 'image=1x3x16x16', '--repeat', '2', '--profile', '--fetches');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/latency: median [\d.]+ ms over 2 runs/);
+    expect(run.stdout).toMatch(/k\d+ +Conv\w*\+Relu +[\d.]+ +[\d.]+% {2}node "relu" \(kiln\.Fused\)\n/);
+    const compare = await kiln('compare', path.join(dir, 'conv.onnx'), '--input', 'image=1x3x16x16', '--repeat', '2', '--threads', '1', '--json', '--fetches');
+    expect(compare.stderr).toBe('');
+    expect(compare.status).toBe(0);
+    expect((JSON.parse(compare.stdout) as { ok: boolean }).ok).toBe(true);
+  });
+
   it('compare --json reports errors, both latencies and their ratio', async () => {
     const r = await kiln('compare', path.join(dir, 'conv.onnx'), '--input', 'image=1x3x16x16', '--repeat', '2', '--threads', '1', '--json');
     expect(r.stderr).toBe('');
