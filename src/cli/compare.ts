@@ -11,7 +11,6 @@
  */
 
 import { InferenceSession } from '../api/session.js';
-import type { Tensor } from '../api/tensor.js';
 import { quote } from '../graph/text.js';
 import { feedRecord, fetchesLike } from './inputs.js';
 import { COMMON_OPTIONS, FETCHES_OPTION, parseCommon, prepareFeeds, RELAXED_SIMD_OPTION, say } from './options.js';
@@ -30,12 +29,13 @@ export async function compareCommand(args: readonly string[]): Promise<number> {
   const session = await InferenceSession.create(opts.model, { target: opts.target, threads: opts.threads, tuningRecords: opts.records, relaxedSimd: opts.flags['relaxed-simd'] });
   let peer: Peer | null = null;
   try {
-    peer = await createPeer(opts.model, opts.threadsShown);
+    const ort = await createPeer(opts.model, opts.threadsShown);
+    peer = ort;
     const feeds = feedRecord(prepareFeeds(session, opts));
-    const [ours, ref] = [await session.run(feeds), await peer.run(feeds)];
+    const [ours, ref] = [await session.run(feeds), await ort.run(feeds)];
     const errors = session.outputNames.map((name) => ({ name, ...outputError(ours[name], ref[name] ?? missing(name)) }));
-    const fetches = opts.flags.fetches ? { ours: fetchesLike(ours), ref: fetchesLike(ref) } : { ours: {}, ref: undefined };
-    const timed = await alternate(session, peer, feeds, opts.repeat, fetches);
+    const [ourFetches, refFetches] = opts.flags.fetches ? [fetchesLike(ours), fetchesLike(ref)] : [undefined, undefined];
+    const timed = await alternate(() => session.run(feeds, ourFetches), () => ort.run(feeds, refFetches), opts.repeat);
     const ok = errors.every((e) => e.ok);
     if (opts.flags.json) say(JSON.stringify(compareJson(opts.model, session.target, opts.threadsShown, errors, timed, ok)));
     else printReport(errors, timed, ok);
@@ -50,16 +50,14 @@ function missing(name: string): never {
   throw new Error(`onnxruntime gave no output ${quote(name)}`);
 }
 
-type Tensors = Readonly<Record<string, Tensor>>;
-
-async function alternate(session: InferenceSession, peer: Peer, feeds: Tensors, repeat: number, fetches: { ours: Tensors; ref: Tensors | undefined }): Promise<Timed> {
+async function alternate(runKiln: () => Promise<unknown>, runPeer: () => Promise<unknown>, repeat: number): Promise<Timed> {
   const [kiln, other]: number[][] = [[], []];
   for (let r = 0; r < repeat; r++) {
     let t = performance.now();
-    await session.run(feeds, fetches.ours);
+    await runKiln();
     kiln.push(performance.now() - t);
     t = performance.now();
-    await peer.run(feeds, fetches.ref);
+    await runPeer();
     other.push(performance.now() - t);
   }
   return { kilnMs: median(kiln), peerMs: median(other) };

@@ -34,18 +34,20 @@ export async function createPeer(model: string | Uint8Array, threads: number): P
   return wrapOrtSession(ort, session);
 }
 
+/** kiln Tensors as onnxruntime's, by name (own keys, so a name like `__proto__` stays a name). */
+function ortTensors(ort: Pick<Ort, 'Tensor'>, tensors: Readonly<Record<string, Tensor>>): Record<string, InstanceType<Ort['Tensor']>> {
+  const out: Record<string, InstanceType<Ort['Tensor']>> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    Object.defineProperty(out, name, { value: new ort.Tensor(t.type, t.data, [...t.dims]), enumerable: true });
+  }
+  return out;
+}
+
 /** A Peer over an onnxruntime session: kiln Tensors in, kiln Tensors out. */
 export function wrapOrtSession(ort: Pick<Ort, 'Tensor'>, session: OrtSession): Peer {
   return {
     async run(feeds, fetches) {
-      const toOrt = (tensors: Readonly<Record<string, Tensor>>): Record<string, InstanceType<Ort['Tensor']>> => {
-        const out: Record<string, InstanceType<Ort['Tensor']>> = {};
-        for (const [name, t] of Object.entries(tensors)) {
-          Object.defineProperty(out, name, { value: new ort.Tensor(t.type, t.data, [...t.dims]), enumerable: true });
-        }
-        return out;
-      };
-      const out = fetches ? await session.run(toOrt(feeds), toOrt(fetches)) : await session.run(toOrt(feeds));
+      const out = fetches ? await session.run(ortTensors(ort, feeds), ortTensors(ort, fetches)) : await session.run(ortTensors(ort, feeds));
       const result: Record<string, Tensor> = {};
       for (const name of session.outputNames) {
         const t = Object.getOwnPropertyDescriptor(out, name)?.value as InstanceType<Ort['Tensor']> | undefined;

@@ -26,10 +26,11 @@ import { CTRL, JOB_COUNT, JOB_GEN_SHIFT, JOB_OPEN, JOB_WAITER } from './layout.j
 const CHUNKS_PER_THREAD = 4;
 
 /**
- * Checks of `job` a worker makes before it sleeps, about 65 µs once V8 has optimized the module
- * (a check takes half a nanosecond; in the baseline tier, before that, several times as long):
- * enough to catch the next kernel's job when parallel kernels run back to back or a few serial
- * kernels apart, where waking a sleeping worker costs tens of microseconds. A quarter of that
+ * Checks of `job` a worker makes before it sleeps: 65 µs at the half nanosecond a check takes in
+ * optimized code, several times that if the worker's loop, which never returns, stays in V8's
+ * baseline tier (the spin's length in time is not measured). Enough to catch the next kernel's
+ * job when parallel kernels run back to back or a few serial kernels apart, where waking a
+ * sleeping worker costs tens of microseconds. A quarter of that
  * (2^15) let the optimized worker sleep between most of rec's kernels: on 2 threads, each
  * variant in a fresh process, five alternations on a quiet machine, rec's median 35.7 ms
  * (27.9–44.1) against 28.7 (28.1–30.4) with 2^17, ShuffleNet's 10.7 against 10.5; under two

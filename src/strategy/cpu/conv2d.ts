@@ -54,11 +54,6 @@ export interface Conv2dKnobs {
    * no input (otherwise a task is a band, padding every input channel for all its blocks)
    */
   readonly padPerChannel: boolean;
-  /**
-   * tasks split the channel blocks as well as the bands (an unpadded convolution only, whose
-   * tasks then share no padded band); absent: where there are fewer bands than two per core
-   */
-  readonly channelTasks?: boolean;
 }
 
 /** What the knobs are chosen from. */
@@ -274,7 +269,7 @@ export function scheduleConv2d(s: Schedule, conv: Tensor, out: Tensor, pad: Tens
   // the two splits alternating in one process: 544 → 544 at 7² 0.66 → 0.41 ms on wasm (0.090 →
   // 0.039 on c), 136 → 544 at 7² 0.18 → 0.14 on wasm; seven bands (136 at 28², 272 at 14²) ran
   // 4–5% slower split by channels on wasm, the same on c.
-  const byChannels = !perChannel && pad === null && (knobs.channelTasks ?? band.extent < 2 * Math.max(1, info.cores));
+  const byChannels = !perChannel && pad === null && band.extent < 2 * Math.max(1, info.cores);
   o.reorder(...(perChannel ? [n, mo, band, rowBlock, wo, mi, hi, wi] : [n, band, rowBlock, mo, wo, mi, hi, wi]).filter((x) => x !== null));
   const [wv, wl] = o.split(knobs.flatRows ? o.fuse(hi, wi) : wi, { factor: lanes });
   const task = perChannel ? o.fuse(n, mo) : byChannels ? o.fuse(n, band, rowBlock, mo) : o.fuse(n, band);
