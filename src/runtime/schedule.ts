@@ -35,14 +35,15 @@ import type { Tensor } from '../te/tensor.js';
 
 /**
  * Below this many output elements a stage runs on one thread. Handing a loop to a worker that
- * is still spinning costs about a microsecond (bench/c-region.ts), but waking one that sleeps
- * costs 10-60 µs here, and after the machine has idled for 50 ms about 450 µs of the caller's
- * time. Below 2^18 elements the work saved does not cover such a wake: with 2^15, blocked
- * layout transforms went parallel and conv1x1_384_360_20 on 2 threads ran 0.74 → 0.57 ms back
- * to back but 1.00 → 1.12 ms after a 50 ms pause, models unchanged. A target whose runtime
- * gates parallel loops by their work (wasm) decides at run time instead.
+ * is still spinning costs about a microsecond (bench/c-region.ts); a worker spins 1 ms after its
+ * last region (src/codegen/c/pool.ts), so within a run it is nearly always spinning, and a copy
+ * of 2^15 floats takes 10-20 µs. Layout transforms of that size are what this decides: with
+ * 2^18, bench rows at 2 threads, two alternations each (kiln / onnxruntime-node):
+ * conv1x1_384_360_20 1.56 and 1.22, conv3x3_64_64_56 1.33 and 1.18, ResNet-50 1.30 and 1.30;
+ * with 2^15, 1.16 and 1.12, 1.20 and 1.06, 1.26 and 1.22; SqueezeNet and ShuffleNet alike. A
+ * target whose runtime gates parallel loops by their work (wasm) decides at run time instead.
  */
-const PARALLEL_MIN_ELEMENTS = 1 << 18;
+const PARALLEL_MIN_ELEMENTS = 1 << 15;
 
 export function defaultSchedule(outputs: readonly Tensor[], target: TargetInfo): Schedule {
   const s = createSchedule(outputs);

@@ -192,7 +192,7 @@ describe.runIf(HAS_CC)(HAS_CC ? 'the c thread pool' : NO_CC, () => {
 
   it('puts idle workers to sleep after a short spin', async () => {
     countRange(new Int32Array(1000), 1000, -1, 8);
-    // every worker stops spinning within its spin (50 µs); 5 s allows for a loaded machine. A
+    // every worker stops spinning within its spin (1 ms); 5 s allows for a loaded machine. A
     // sleeping worker may wake spuriously (futex allows it) and briefly leave the count, so the
     // test asserts that all were seen asleep at once, not that they still are at a later read
     let most = 0;
