@@ -26,21 +26,21 @@ import { CTRL, JOB_COUNT, JOB_GEN_SHIFT, JOB_OPEN, JOB_WAITER } from './layout.j
 const CHUNKS_PER_THREAD = 4;
 
 /**
- * Checks of `job` a worker makes before it sleeps: 65 µs at the half nanosecond a check takes in
- * optimized code, several times that if the worker's loop, which never returns, stays in V8's
- * baseline tier (the spin's length in time is not measured). Enough to catch the next kernel's
- * job when parallel kernels run back to back or a few serial kernels apart, where waking a
- * sleeping worker costs tens of microseconds. A quarter of that
- * (2^15) let the optimized worker sleep between most of rec's kernels: on 2 threads, each
- * variant in a fresh process, five alternations on a quiet machine, rec's median 35.7 ms
- * (27.9–44.1) against 28.7 (28.1–30.4) with 2^17, ShuffleNet's 10.7 against 10.5; under two
- * busy processes on the 2 cores both spins measured alike (ShuffleNet 22.3–24.9 ms). Much longer
- * spins burn a core through the serial kernels between parallel ones; on a shared machine, where
- * a process's threads share its scheduler slot (autogroup), that time is taken from the calling
- * thread (ShuffleNet at loads of 10–16: medians 64–117 ms with 2^18 checks, 31–79 ms with
- * 2^14–2^16, against 37–75 ms on one thread).
+ * Checks of `job` a worker makes before it sleeps: about 1 ms at the half nanosecond a check takes
+ * in optimized code, several times that if the worker's loop, which never returns, stays in V8's
+ * baseline tier (the spin's length in time is not measured). Like the c pool's spin
+ * (src/codegen/c/pool.ts), it spans the gaps between the runs of a model called in a loop, so a
+ * worker keeps the second CPU of this virtual machine busy, which reaches full speed only after
+ * milliseconds of steady work. Bench rows on wasm at 2 threads, alternating variants,
+ * kiln / onnxruntime-web with 2^21 checks against 2^17 (65 µs): ShuffleNet 0.70, 0.94, 0.97,
+ * 0.97 against 1.06, 1.00, 1.06, 0.98; rec 0.98, 0.86 against 0.97, 1.03; cls 0.62, 0.70 against
+ * 0.77, 0.81; SqueezeNet, GEMM 256×768×768 and det's 1×1 conv alike or better. Spinning burns a
+ * core through the serial kernels between parallel ones; on a machine loaded far past its cores,
+ * where a process's threads share its scheduler slot (autogroup), that time is taken from the
+ * calling thread (ShuffleNet at loads of 10–16: medians 64–117 ms with 2^18 checks, 31–79 ms
+ * with 2^14–2^16, against 37–75 ms on one thread).
  */
-const SPIN_CHECKS = 1 << 17;
+const SPIN_CHECKS = 1 << 21;
 
 /** Checks of `job` the calling thread makes, waiting for workers to leave a job, before it sleeps. */
 const CALLER_SPIN_CHECKS = 1 << 17;
