@@ -122,11 +122,16 @@ export function defaultBlockedConvKnobs(info: TargetInfo, shape: BlockedConvShap
  * GCC leaves each bounds test a branch (-fno-tree-loop-if-convert, see compile.ts): det's 3 → 16
  * 3×3 stride-2 conv at 640² spent 2.05 ms with the copy against 0.72 ms reading the input
  * through its bounds tests, ResNet-50's 7×7 3 → 64 at 224² 1.72 against 1.19, VGG's 3×3 3 → 64
- * 2.66 against 0.98 (1 thread). WebAssembly's copy ran 3–4% faster than the tests there.
+ * 2.66 against 0.98 (1 thread). A depthwise convolution reads each input vector only 9 times,
+ * too few to repay the copy: det's nine depthwise kernels at 640² took 3.78 ms with it against
+ * 2.82 ms through the bounds tests on 1 thread, 1.91 against 1.39 ms on 2 (each kernel 7–50%
+ * faster). WebAssembly's copy ran 3–4% faster than the tests there.
  */
 function padsRows(info: TargetInfo, shape: BlockedConvShape): boolean {
+  if (info.name === 'wasm') return true;
+  if (shape.depthwise) return false;
   const ci = shape.reduce?.[3];
-  return info.name === 'wasm' || ci === undefined || ci >= info.vectorBits / 32;
+  return ci === undefined || ci >= info.vectorBits / 32;
 }
 
 /**

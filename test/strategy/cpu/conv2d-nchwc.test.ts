@@ -45,7 +45,7 @@ describe('defaultBlockedConvKnobs', () => {
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 23, 20, 20, 16], depthwise: false })).toEqual({ owb: 10, mbb: 1, taskRows: 2, padRows: true });
     // WebAssembly's 8 accumulators: 2 blocks × 4 columns; depthwise is always one block
     expect(defaultBlockedConvKnobs(SIMD128, { out: [1, 4, 40, 40, 4], depthwise: false })).toEqual({ owb: 4, mbb: 2, taskRows: 5, padRows: true });
-    expect(defaultBlockedConvKnobs(SIMD128, { out: [1, 4, 40, 40, 4], depthwise: true })).toEqual({ owb: 8, mbb: 1, taskRows: 5, padRows: true });
+    expect(defaultBlockedConvKnobs(SIMD128, { out: [1, 4, 40, 40, 4], depthwise: true })).toEqual({ owb: 8, mbb: 1, taskRows: 5, padRows: false });
     // 28 accumulators on AVX-512: 2 blocks × 14 columns where 14 divides the width
     expect(defaultBlockedConvKnobs(AVX512, { out: [1, 32, 28, 28, 16], depthwise: false })).toMatchObject({ owb: 14, mbb: 2 });
   });
@@ -106,13 +106,15 @@ describe('defaultBlockedConvKnobs', () => {
 
   it('pads the input rows per task only where they copy as whole vectors', () => {
     // Rule: a 3-channel input block (det's first conv, 3×3 stride 2) is narrower than AVX-512's
-    // 16 lanes: its convolution reads the input through bounds tests; 16 channels, depthwise and
-    // WebAssembly (whose copy stays faster) pad rows.
+    // 16 lanes: its convolution reads the input through bounds tests, as a depthwise one does (9
+    // reads of each input vector do not repay the copy); 16 channels and WebAssembly (whose copy
+    // stays faster) pad rows.
     const stem = { out: [1, 1, 320, 320, 16], depthwise: false, reduce: [1, 3, 3, 3] };
     expect(defaultBlockedConvKnobs(AVX512, stem)).toMatchObject({ padRows: false });
     expect(defaultBlockedConvKnobs({ ...SIMD128, name: 'wasm' }, stem)).toMatchObject({ padRows: true });
     expect(defaultBlockedConvKnobs(AVX512, { ...stem, reduce: [1, 3, 3, 16] })).toMatchObject({ padRows: true });
-    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 1, 320, 320, 16], depthwise: true })).toMatchObject({ padRows: true });
+    expect(defaultBlockedConvKnobs(AVX512, { out: [1, 1, 320, 320, 16], depthwise: true })).toMatchObject({ padRows: false });
+    expect(defaultBlockedConvKnobs({ ...SIMD128, name: 'wasm' }, { out: [1, 1, 320, 320, 4], depthwise: true })).toMatchObject({ padRows: true });
   });
 });
 
