@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { add, buffer, call, cast, floatImm, floordiv, ge, intImm, letExpr, load, lt, mul, select, sub, variable } from '../../../src/ir/expr.js';
+import { add, buffer, call, cast, floatImm, floordiv, floormod, ge, intImm, letExpr, load, lt, mul, select, sub, variable } from '../../../src/ir/expr.js';
 import type { Expr, Var } from '../../../src/ir/expr.js';
 import { forLoop, ifThenElse, letStmt, primFunc, seq, store } from '../../../src/tir/stmt.js';
 import type { PrimFunc, Stmt } from '../../../src/tir/stmt.js';
@@ -38,7 +38,11 @@ const programs: Record<string, () => PrimFunc> = {
   guardInBounds: () => func(vloop(ifThenElse(lt(j, 5), store(B, [j], load(A, [j])), store(B, [j], floatImm(-1))))),
   guardTail: () => func(forLoop(i, intImm(0), intImm(4), vloop(ifThenElse(lt(add(mul(i, 8), j), 30), store(B, [add(mul(i, 8), j)], load(A, [add(mul(i, 8), add(j, 2))])))))),
   dependence: () => func(vloop(store(B, [add(j, 1)], load(B, [j])), 8)),
-  gather: () => func(vloop(store(B, [j], load(A, [floordiv(j, 2)])))),
+  gather: () => func(vloop(store(B, [j], load(A, [floordiv(mul(j, j), 2)])))),
+  depthToSpace: () => {
+    const read = load(A, [add(add(mul(floordiv(j, 2), 4), floormod(j, 2)), mul(i, 2))]);
+    return func(forLoop(i, intImm(0), intImm(2), vloop(store(B, [add(mul(i, 16), j)], read), 16)));
+  },
   strided: () => func(vloop(store(B, [j], load(A, [mul(j, 2)])), 8, intImm(4))),
   innerLoop: () => func(vloop(forLoop(k, intImm(0), intImm(2), store(B, [j], load(A, [add(j, k)]))))),
   uniformIf: () => func(forLoop(i, intImm(0), intImm(4), vloop(ifThenElse(lt(i, 2), store(B, [add(mul(i, 8), j)], call('exp', load(A, [j]))))))),
@@ -70,6 +74,14 @@ describe('tir.vectorize', () => {
       const out = body(vectorize.run(programs[name](), ctx));
       expect(out.startsWith('for (j, 0, 8) {'), name).toBe(true);
     }
+  });
+
+  it('reads through floordiv and floormod of the variable in strided ramps, phase by phase', () => {
+    // Rule: j = 2q + r: a serial loop over the phase r, q vectorized over 16 / 2 lanes; the
+    // index floordiv(j, 2)·4 + floormod(j, 2) becomes a ramp of stride 4, the store's j of 2.
+    expect(body(vectorize.run(programs.depthToSpace(), ctx))).toBe(
+      ['for (i, 0, 2) {', '  for (j.r, 0, 2) {', '    B[ramp(i * 16 + j.r, 2, 8)] = A[ramp(i * 2 + j.r, 4, 8)]', '  }', '}', ''].join('\n'),
+    );
   });
 
   it('turns an if on the vector variable into selects when every lane is in bounds', () => {
