@@ -8,9 +8,8 @@
  *    first stored in that cache (src/runtime/cache/), on either target.
  * 2. Correctness: kiln's outputs against onnxruntime-node's with `kiln compare`'s tolerance.
  * 3. Latency: first WARMUP_MS of untimed runs of the three sides in turn, then alternating blocks
- *    of runs (kiln, node, web), each block one untimed run to wake the
- *    thread pool then BLOCK timed runs, and an idle pause after it so a pool still spinning does
- *    not steal the next side's cores (`settle`). Medians per side. The number of timed runs per side is
+ *    of runs (kiln, node, web) with idle pauses between them (src/cli/timing.ts, as `kiln
+ *    compare` times). Medians per side. The number of timed runs per side is
  *    `repeat`, lowered for slow rows so one side takes about SIDE_BUDGET_MS, but not below MIN_RUNS
  *    unless `repeat` is lower.
  */
@@ -24,20 +23,9 @@ import { feedRecord, fetchesLike, makeFeeds, parseInputs } from '../../src/cli/i
 import type { Peer } from '../../src/cli/peer.js';
 import { createPeer, wrapOrtSession } from '../../src/cli/peer.js';
 import { median, outputError } from '../../src/cli/report.js';
+import { alternateBlocks, settle } from '../../src/cli/timing.js';
 import type { Row } from './rows.js';
 
-const BLOCK = 5;
-/**
- * The pause after a block lasts at least IDLE_MS and then until one IDLE_STEP_MS window of it used
- * less than IDLE_CPU of one core (at most IDLE_MAX_MS). onnxruntime's pools spin on after a run:
- * the process used 60% of a core over the 50 ms after an onnxruntime-node ShuffleNet run at 2
- * threads and 100% after onnxruntime-web's (8% over 200 ms), so a fixed 50 ms pause left
- * onnxruntime-web's workers spinning into kiln's block, which comes next.
- */
-const IDLE_MS = 50;
-const IDLE_STEP_MS = 10;
-const IDLE_CPU = 0.05;
-const IDLE_MAX_MS = 1000;
 const SIDE_BUDGET_MS = 4000;
 const MIN_RUNS = 5;
 /**
@@ -107,29 +95,6 @@ async function compiled(model: Uint8Array, opts: MeasureOptions, row: Row, feeds
   return { session, feeds: f, ms: performance.now() - t2 + (t1 - t0) };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-/** Waits until this process's threads are idle (see IDLE_MS). */
-async function settle(): Promise<void> {
-  await sleep(IDLE_MS);
-  for (const t0 = performance.now(); performance.now() - t0 < IDLE_MAX_MS; ) {
-    const [cpu, wall] = [process.cpuUsage(), performance.now()];
-    await sleep(IDLE_STEP_MS);
-    const used = process.cpuUsage(cpu);
-    if ((used.user + used.system) / 1000 < IDLE_CPU * (performance.now() - wall)) return;
-  }
-}
-
-async function timedBlock(run: () => Promise<unknown>, into: number[], n: number): Promise<void> {
-  await run();
-  for (let r = 0; r < n; r++) {
-    const t = performance.now();
-    await run();
-    into.push(performance.now() - t);
-  }
-  await settle();
-}
-
 async function firstRun<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const t = performance.now();
   const value = await run();
@@ -183,13 +148,7 @@ export async function measureRow(row: Row, opts: MeasureOptions): Promise<RowRes
     const sides = [runKiln, runNode, ...(runWeb ? [runWeb] : [])];
     for (const t0 = performance.now(); performance.now() - t0 < WARMUP_MS; ) for (const run of sides) await run();
     await settle();
-    const [kilnMs, nodeMs, webMs]: number[][] = [[], [], []];
-    for (let done = 0; done < runs; done += BLOCK) {
-      const n = Math.min(BLOCK, runs - done);
-      await timedBlock(runKiln, kilnMs, n);
-      await timedBlock(runNode, nodeMs, n);
-      if (runWeb) await timedBlock(runWeb, webMs, n);
-    }
+    const [kilnMs, nodeMs, webMs] = await alternateBlocks(sides, runs);
     const t = { kilnMs: median(kilnMs), peerMs: median(nodeMs) };
     const webMedian = web ? median(webMs) : null;
     return {

@@ -1,7 +1,8 @@
 /**
  * @file `kiln compare MODEL --input … [--target T] [--threads N] [--repeat N] [--json] [--fetches]`:
  * kiln against onnxruntime-node on the same inputs. Both run once untimed (kiln compiles then),
- * then `repeat` times alternating, so machine noise hits both alike; latencies are medians. With
+ * then `repeat` times each, alternating in blocks with idle pauses between them (timing.ts), so
+ * machine noise hits both alike and neither side's spinning pool slows the other; latencies are medians. With
  * --fetches both sides' timed runs write their outputs into arrays allocated once. Each output
  * passes when max_abs ≤ 1e-4·max|reference| + 1e-5; any other result exits 1.
  *
@@ -18,6 +19,7 @@ import type { Peer } from './peer.js';
 import { createPeer } from './peer.js';
 import type { OutputError } from './report.js';
 import { fmt, median, ms, outputError } from './report.js';
+import { alternateBlocks } from './timing.js';
 
 export interface Timed {
   readonly kilnMs: number;
@@ -35,7 +37,8 @@ export async function compareCommand(args: readonly string[]): Promise<number> {
     const [ours, ref] = [await session.run(feeds), await ort.run(feeds)];
     const errors = session.outputNames.map((name) => ({ name, ...outputError(ours[name], ref[name] ?? missing(name)) }));
     const [ourFetches, refFetches] = opts.flags.fetches ? [fetchesLike(ours), fetchesLike(ref)] : [undefined, undefined];
-    const timed = await alternate(() => session.run(feeds, ourFetches), () => ort.run(feeds, refFetches), opts.repeat);
+    const [kilnMs, peerMs] = await alternateBlocks([() => session.run(feeds, ourFetches), () => ort.run(feeds, refFetches)], opts.repeat);
+    const timed = { kilnMs: median(kilnMs), peerMs: median(peerMs) };
     const ok = errors.every((e) => e.ok);
     if (opts.flags.json) say(JSON.stringify(compareJson(opts.model, session.target, opts.threadsShown, errors, timed, ok)));
     else printReport(errors, timed, ok);
@@ -48,19 +51,6 @@ export async function compareCommand(args: readonly string[]): Promise<number> {
 
 function missing(name: string): never {
   throw new Error(`onnxruntime gave no output ${quote(name)}`);
-}
-
-async function alternate(runKiln: () => Promise<unknown>, runPeer: () => Promise<unknown>, repeat: number): Promise<Timed> {
-  const [kiln, other]: number[][] = [[], []];
-  for (let r = 0; r < repeat; r++) {
-    let t = performance.now();
-    await runKiln();
-    kiln.push(performance.now() - t);
-    t = performance.now();
-    await runPeer();
-    other.push(performance.now() - t);
-  }
-  return { kilnMs: median(kiln), peerMs: median(other) };
 }
 
 export type NamedError = OutputError & { readonly name: string };
