@@ -8,6 +8,10 @@
  * store when every access it guards is provably in bounds on all lanes (and no parallel loop
  * encloses it, since a masked store rewrites the old value of the masked-off lanes).
  *
+ * A body that reads through `floordiv(j, c)` / `floormod(j, c)` (one constant c dividing the
+ * lanes) gets a second try: j = c·q + r, a serial loop over the phase r around a vector of
+ * lanes / c in q, where those indices become strided ramps.
+ *
  * The loop stays serial — always correct — when the body cannot be vectorized: it holds a loop,
  * allocation, attr or assert, or a vector already; an index is neither a ramp nor uniform (a
  * gather); a store's index does not depend on the variable (an accumulator); a buffer is written
