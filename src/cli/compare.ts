@@ -2,9 +2,9 @@
  * @file `kiln compare MODEL --input … [--target T] [--threads N] [--repeat N] [--json] [--fetches]`:
  * kiln against onnxruntime-node on the same inputs. Both run once untimed (kiln compiles then),
  * then `repeat` times each, alternating in blocks with idle pauses between them (timing.ts), so
- * machine noise hits both alike and neither side's spinning pool slows the other; latencies are medians. With
- * --fetches both sides' timed runs write their outputs into arrays allocated once. Each output
- * passes when max_abs ≤ 1e-4·max|reference| + 1e-5; any other result exits 1.
+ * machine noise hits both alike and neither side's spinning pool slows the other; latencies are
+ * medians. With --fetches both sides' timed runs write their outputs into arrays allocated once.
+ * Each output passes when max_abs ≤ 1e-4·max|reference| + 1e-5; any other result exits 1.
  *
  * With --json the report is one object:
  *   {"model":…,"target":…,"threads":…,"outputs":[{"name":…,"max_abs":…,"max_rel":…}],

@@ -3,8 +3,8 @@
  * block after one untimed run that wakes the side's thread pool, and an idle pause after it so
  * a pool still spinning does not steal the next side's cores (`settle`). Run by run alternation
  * at 2 threads let each side's spinning workers slow the other's next run: det at 1x3x640x640
- * on c timed 45–49 ms for kiln and 56–65 ms for onnxruntime-node, against 26 and 50 ms in
- * blocks with pauses.
+ * on c timed 45–49 ms for kiln and 56–65 ms for onnxruntime-node, against 25–32 and 50–55 ms
+ * in blocks with pauses.
  */
 
 /** Timed runs per block. */
