@@ -46,6 +46,12 @@ function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory): { i
 class WasmExecutable implements Executable {
   private disposed = false;
   private arenaGiven = false;
+  /**
+   * The buffer the arena's views were made on. Growing any shared memory of the isolate gives
+   * every shared memory a new buffer object (V8), so `memory.buffer` alone would stop
+   * recognizing the arena and every call would copy its arguments.
+   */
+  private arenaBuffer: ArrayBufferLike | undefined;
   /** the shared ABI's view of the entries, for argument checks */
   private readonly manifest: Manifest;
 
@@ -82,7 +88,7 @@ class WasmExecutable implements Executable {
     const { info, meta, fn } = this.entry(name);
     checkArgs(info, args);
     const memory = this.memory.buffer;
-    const resident = args.map((a) => a.buffer === memory);
+    const resident = args.map((a) => a.buffer === memory || a.buffer === this.arenaBuffer);
     const bases = meta.params.map((p, i) => {
       if (resident[i]) return args[i].byteOffset;
       new Uint8Array(memory, p.offset).set(WasmExecutable.bytes(args[i], p));
@@ -119,7 +125,8 @@ class WasmExecutable implements Executable {
       if (e instanceof RangeError) return undefined;
       throw e;
     }
-    return new Uint8Array(this.memory.buffer, start, bytes);
+    this.arenaBuffer = this.memory.buffer;
+    return new Uint8Array(this.arenaBuffer, start, bytes);
   }
 
   private failure(name: string, ctrl: Int32Array, cause: unknown): Error {

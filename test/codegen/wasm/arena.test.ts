@@ -3,6 +3,7 @@
 // out, and a declared in-place alias works on one shared view. Serial and on the worker pool.
 import { describe, expect, it } from 'vitest';
 import { wasmBackend } from '../../../src/codegen/wasm/index.js';
+import { META_SECTION, parseMeta } from '../../../src/codegen/wasm/meta.js';
 import type { Expr } from '../../../src/ir/expr.js';
 import { add, broadcast, buffer, floatImm, intImm, load, mul, ramp, variable } from '../../../src/ir/expr.js';
 import type { ForKind, PrimFunc } from '../../../src/tir/stmt.js';
@@ -21,6 +22,13 @@ function axpy(name: string, kind: ForKind): PrimFunc {
 
 const expected = (a: Float32Array, b: Float32Array): number[] => [...a].map((x, k) => x * 2 + b[k]);
 
+/** A view of `arena` at element `at`, filled with value(k) (TypedArray.map would return a copy). */
+function viewIn(arena: Uint8Array, at: number, value: (k: number) => number): Float32Array {
+  const v = new Float32Array(arena.buffer, arena.byteOffset + at * 4, N);
+  for (let k = 0; k < N; k++) v[k] = value(k);
+  return v;
+}
+
 describe.each([1, 3])('arena arguments, %i thread(s)', (threads) => {
   it('are read and written in place, next to copied arguments, and the arena is handed out once', async () => {
     const funcs = [axpy('serial', 'serial'), axpy('parallel', 'parallel')];
@@ -30,7 +38,7 @@ describe.each([1, 3])('arena arguments, %i thread(s)', (threads) => {
       if (!arena) throw new Error('the wasm executable gave no arena');
       expect(exe.arena?.(N * 4)).toBeUndefined();
       // A and C in the arena, B outside it
-      const a = new Float32Array(arena.buffer, arena.byteOffset, N).map((_, k) => k - 7);
+      const a = viewIn(arena, 0, (k) => k - 7);
       const c = new Float32Array(arena.buffer, arena.byteOffset + 2 * N * 4, N);
       const b = Float32Array.from({ length: N }, (_, k) => 0.25 * k);
       for (const f of funcs) {
@@ -47,13 +55,38 @@ describe.each([1, 3])('arena arguments, %i thread(s)', (threads) => {
     }
   });
 
+  it('stay in place after another shared memory of the process grows', async () => {
+    const f = axpy('parallel', 'parallel');
+    const artifact = wasmBackend.emit([f], { threads });
+    const meta = parseMeta(WebAssembly.Module.customSections(new WebAssembly.Module(artifact.code as Uint8Array), META_SECTION));
+    const exe = await wasmBackend.load(artifact, { threads });
+    try {
+      const arena = exe.arena?.(3 * N * 4);
+      if (!arena) throw new Error('the wasm executable gave no arena');
+      const [a, b, c] = [0, 1, 2].map((k) => viewIn(arena, k * N, (j) => j + k));
+      // a copied argument would pass through its planned region: mark them all
+      const regions = meta.entries[0].params.map((p) => new Uint8Array(arena.buffer, p.offset, N * 4));
+      const untouched = (): boolean => regions.every((r) => r.every((x) => x === 0xab));
+      const other = new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true });
+      for (const grow of [false, true]) {
+        if (grow) other.grow(1);
+        for (const r of regions) r.fill(0xab);
+        exe.run(f.name, [a, b, c]);
+        expect([...c]).toEqual(expected(a, b));
+        expect(untouched()).toBe(true);
+      }
+    } finally {
+      exe.dispose();
+    }
+  });
+
   it('lets a declared in-place output share its input view', async () => {
     const f: PrimFunc = { ...axpy('inplace', 'parallel'), aliases: [{ written: 2, read: 0 }] };
     const exe = await wasmBackend.load(wasmBackend.emit([f], { threads }), { threads });
     try {
       const arena = exe.arena?.(N * 4);
       if (!arena) throw new Error('the wasm executable gave no arena');
-      const a = new Float32Array(arena.buffer, arena.byteOffset, N).map((_, k) => 3 * k);
+      const a = viewIn(arena, 0, (k) => 3 * k);
       const b = Float32Array.from({ length: N }, (_, k) => -k);
       const want = expected(a, b);
       exe.run('inplace', [a, b, a]);
