@@ -1,7 +1,8 @@
 /**
  * `kiln tune` as users run it (bin/kiln.js in a child process): a bad command line is a usage
  * error (exit 2) naming the option; a short tuning run of a small model prints the per-task table,
- * writes the records, and `kiln run --records` runs the model with them. The model's estimated
+ * writes the records, and `kiln run --records` runs the model with them (`kiln compare --records`
+ * also times the untuned model). The model's estimated
  * speed-up counts the profiled time of tasks the budget did not reach. The final check times a
  * tuned schedule and the default inside the model and logs those times, which then rank them.
  */
@@ -64,6 +65,15 @@ describe('kiln tune', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('output "y": float32[8, 8]');
+    // compare --records times the untuned model beside the tuned one
+    const compared = await kiln('compare', model, '--target', 'js', '--threads', '1', '--repeat', '2', '--records', records, '--json');
+    expect(compared.status).toBe(0);
+    const report = JSON.parse(compared.stdout) as { ok: boolean; kiln_ms: number; untuned_ms: number; tuned_ratio: number };
+    expect(report.ok).toBe(true);
+    expect(report.untuned_ms).toBeGreaterThan(0);
+    expect(report.tuned_ratio).toBeCloseTo(report.kiln_ms / report.untuned_ms, 12);
+    const text = await kiln('compare', model, '--target', 'js', '--threads', '1', '--repeat', '1', '--records', records);
+    expect(text.stdout).toMatch(/^kiln untuned [\d.]+ ms {2}ratio tuned\/untuned [\d.]+$/m);
   }, 240_000);
 
   it('estimates the model from its profile: a tuned task scaled by tuned/default, the rest as they were', () => {
