@@ -20,6 +20,7 @@ import type { TuningRecord } from '../tune/records.js';
 import { KILN_VERSION, appendRecord, bestRecords, buildFingerprint, readRecords } from '../tune/records.js';
 import type { Task } from '../tune/task.js';
 import { median } from './report.js';
+import { settle } from './timing.js';
 
 /** Times of alternating runs of one session: whole runs, and per task key the time in its kernels (ms). */
 interface ModelTimes {
@@ -27,7 +28,7 @@ interface ModelTimes {
   readonly tasks: ReadonlyMap<string, readonly number[]>;
 }
 
-/** Sessions of one model run in alternation, `rounds` times. */
+/** Sessions of one model run in alternation, `rounds` times, each turn after a wake-up run and before an idle pause. */
 async function timeSessions(sessions: readonly InferenceSession[], feeds: readonly Tensor[], tasks: readonly Task[], rounds: number): Promise<ModelTimes[]> {
   const taskOf = new Map<string, string>(tasks.flatMap((t) => t.kernels.map((k) => [`k${k}`, t.key] as const)));
   const record = Object.fromEntries(sessions[0].inputNames.map((name, k) => [name, feeds[k]]));
@@ -44,11 +45,15 @@ async function timeSessions(sessions: readonly InferenceSession[], feeds: readon
   };
   for (let r = 0; r < rounds; r++) {
     for (const [i, s] of sessions.entries()) {
+      // as `kiln compare` times sides: a run that wakes this session's pool first, and a pause
+      // after, so the other session's pool, spinning on, does not slow this one (timing.ts)
+      await s.run(record);
       // a plain run for the wall time: profiling times every kernel apart
       const t0 = performance.now();
       await s.run(record);
       walls[i].push(performance.now() - t0);
       for (const [key, ms] of perTask((await s.runWithProfile(record)).kernels)) sums[i].set(key, [...(sums[i].get(key) ?? []), ms]);
+      await settle();
     }
   }
   return sessions.map((_, i) => ({ wallMs: walls[i], tasks: sums[i] }));
