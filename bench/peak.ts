@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { hostTargetInfo } from '../src/codegen/c/host.js';
+import { getBackend } from '../src/codegen/index.js';
 import { ModuleBuilder } from '../src/codegen/wasm/builder.js';
 import type { Local } from '../src/codegen/wasm/code.js';
 import { enableRelaxedSimd } from '../src/codegen/wasm/relaxed.js';
@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
 function cPeak(): Row[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-peak-'));
   try {
-    const vectorBytes = hostTargetInfo().vectorBits / 8;
+    const vectorBytes = getBackend('c').info.vectorBits / 8;
     fs.writeFileSync(path.join(dir, 'peak.c'), C_SOURCE);
     const exe = path.join(dir, 'peak');
     execFileSync(values.cc, ['-O3', '-march=native', '-ffp-contract=fast', '-pthread', `-DVECTOR_BYTES=${vectorBytes}`, path.join(dir, 'peak.c'), '-o', exe]);

@@ -32,7 +32,6 @@ interface ModelTimes {
 async function timeSessions(sessions: readonly InferenceSession[], feeds: readonly Tensor[], tasks: readonly Task[], rounds: number): Promise<ModelTimes[]> {
   const taskOf = new Map<string, string>(tasks.flatMap((t) => t.kernels.map((k) => [`k${k}`, t.key] as const)));
   const record = Object.fromEntries(sessions[0].inputNames.map((name, k) => [name, feeds[k]]));
-  for (const s of sessions) await s.run(record);
   const walls = sessions.map((): number[] => []);
   const sums = sessions.map(() => new Map<string, number[]>());
   const perTask = (kernels: readonly KernelTime[]): Map<string, number> => {
