@@ -7,3 +7,5 @@ export { ScheduleError } from './error.js';
 export type { Prim, Step, StepArgs } from './step.js';
 export { printStep, printSteps, THREAD_TAGS } from './step.js';
 export { replaySchedule } from './replay.js';
+export { matchConv, WINOGRAD_TILES } from './winograd.js';
+export type { ConvPattern } from './winograd.js';

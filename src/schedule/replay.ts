@@ -93,6 +93,9 @@ function applyStep(s: Schedule, step: Step, where: string): void {
     case 'storageAlign':
       st.storageAlign(ax(step.args.axis), step.args.factor, step.args.offset);
       return;
+    case 'winograd':
+      s.winograd(st.tensor, step.args.tile);
+      return;
     default:
       fail('replay', where, `unknown primitive ${JSON.stringify((step as { prim: unknown }).prim)}`);
   }

@@ -1,7 +1,7 @@
 /**
  * @file The Schedule: one Stage per tensor reachable from the outputs, kept in producer-before-
  * consumer order, the log of applied steps, and the primitives that add stages (cacheRead,
- * cacheWrite, rfactor). Lowering reads `stages` in this order.
+ * cacheWrite, rfactor, winograd). Lowering reads `stages` in this order.
  *
  *   const s = createSchedule([C]);
  *   const [io, ii] = s.stage(C).split(s.stage(C).axis[0], { factor: 8 });
@@ -17,6 +17,7 @@ import type { StageDef, StageHost } from './stage.js';
 import { requireNothingAttached, Stage } from './stage.js';
 import type { Step } from './step.js';
 import { printSteps } from './step.js';
+import { matchConv, WINOGRAD_TILES, winogradDefs } from './winograd.js';
 
 function defOf(t: Tensor): StageDef {
   return t.op.kind === 'compute' ? { axis: t.op.axis, reduceAxis: t.op.reduceAxis, body: t.op.body } : { axis: [], reduceAxis: [], body: null };
@@ -146,6 +147,29 @@ export class Schedule implements StageHost {
     st.redefine(combine, false);
     this.record({ prim: 'rfactor', stage: st.name, args: { axis: axisName }, results: [name] });
     return partial;
+  }
+
+  /**
+   * Rewrites 3×3, stride-1 convolution `t` as Winograd's F(tile×tile, 3×3) (winograd.ts): adds
+   * the transform and product stages before it, returned producers first, and redefines `t` as
+   * the output transform. The arithmetic changes (a quarter of the multiplications at tile 4) and
+   * so does rounding, within float32's precision.
+   */
+  winograd(t: Tensor, tile: number): Tensor[] {
+    const st = this.stage(t);
+    const subject = `${st.name}, tile=${tile}`;
+    this.requireComputed('winograd', subject, st);
+    if (!WINOGRAD_TILES.includes(tile)) fail('winograd', subject, `tile must be one of ${WINOGRAD_TILES.join(', ')}`);
+    if (!st.isPristine()) fail('winograd', subject, `${st.name} was already scheduled; winograd first`);
+    requireNothingAttached(this, 'winograd', subject, st);
+    const pattern = matchConv(st);
+    if (typeof pattern === 'string') fail('winograd', subject, `${st.name} is not a convolution it applies to: ${pattern}`);
+    const { added, scratch, output } = winogradDefs(st, pattern, tile, (part) => this.uniqueName(`${st.name}.wg_${part}`));
+    const at = this.list.indexOf(st);
+    added.forEach((a, k) => this.insert(this.newStage(a, a.name, false, scratch.includes(a) ? 'local' : null), at + k));
+    st.redefine(output, false);
+    this.record({ prim: 'winograd', stage: st.name, args: { tile }, results: added.map((a) => a.name) });
+    return [...added];
   }
 
   // --- internals -------------------------------------------------------------------------------

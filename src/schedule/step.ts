@@ -42,6 +42,7 @@ export interface StepArgs {
   bind: AxisArg & { readonly tag: ThreadTag };
   doubleBuffer: NoArgs;
   storageAlign: AxisArg & { readonly factor: number; readonly offset: number };
+  winograd: { readonly tile: number };
 }
 
 export type Prim = keyof StepArgs;
@@ -70,6 +71,8 @@ function argText(step: Step): string {
       return `${step.args.axis}, ${step.args.tag}`;
     case 'storageAlign':
       return `${step.args.axis}, factor=${step.args.factor}, offset=${step.args.offset}`;
+    case 'winograd':
+      return `tile=${step.args.tile}`;
     case 'rfactor':
     case 'parallel':
     case 'vectorize':

@@ -65,7 +65,8 @@ function only(k: TaskCompute, target: TargetInfo, name: string): Found {
 
 describe('the blocked convolution template', () => {
   it('applies to a blocked conv and its tail, and not to a matmul or an NCHW conv', () => {
-    expect(templatesFor(kernel(blocked(2, 8, 2, 16)), CPU512).map((t) => t.template.name)).toEqual(['conv2d_nchwc']);
+    expect(templatesFor(kernel(blocked(2, 8, 2, 16)), CPU512).map((t) => t.template.name)).toContain('conv2d_nchwc');
+    expect(templatesFor(kernel(blocked(2, 8, 2, 16, true)), CPU512).map((t) => t.template.name)).toEqual(['conv2d_nchwc']);
     expect(templatesFor(kernel(matmul(32, 32, 32)), CPU512).map((t) => t.template.name)).not.toContain('conv2d_nchwc');
     expect(templatesFor(kernel(conv2d(4, 8, 4)), CPU512).map((t) => t.template.name)).not.toContain('conv2d_nchwc');
   });
@@ -96,6 +97,32 @@ describe('the blocked convolution template', () => {
       const [ref, ...rest] = await runSchedules(schedules, outputs, 'js');
       for (const r of rest) expect(maxRelError(ref[0], r[0])).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe('the Winograd template', () => {
+  it('applies to a blocked 3×3 stride-1 conv and its tail, not to a depthwise conv, a matmul or an NCHW conv', () => {
+    expect(templatesFor(kernel(blocked(2, 8, 2, 16)), CPU512).map((t) => t.template.name)).toEqual(['conv2d_nchwc', 'winograd']);
+    for (const other of [blocked(2, 8, 2, 16, true), matmul(32, 32, 32), conv2d(4, 8, 4)]) expect(templatesFor(kernel(other), CPU512).map((t) => t.template.name)).not.toContain('winograd');
+  });
+
+  it('offers both tile sizes with register tiles within the accumulators that divide the row of tiles', () => {
+    const choices = only(kernel(blocked(4, 20, 4, 16)), CPU512, 'winograd').space.knobs[0].choices.map(String);
+    for (const c of choices) {
+      const [m, twb, mbb] = c.split('x').map(Number);
+      expect(twb * mbb).toBeLessThanOrEqual(28);
+      expect(Math.ceil(20 / m) % twb).toBe(0);
+    }
+    expect(choices).toContain('2x10x2');
+    expect(choices).toContain('4x5x4');
+  });
+
+  it('computes what the unscheduled convolution computes, for random configurations', async () => {
+    const outputs = blocked(2, 12, 2, 4);
+    const k = kernel(outputs);
+    const schedules = [createSchedule(outputs), ...applicable(k, only(k, CPU128, 'winograd'), CPU128, 4, 5)];
+    const [ref, ...rest] = await runSchedules(schedules, outputs, 'js');
+    for (const r of rest) expect(maxRelError(ref[0], r[0])).toBeLessThan(1e-4);
   });
 });
 

@@ -12,6 +12,7 @@ import type { TaskCompute } from '../task.js';
 import { blockedConvTemplate } from './conv2d-nchwc.js';
 import { conv2dTemplate } from './conv2d.js';
 import { matmulTemplate } from './matmul.js';
+import { winogradTemplate } from './winograd.js';
 
 export interface Template {
   readonly name: string;
@@ -21,7 +22,7 @@ export interface Template {
   apply(k: TaskCompute, config: Config, target: TargetInfo): Schedule;
 }
 
-export const TEMPLATES: readonly Template[] = [matmulTemplate, blockedConvTemplate, conv2dTemplate];
+export const TEMPLATES: readonly Template[] = [matmulTemplate, blockedConvTemplate, conv2dTemplate, winogradTemplate];
 
 /** The templates that apply to `k`, with their spaces. */
 export function templatesFor(k: TaskCompute, target: TargetInfo): { template: Template; space: Space }[] {
