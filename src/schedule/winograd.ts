@@ -18,6 +18,10 @@
  * entry is ever emitted. Each transform is separable and is built as two stages (columns, then
  * rows). The convolution's own stage becomes the output transform and keeps its tensor, so the
  * stages that read it are untouched.
+ *
+ * Tags tell schedules what each stage is: `winograd_weights` (U) and `winograd_input` (V) are the
+ * transforms worth materializing, `winograd_product` (M) the reduction, `winograd_half` the first
+ * halves of the transforms (Gg, Bᵀd, AᵀM), cheap enough to inline into the second.
  */
 
 import type { Expr, IterVar, TensorRead, Var } from '../ir/expr.js';
@@ -202,7 +206,7 @@ export function winogradDefs(stage: Stage, p: ConvPattern, m: number, nameOf: (p
   };
   const wNames = weightsOther.map((d) => nameOfIndex(p.weights.indices[d], `w${d}`));
   const u1 = compute([alpha, 3, ...weightsOther.map((d) => weights.shape[d])], (e, s, ...rest) => byRow(g, e, (r) => wAt(intImm(r), s, rest)), nameOf('u1'), {
-    tag: 'winograd_weights',
+    tag: 'winograd_half',
     axisNames: ['e', 's', ...wNames],
   });
   const u = compute([alpha, alpha, ...weightsOther.map((d) => weights.shape[d])], (e, v, ...rest) => byRow(g, v, (s) => u1.at(e, s, ...rest)), nameOf('u'), {
@@ -226,7 +230,7 @@ export function winogradDefs(stage: Stage, p: ConvPattern, m: number, nameOf: (p
   const dNames = dataOther.map((d) => nameOfIndex(p.data.indices[d], `d${d}`));
   const tileShape = [tilesH, tilesW];
   const t = compute([alpha, alpha, ...tileShape, ...dataOther.map((d) => data.shape[d])], (e, b, th, tw, ...rest) =>
-    byRow(mat.bt, e, (a) => dAt(add(mul(th, m), a), add(mul(tw, m), b), rest)), nameOf('t'), { tag: 'winograd_input', axisNames: ['e', 'b', 'th', 'tw', ...dNames] });
+    byRow(mat.bt, e, (a) => dAt(add(mul(th, m), a), add(mul(tw, m), b), rest)), nameOf('t'), { tag: 'winograd_half', axisNames: ['e', 'b', 'th', 'tw', ...dNames] });
   const v = compute([alpha, alpha, ...tileShape, ...dataOther.map((d) => data.shape[d])], (e, uu, th, tw, ...rest) =>
     byRow(mat.bt, uu, (b) => t.at(e, b, th, tw, ...rest)), nameOf('v'), { tag: 'winograd_input', axisNames: ['e', 'u', 'th', 'tw', ...dNames] });
 
@@ -244,7 +248,7 @@ export function winogradDefs(stage: Stage, p: ConvPattern, m: number, nameOf: (p
 
   // output: Z[i, u, th, tw, …] = Σ_e Aᵀ[i][e] M[e, u, …];  Y[h, w, …] = Σ_u Z[h % m, u, h / m, w / m] Aᵀ[w % m][u]
   const z = compute([m, alpha, ...tileShape, ...outOther.map((k) => stage.tensor.shape[k])], (i, uu, th, tw, ...rest) =>
-    byRow(mat.at, i, (e) => prod.at(e, uu, th, tw, ...rest)), nameOf('z'), { tag: 'winograd_output', axisNames: ['i', 'u', 'th', 'tw', ...outNames] });
+    byRow(mat.at, i, (e) => prod.at(e, uu, th, tw, ...rest)), nameOf('z'), { tag: 'winograd_half', axisNames: ['i', 'u', 'th', 'tw', ...outNames] });
   const hv = stage.axis[p.h].var;
   const wv = stage.axis[p.w].var;
   const rest = outOther.map((k) => stage.axis[k].var);

@@ -41,6 +41,16 @@ export function conv2d(c: number, h: number, m: number, stride = 1): Tensor[] {
   return [compute([1, m, o, o], (n, f, y, x) => max(B.at(n, f, y, x), 0), 'relu')];
 }
 
+/** relu(Σ X[y + ry, x + rx, c] · W[ry, rx, c, f]), channels last, no padding: a convolution the winograd primitive applies to. */
+export function conv3x3(c: number, h: number, m: number): Tensor[] {
+  const X = placeholder([1, h + 2, h + 2, c], 'float32', 'X');
+  const W = placeholder([3, 3, c, m], 'float32', 'W');
+  const [rc, ry, rx] = [reduceAxis(c, 'rc'), reduceAxis(3, 'ry'), reduceAxis(3, 'rx')];
+  const names = { axisNames: ['n', 'y', 'x', 'f'] };
+  const Y = compute([1, h, h, m], (n, y, x, f) => sum(mul(X.at(n, add(y, ry.var), add(x, rx.var), rc.var), W.at(ry.var, rx.var, rc.var, f)), [rc, ry, rx]), 'conv', { tag: 'conv2d', ...names });
+  return [compute([1, h, h, m], (n, y, x, f) => max(Y.at(n, y, x, f), 0), 'relu', names)];
+}
+
 /** A 3×3 depthwise convolution, stride 1, no padding. */
 export function depthwise(c: number, h: number): Tensor[] {
   const X = placeholder([1, c, h + 2, h + 2], 'float32', 'X');

@@ -13,7 +13,7 @@ import { createSchedule, printSteps, replaySchedule } from '../../src/schedule/i
 import type { Tensor } from '../../src/te/index.js';
 import type { ScheduleTask } from '../../src/tune/auto/index.js';
 import { kernelArgs, sampleSchedules, seededRng } from '../../src/tune/auto/index.js';
-import { CPU128, CPU512, conv2d, depthwise, elementwise, matmul, maxRelError, runSchedules, softmax, task } from './auto-programs.js';
+import { CPU128, CPU512, conv2d, conv3x3, depthwise, elementwise, matmul, maxRelError, runSchedules, softmax, task } from './auto-programs.js';
 
 const HAS_CC = spawnSync('cc', ['--version']).status === 0;
 
@@ -21,6 +21,7 @@ const PROGRAMS: readonly [string, () => Tensor[]][] = [
   ['matmul', () => matmul(24, 40, 16)],
   ['conv2d + bias + relu', () => conv2d(4, 8, 8)],
   ['strided conv2d', () => conv2d(3, 9, 4, 2)],
+  ['3×3 conv2d (Winograd applies)', () => conv3x3(3, 10, 4)],
   ['depthwise conv', () => depthwise(8, 10)],
   ['softmax', () => softmax(6, 40)],
   ['element-wise chain', () => elementwise(12, 40)],
@@ -59,10 +60,11 @@ describe.runIf(HAS_CC)('sampled schedules on c', () => {
   it.each([
     ['matmul', () => matmul(40, 64, 24)],
     ['conv2d + bias + relu', () => conv2d(4, 10, 16)],
+    ['3×3 conv2d (Winograd applies)', () => conv3x3(4, 9, 16)],
     ['softmax', () => softmax(5, 70)],
   ] as const)('%s', async (_, build) => {
     const t = task(build, CPU512);
-    await expectCorrect(t, sampleSchedules(t, 4, seededRng(3)), 'c');
+    await expectCorrect(t, sampleSchedules(t, 6, seededRng(3)), 'c');
   });
 });
 
@@ -118,6 +120,29 @@ describe('sketch rules', () => {
     const rooted = samples.filter((steps) => steps.includes('pad: computeRoot()'));
     expect(rooted.length).toBeGreaterThanOrEqual(2);
     for (const steps of rooted) expect(steps.some((l) => l.startsWith('pad: parallel(') || l.startsWith('pad: vectorize('))).toBe(true);
+  });
+
+  it('rewrite half the draws of a 3×3 stride-1 convolution as Winograd, at both tile sizes, transforms unrolled', () => {
+    const samples = Array.from({ length: 24 }, (_, seed) => lines(task(() => conv3x3(4, 8, 16), CPU512), seed));
+    const rewritten = samples.filter((steps) => steps[0].startsWith('conv: winograd('));
+    expect(rewritten.length).toBeGreaterThanOrEqual(6);
+    expect(rewritten.length).toBeLessThanOrEqual(18);
+    for (const m of [2, 4]) expect(rewritten.some((steps) => steps[0].startsWith(`conv: winograd(tile=${m})`))).toBe(true);
+    for (const steps of rewritten) {
+      // the transforms are materialized with their matrix axes unrolled, the halves and the output transform inlined
+      expect(steps).not.toContain('conv.wg_v: computeInline()');
+      expect(steps).not.toContain('conv.wg_u: computeInline()');
+      expect(steps).toContain('conv.wg_t: computeInline()');
+      expect(steps).toContain('conv: computeInline()');
+      for (const st of ['conv.wg_u', 'conv.wg_v']) expect(steps.filter((l) => l.startsWith(`${st}: unroll(`))).toHaveLength(2);
+      // the product is tiled like any reduction with reuse; the output splits rows and columns by the tile
+      expect(steps).toContain('conv.wg_m: cacheWrite(local) -> conv.wg_m.local');
+      const m = Number(/tile=(\d)/.exec(steps[0])?.[1]);
+      expect(steps).toContain(`relu: split(y, factor=${m}) -> y.outer, y.inner`);
+      expect(steps).toContain('relu: unroll(x.inner)');
+    }
+    // the strided convolution is never rewritten
+    for (let seed = 0; seed < 8; seed++) expect(lines(task(() => conv2d(3, 9, 4, 2), CPU512), seed).join('\n')).not.toContain('winograd');
   });
 
   it('accumulate reductions without reuse in local stages; inline element-wise chains', () => {

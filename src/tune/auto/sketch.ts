@@ -5,7 +5,12 @@
  * drawn from `rng`. The result is an ordinary Schedule: its `steps` are the trace.
  *
  * Rules, applied to the stages from the outputs back:
- *  1. every injective stage that is not an output is inlined into its readers;
+ *  0. a convolution the `winograd` primitive applies to (3×3, stride 1) is, in a share of the
+ *     draws, first rewritten as F(2×2, 3×3) or F(4×4, 3×3); its stages then follow rules 1–6
+ *     like any others (the tags the primitive gives them say which rule);
+ *  1. every injective stage that is not an output is inlined into its readers, except a
+ *     Winograd transform (`winograd_weights`, `winograd_input`): its every element is read by
+ *     many points of the product, which would each recompute it;
  *  2. a reduction with reuse (matmul, convolution: some input is read at the same element for
  *     several output points) gets multi-level tiling, S S R S R S on CPU: it accumulates in a
  *     `local` stage computed inside the tile loops of its anchor — its element-wise consumer when
@@ -28,14 +33,20 @@
  *     computed at a loop of its reader (fused with it) or at the root, reduce loops outside the
  *     vector lanes when it is computed per vector of outputs;
  *  4. every other root stage fuses its outer loops (the first p of them) into one parallel loop
- *     and vectorizes its innermost one.
+ *     and vectorizes its innermost one;
+ *  5. a Winograd transform unrolls its α × α matrix axes just outside its vectorized last axis, so
+ *     each copy's select of a matrix row folds to the row's non-zero terms; the input transform
+ *     is mostly computed at an outer tile loop of the product that reads it (like a pad), the
+ *     weights' at the root;
+ *  6. the stage that reads a Winograd output transform (inlined) splits its rows and columns by
+ *     the tile m and unrolls the m × m points inside, for the same folding.
  */
 
 import type { TargetInfo } from '../../codegen/target.js';
 import { bytesOf } from '../../ir/dtype.js';
 import type { IterVar } from '../../ir/expr.js';
 import type { Schedule, Stage } from '../../schedule/index.js';
-import { createSchedule } from '../../schedule/index.js';
+import { createSchedule, matchConv, WINOGRAD_TILES } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
 import { inputTensors } from '../../te/tensor.js';
 import { effectiveReaders, hasReuse, lanesOf, packCandidates, readAxes, readFootprint, sameShape, vectorRegisters } from './analysis.js';
@@ -58,22 +69,38 @@ interface Ctx {
   readonly done: Set<Stage>;
   /** whether tiles may leave a guarded edge (tileOf) */
   readonly guarded: boolean;
+  /** per stage reading a Winograd output transform: the tile m and the positions of its rows and columns */
+  readonly tiles: Map<Stage, { readonly m: number; readonly h: number; readonly w: number }>;
 }
+
+/** Of the draws for a kernel with a convolution the winograd primitive applies to, the share that rewrites it. */
+const WINOGRAD_SHARE = 1 / 2;
+
+const isTransform = (st: Stage): boolean => st.tensor.op.kind === 'compute' && (st.tensor.op.tag === 'winograd_weights' || st.tensor.op.tag === 'winograd_input');
 
 /** Applies the sketch rules to a fresh schedule of `outputs`, drawing every parameter from `rng`. */
 export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: Rng): Schedule {
   const s = createSchedule(outputs);
-  const ctx: Ctx = { s, info, rng, done: new Set(), guarded: rng() < 0.1 };
+  const ctx: Ctx = { s, info, rng, done: new Set(), guarded: rng() < 0.1, tiles: new Map() };
+  const rewritten = winograd(ctx);
   for (const st of s.stages) {
-    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0) st.computeInline();
+    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0 && !isTransform(st)) st.computeInline();
+  }
+  for (const [conv, tile] of rewritten) {
+    const readers = conv.isOutput ? [conv] : effectiveReaders(s, conv);
+    for (const r of readers) if (r.attach.kind === 'root' && sameShape(r.tensor.shape, conv.tensor.shape)) ctx.tiles.set(r, tile);
   }
   // a snapshot, consumers first: the rules add cache stages to the list
   for (const st of [...s.stages].reverse()) {
     if (st.isPlaceholder || st.attach.kind === 'inline' || ctx.done.has(st)) continue;
     ctx.done.add(st);
-    if (st.reduceAxis.length === 0) {
+    if (isTransform(st)) {
+      transform(ctx, st, true);
+    } else if (st.reduceAxis.length === 0) {
       const reduction = anchoredReduction(ctx, st);
+      const tile = ctx.tiles.get(st);
       if (reduction) tiled(ctx, reduction, st);
+      else if (tile) tiledOutput(ctx, st, tile);
       else injective(ctx, st);
     } else if (hasReuse(st)) {
       tiled(ctx, st, st);
@@ -82,6 +109,24 @@ export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: 
     }
   }
   return s;
+}
+
+/**
+ * Rule 0: in a share of the draws, each convolution the winograd primitive applies to is
+ * rewritten, at a tile size drawn; returns the rewritten stages (now output transforms) with
+ * their tile and the positions of their rows and columns.
+ */
+function winograd(ctx: Ctx): Map<Stage, { m: number; h: number; w: number }> {
+  const out = new Map<Stage, { m: number; h: number; w: number }>();
+  for (const st of [...ctx.s.stages]) {
+    if (st.isPlaceholder || st.reduceAxis.length === 0) continue;
+    const p = matchConv(st);
+    if (typeof p === 'string' || ctx.rng() >= WINOGRAD_SHARE) continue;
+    const m = pick(ctx.rng, [...WINOGRAD_TILES]);
+    ctx.s.winograd(st.tensor, m);
+    out.set(st, { m, h: p.h, w: p.w });
+  }
+  return out;
 }
 
 /** A reduction with reuse whose only reader is `st`, of the same shape: its fusable epilogue. */
@@ -307,6 +352,14 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
     vectorizeInner(p, pl[pl.length - 1], lanes);
     ctx.done.add(p);
   }
+  // a Winograd input transform: mostly per outer tile (in cache when the tiles inside read it),
+  // else once at the root (rule 5 schedules it there)
+  for (const p of inputTensors(R.tensor).map((t) => s.stage(t))) {
+    if (p.tensor.op.kind !== 'compute' || p.tensor.op.tag !== 'winograd_input' || p.attach.kind !== 'root' || ctx.done.has(p) || rng() < 0.25) continue;
+    p.computeAt(anchor, outerLeaves[randInt(rng, 0, at)]);
+    transform(ctx, p, false);
+    ctx.done.add(p);
+  }
 }
 
 /**
@@ -437,6 +490,47 @@ function placeAtReader(ctx: Ctx, st: Stage): void {
   }
   const spots = leaves.slice(0, limit).filter((l) => l.iterType === 'spatial' && C.annotation(l)?.kind !== 'vectorize');
   if (spots.length > 0) st.computeAt(C, pick(ctx.rng, spots));
+}
+
+// --- rules 5 and 6: Winograd's transforms ------------------------------------------------------
+
+/**
+ * Rule 5: the α × α matrix axes (the first two) unrolled just outside the last axis, which is
+ * vectorized; at the root, the outer loops fused (the first p of them) into a parallel loop.
+ */
+function transform(ctx: Ctx, st: Stage, root: boolean): void {
+  const { info, rng } = ctx;
+  const [e, u, ...rest] = st.axis;
+  const last = rest.pop();
+  if (last === undefined) return;
+  st.reorder(...rest, e, u, last);
+  st.unroll(e);
+  st.unroll(u);
+  vectorizeInner(st, last, lanesOf(info, st.tensor.dtype));
+  if (!root || rest.length === 0) return;
+  const fused = st.fuse(...rest.slice(0, randInt(rng, 1, rest.length)));
+  if (info.threads && fused.extent > 1 && rng() < 0.9) st.parallel(fused);
+}
+
+/**
+ * Rule 6: a stage reading a Winograd output transform: rows and columns split by the tile m, the
+ * m × m points unrolled just outside the last axis (vectorized), the outer loops fused (the first
+ * p of them) into a parallel loop. Where the columns are the last axis, rule 4 instead.
+ */
+function tiledOutput(ctx: Ctx, st: Stage, tile: { m: number; h: number; w: number }): void {
+  const { info, rng } = ctx;
+  const n = st.axis.length;
+  if (tile.h === n - 1 || tile.w === n - 1) return void injective(ctx, st);
+  const [ho, hi] = st.split(st.axis[tile.h], { factor: tile.m });
+  const [wo, wi] = st.split(st.axis[tile.w], { factor: tile.m });
+  const outer = st.axis.slice(0, n - 1).map((a, d) => (d === tile.h ? ho : d === tile.w ? wo : a));
+  const last = st.axis[n - 1];
+  st.reorder(...outer, hi, wi, last);
+  st.unroll(hi);
+  st.unroll(wi);
+  vectorizeInner(st, last, lanesOf(info, st.tensor.dtype));
+  const fused = st.fuse(...outer.slice(0, randInt(rng, 1, outer.length)));
+  if (info.threads && fused.extent > 1 && rng() < 0.9) st.parallel(fused);
 }
 
 // --- rule 4: everything else ------------------------------------------------------------------
