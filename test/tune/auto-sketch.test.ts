@@ -129,12 +129,15 @@ describe('sketch rules', () => {
     expect(rewritten.length).toBeLessThanOrEqual(18);
     for (const m of [2, 4]) expect(rewritten.some((steps) => steps[0].startsWith(`conv: winograd(tile=${m})`))).toBe(true);
     for (const steps of rewritten) {
-      // the transforms are materialized with their matrix axes unrolled, the halves and the output transform inlined
-      expect(steps).not.toContain('conv.wg_v: computeInline()');
-      expect(steps).not.toContain('conv.wg_u: computeInline()');
-      expect(steps).toContain('conv.wg_t: computeInline()');
+      // the transforms are materialized with their matrix axes unrolled, their first halves per tile inside them, the output transform inlined
+      for (const st of ['conv.wg_u', 'conv.wg_v', 'conv.wg_u1', 'conv.wg_t', 'conv.wg_z']) {
+        expect(steps).not.toContain(`${st}: computeInline()`);
+        expect(steps.filter((l) => l.startsWith(`${st}: unroll(`)), `${st}\n${steps.join("\n")}`).toHaveLength(2);
+      }
+      expect(steps.some((l) => l.startsWith('conv.wg_t: computeAt(conv.wg_v, '))).toBe(true);
+      expect(steps.some((l) => l.startsWith('conv.wg_u1: computeAt(conv.wg_u, '))).toBe(true);
+      expect(steps.some((l) => l.startsWith('conv.wg_z: computeAt(relu, '))).toBe(true);
       expect(steps).toContain('conv: computeInline()');
-      for (const st of ['conv.wg_u', 'conv.wg_v']) expect(steps.filter((l) => l.startsWith(`${st}: unroll(`))).toHaveLength(2);
       // the product is tiled like any reduction with reuse; the output splits rows and columns by the tile
       expect(steps).toContain('conv.wg_m: cacheWrite(local) -> conv.wg_m.local');
       const m = Number(/tile=(\d)/.exec(steps[0])?.[1]);

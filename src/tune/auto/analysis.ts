@@ -23,6 +23,29 @@ export function vectorRegisters(info: TargetInfo): number {
 }
 
 /** The stages that read `st` with inlined stages looked through (each stage once). */
+/** The stages `st`'s current definition reads (a primitive like winograd redefines a stage, not its tensor). */
+export function stageReads(s: Schedule, st: Stage): Stage[] {
+  const out = new Map<number, Stage>();
+  if (st.body) {
+    visit(st.body, (e) => {
+      if (e.kind === 'tensorRead' && !out.has(e.tensor.id)) out.set(e.tensor.id, s.stage(e.tensor));
+    });
+  }
+  return [...out.values()];
+}
+
+/** The positions of `st`'s axes whose variables index its reads of `t`. */
+export function indexedAxes(st: Stage, t: Tensor): Set<number> {
+  const vars = new Set<number>();
+  if (st.body) {
+    visit(st.body, (e) => {
+      if (e.kind !== 'tensorRead' || e.tensor !== t) return;
+      for (const i of e.indices) visit(i, (x) => void (x.kind === 'var' && vars.add(x.id)));
+    });
+  }
+  return new Set(st.axis.flatMap((a, d) => (vars.has(a.var.id) ? [d] : [])));
+}
+
 export function effectiveReaders(s: Schedule, st: Stage): Stage[] {
   const out = new Set<Stage>();
   const walk = (p: Stage): void => {

@@ -8,6 +8,10 @@
  *                    factor in the stages computed at it or at which it is computed (an
  *                    accumulator's tile and its anchor's)
  *   unroll           an unroll step removed, or one added on an inner loop
+ *
+ * A stage that computes a Winograd transform (a first half, or a stage reading one directly or
+ * through inlined stages) keeps its splits and unrolls: they give each copy a constant matrix row, and without
+ * them every point evaluates its selects (det's 3×3 conv: 6 ms became 144).
  *   parallel         a fuse step takes one more or one fewer of its neighbouring loops; the later
  *                    steps follow the fused loop's new name
  *   compute location a computeAt step moves to another loop of the same stage
@@ -19,6 +23,7 @@
 import type { IterVar } from '../../ir/expr.js';
 import type { Schedule, Stage, Step } from '../../schedule/index.js';
 import { replaySchedule } from '../../schedule/index.js';
+import { stageReads } from './analysis.js';
 import type { Rng } from './random.js';
 import { divisors, pick } from './random.js';
 import type { Lowered, ScheduleTask } from './task.js';
@@ -66,8 +71,32 @@ function replaced(steps: readonly Step[], k: number, step: Step): Step[] {
   return [...steps.slice(0, k), step, ...steps.slice(k + 1)];
 }
 
+const isHalf = (st: Stage): boolean => st.tensor.op.kind === 'compute' && st.tensor.op.tag === 'winograd_half';
+
+/** Whether stage `name` of `s` computes a Winograd transform: a first half, or a stage reading one directly or through inlined stages. */
+function computesTransform(s: Schedule | null, name: string): boolean {
+  const st = s?.stageNamed(name);
+  if (!s || !st) return false;
+  if (isHalf(st)) return true;
+  const todo = stageReads(s, st);
+  const seen = new Set<Stage>();
+  for (let p = todo.pop(); p; p = todo.pop()) {
+    if (seen.has(p)) continue;
+    seen.add(p);
+    if (isHalf(p)) return true;
+    if (p.attach.kind === 'inline') todo.push(...stageReads(s, p));
+  }
+  return false;
+}
+
+/** The indices of steps of kind `prim` whose stage does not compute a Winograd transform. */
+function mutable(task: ScheduleTask, steps: readonly Step[], prim: Step['prim']): number[] {
+  const s = prefix(task, steps, steps.length);
+  return indicesOf(steps, (x) => x.prim === prim && !computesTransform(s, x.stage));
+}
+
 const mutateTileSize: Mutation = (task, steps, rng) => {
-  const splits = indicesOf(steps, (s) => s.prim === 'split');
+  const splits = mutable(task, steps, 'split');
   if (splits.length === 0) return null;
   const k = pick(rng, splits);
   const step = steps[k];
@@ -117,7 +146,7 @@ function linkedSplits(steps: readonly Step[], k: number): number[] {
 }
 
 const mutateUnroll: Mutation = (task, steps, rng) => {
-  const unrolls = indicesOf(steps, (s) => s.prim === 'unroll');
+  const unrolls = mutable(task, steps, 'unroll');
   if (unrolls.length > 0 && rng() < 0.5) {
     const k = pick(rng, unrolls);
     return [...steps.slice(0, k), ...steps.slice(k + 1)];

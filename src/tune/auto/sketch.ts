@@ -8,9 +8,9 @@
  *  0. a convolution the `winograd` primitive applies to (3×3, stride 1) is, in a share of the
  *     draws, first rewritten as F(2×2, 3×3) or F(4×4, 3×3); its stages then follow rules 1–6
  *     like any others (the tags the primitive gives them say which rule);
- *  1. every injective stage that is not an output is inlined into its readers, except a
- *     Winograd transform (`winograd_weights`, `winograd_input`): its every element is read by
- *     many points of the product, which would each recompute it;
+ *  1. every injective stage that is not an output is inlined into its readers, except the
+ *     Winograd transforms (rules 5 and 6): every element of the weights' and the input's is read
+ *     by many points of the product, which would each recompute it;
  *  2. a reduction with reuse (matmul, convolution: some input is read at the same element for
  *     several output points) gets multi-level tiling, S S R S R S on CPU: it accumulates in a
  *     `local` stage computed inside the tile loops of its anchor — its element-wise consumer when
@@ -49,7 +49,7 @@ import type { Schedule, Stage } from '../../schedule/index.js';
 import { createSchedule, matchConv, WINOGRAD_TILES } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
 import { inputTensors } from '../../te/tensor.js';
-import { effectiveReaders, hasReuse, lanesOf, packCandidates, readAxes, readFootprint, sameShape, vectorRegisters } from './analysis.js';
+import { effectiveReaders, hasReuse, indexedAxes, stageReads, lanesOf, packCandidates, readAxes, readFootprint, sameShape, vectorRegisters } from './analysis.js';
 import type { Rng } from './random.js';
 import { divisors, pick, randInt } from './random.js';
 
@@ -69,22 +69,41 @@ interface Ctx {
   readonly done: Set<Stage>;
   /** whether tiles may leave a guarded edge (tileOf) */
   readonly guarded: boolean;
-  /** per stage reading a Winograd output transform: the tile m and the positions of its rows and columns */
-  readonly tiles: Map<Stage, { readonly m: number; readonly h: number; readonly w: number }>;
+  /** per stage reading a Winograd output transform: the tile m, the positions of its rows and columns, and the product it reads */
+  readonly tiles: Map<Stage, WinogradTile>;
+  /** per Winograd product: the loop over tile rows of the stage reading it, to compute it at (rule 6) */
+  readonly nests: Map<Stage, { readonly stage: Stage; readonly axis: IterVar }>;
+}
+
+interface WinogradTile {
+  readonly m: number;
+  readonly h: number;
+  readonly w: number;
+  readonly product: Stage;
 }
 
 /** Of the draws for a kernel with a convolution the winograd primitive applies to, the share that rewrites it. */
 const WINOGRAD_SHARE = 1 / 2;
 
-const isTransform = (st: Stage): boolean => st.tensor.op.kind === 'compute' && (st.tensor.op.tag === 'winograd_weights' || st.tensor.op.tag === 'winograd_input');
+const tagOf = (st: Stage): string => (st.tensor.op.kind === 'compute' ? st.tensor.op.tag : '');
+const isTransform = (st: Stage): boolean => tagOf(st) === 'winograd_weights' || tagOf(st) === 'winograd_input';
+/** The first half of a Winograd transform that `st` reads, directly or through inlined stages (by their current definitions). */
+function halfReadBy(s: Schedule, st: Stage): Stage | undefined {
+  const todo = stageReads(s, st);
+  for (let p = todo.pop(); p; p = todo.pop()) {
+    if (tagOf(p) === 'winograd_half') return p;
+    if (p.attach.kind === 'inline') todo.push(...stageReads(s, p));
+  }
+  return undefined;
+}
 
 /** Applies the sketch rules to a fresh schedule of `outputs`, drawing every parameter from `rng`. */
 export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: Rng): Schedule {
   const s = createSchedule(outputs);
-  const ctx: Ctx = { s, info, rng, done: new Set(), guarded: rng() < 0.1, tiles: new Map() };
+  const ctx: Ctx = { s, info, rng, done: new Set(), guarded: rng() < 0.1, tiles: new Map(), nests: new Map() };
   const rewritten = winograd(ctx);
   for (const st of s.stages) {
-    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0 && !isTransform(st)) st.computeInline();
+    if (!st.isPlaceholder && !st.isOutput && st.reduceAxis.length === 0 && !isTransform(st) && tagOf(st) !== 'winograd_half') st.computeInline();
   }
   for (const [conv, tile] of rewritten) {
     const readers = conv.isOutput ? [conv] : effectiveReaders(s, conv);
@@ -103,7 +122,7 @@ export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: 
       else if (tile) tiledOutput(ctx, st, tile);
       else injective(ctx, st);
     } else if (hasReuse(st)) {
-      tiled(ctx, st, st);
+      tiled(ctx, st, st, ctx.nests.get(st));
     } else {
       simpleReduction(ctx, st);
     }
@@ -116,15 +135,15 @@ export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: 
  * rewritten, at a tile size drawn; returns the rewritten stages (now output transforms) with
  * their tile and the positions of their rows and columns.
  */
-function winograd(ctx: Ctx): Map<Stage, { m: number; h: number; w: number }> {
-  const out = new Map<Stage, { m: number; h: number; w: number }>();
+function winograd(ctx: Ctx): Map<Stage, WinogradTile> {
+  const out = new Map<Stage, WinogradTile>();
   for (const st of [...ctx.s.stages]) {
     if (st.isPlaceholder || st.reduceAxis.length === 0) continue;
     const p = matchConv(st);
     if (typeof p === 'string' || ctx.rng() >= WINOGRAD_SHARE) continue;
     const m = pick(ctx.rng, [...WINOGRAD_TILES]);
-    ctx.s.winograd(st.tensor, m);
-    out.set(st, { m, h: p.h, w: p.w });
+    const added = ctx.s.winograd(st.tensor, m);
+    out.set(st, { m, h: p.h, w: p.w, product: ctx.s.stage(added[4]) });
   }
   return out;
 }
@@ -275,8 +294,13 @@ function fitPanels(ctx: Ctx, axes: readonly IterVar[], tiles: [number, number, n
 
 // --- rule 2: multi-level tiling ---------------------------------------------------------------
 
-/** Tiles reduction `R`, accumulating in a local stage computed in the tiles of `anchor`. */
-function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
+/**
+ * Tiles reduction `R`, accumulating in a local stage computed in the tiles of `anchor`. With
+ * `nest` (a Winograd product, rule 6), `R` is its own anchor and is computed inside its reader's
+ * loop over tile rows, tiled over the one row of tiles that loop needs; the reader's loop is the
+ * parallel one.
+ */
+function tiled(ctx: Ctx, R: Stage, anchor: Stage, nest?: { readonly stage: Stage; readonly axis: IterVar }): void {
   const { s, info, rng } = ctx;
   const local = s.stage(s.cacheWrite(R.tensor, 'local'));
   ctx.done.add(R);
@@ -290,7 +314,9 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   packs.forEach((p) => ctx.done.add(p));
 
   const lanes = lanesOf(info, R.tensor.dtype);
-  const tiles = spatialTiles(ctx, anchor.axis, lanes, bytesOf(R.tensor.dtype), readAxes(local));
+  // nested, the product's region per tile row: one row of tiles (its third axis), the rest whole
+  const region = anchor.axis.map((a, d) => (nest && d === 2 ? { ...a, extent: 1 } : a));
+  const tiles = spatialTiles(ctx, region, lanes, bytesOf(R.tensor.dtype), readAxes(local));
   const panelBytes = footprints.reduce((b, f) => b + f.bytes * f.reducePoints, 0);
   if (packs.length > 0) fitPanels(ctx, anchor.axis, tiles, panelAxes, panelBytes);
   const S0: IterVar[] = [];
@@ -298,7 +324,7 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   const inner: IterVar[] = [];
   anchor.axis.forEach((a, d) => {
     const [s1, s2, s3] = tiles[d];
-    if (a.extent === 1) return void S0.push(a);
+    if (region[d].extent === 1) return void S0.push(a);
     const [o, i] = anchor.split(a, { factor: s1 * s2 * s3 });
     const [io, ii] = anchor.split(i, { factor: s2 * s3 });
     S0.push(o);
@@ -308,7 +334,19 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
   // Mostly, with panels, the outer loops over the panels' axes come first and the panels are
   // copied inside the last of them: every tile of the other axes then reuses a panel (a GEMM's
   // B panel serves all rows of A). Otherwise any order, and the panels at a random outer loop.
-  const panelFirst = packs.length > 0 && rng() < 0.8;
+  // A Winograd input transform is computed inside the outer loops over the axes it has (tile
+  // rows and columns, images), outside those over its matrix axes and the output channels: there
+  // it is built once per tile, whole, and every tile inside reads it. It orders those loops first,
+  // as a panel does.
+  const transformInput = stageReads(s, local).find((p) => tagOf(p) === 'winograd_input' && p.attach.kind === 'root' && !ctx.done.has(p));
+  const transformAxes = transformInput ? indexedAxes(local, transformInput.tensor) : new Set<number>();
+  transformAxes.delete(0);
+  transformAxes.delete(1);
+  if (transformInput && rng() < 0.9) {
+    panelAxes.clear();
+    transformAxes.forEach((d) => panelAxes.add(d));
+  }
+  const panelFirst = (packs.length > 0 || (transformInput !== undefined && panelAxes.size > 0)) && rng() < 0.8;
   const outer = panelFirst
     ? [...S0.filter((_, d) => panelAxes.has(d)), ...S0.filter((_, d) => !panelAxes.has(d))]
     : rng() < 0.5
@@ -316,9 +354,12 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
       : [...S0].sort(() => rng() - 0.5);
   const panelLoops = panelFirst ? S0.filter((_, d) => panelAxes.has(d)).length : 0;
   anchor.reorder(...outer, ...S1, ...inner);
-  const fusedCount = randInt(rng, 1, panelLoops > 0 && rng() < 0.75 ? panelLoops : outer.length);
-  const fused = anchor.fuse(...outer.slice(0, fusedCount));
-  if (info.threads && fused.extent > 1) anchor.parallel(fused);
+  const fusedCount = nest ? 0 : randInt(rng, 1, panelLoops > 0 && rng() < 0.75 ? panelLoops : outer.length);
+  if (nest) anchor.computeAt(nest.stage, nest.axis);
+  else {
+    const fused = anchor.fuse(...outer.slice(0, fusedCount));
+    if (info.threads && fused.extent > 1) anchor.parallel(fused);
+  }
   const outerLeaves = anchor.leafAxes().filter((l) => !inner.includes(l));
   if (anchor.axis[anchor.axis.length - 1].extent > 1) vectorizeInner(anchor, inner[inner.length - 1], lanes);
   // mostly inside all outer tiles, so the accumulator is one S2 × S3 tile
@@ -352,13 +393,13 @@ function tiled(ctx: Ctx, R: Stage, anchor: Stage): void {
     vectorizeInner(p, pl[pl.length - 1], lanes);
     ctx.done.add(p);
   }
-  // a Winograd input transform: mostly per outer tile (in cache when the tiles inside read it),
-  // else once at the root (rule 5 schedules it there)
-  for (const p of inputTensors(R.tensor).map((t) => s.stage(t))) {
-    if (p.tensor.op.kind !== 'compute' || p.tensor.op.tag !== 'winograd_input' || p.attach.kind !== 'root' || ctx.done.has(p) || rng() < 0.25) continue;
-    p.computeAt(anchor, outerLeaves[randInt(rng, 0, at)]);
-    transform(ctx, p, false);
-    ctx.done.add(p);
+  // the Winograd input transform: mostly at the last loop over its axes (as a panel), else at a
+  // random outer loop or once at the root (rule 5 schedules it there)
+  if (transformInput && rng() >= 0.15) {
+    const where = panelLoops > 0 && rng() < 0.85 ? Math.max(0, panelLoops - fusedCount) : randInt(rng, 0, at);
+    transformInput.computeAt(anchor, outerLeaves[Math.min(where, at)]);
+    transform(ctx, transformInput, false);
+    ctx.done.add(transformInput);
   }
 }
 
@@ -507,30 +548,52 @@ function transform(ctx: Ctx, st: Stage, root: boolean): void {
   st.unroll(e);
   st.unroll(u);
   vectorizeInner(st, last, lanesOf(info, st.tensor.dtype));
-  if (!root || rest.length === 0) return;
-  const fused = st.fuse(...rest.slice(0, randInt(rng, 1, rest.length)));
-  if (info.threads && fused.extent > 1 && rng() < 0.9) st.parallel(fused);
+  if (root && rest.length > 0) {
+    const fused = st.fuse(...rest.slice(0, randInt(rng, 1, rest.length)));
+    if (info.threads && fused.extent > 1 && rng() < 0.9) st.parallel(fused);
+  }
+  const half = halfReadBy(ctx.s, st);
+  const leaves = st.leafAxes();
+  const at = leaves[leaves.indexOf(e) - 1];
+  if (half && at) perTile(ctx, half, st, at);
 }
 
-/**
- * Rule 6: a stage reading a Winograd output transform: rows and columns split by the tile m, the
- * m × m points unrolled just outside the last axis (vectorized), the outer loops fused (the first
- * p of them) into a parallel loop. Where the columns are the last axis, rule 4 instead.
- */
-function tiledOutput(ctx: Ctx, st: Stage, tile: { m: number; h: number; w: number }): void {
+/** A transform's first half `half` computed at `st`'s loop `axis`: its two matrix axes unrolled just outside its vectorized last axis. */
+function perTile(ctx: Ctx, half: Stage, st: Stage, axis: IterVar): void {
+  half.computeAt(st, axis);
+  const [a, b, ...rest] = half.axis;
+  const last = rest.pop();
+  if (last === undefined) return;
+  half.reorder(...rest, a, b, last);
+  half.unroll(a);
+  half.unroll(b);
+  vectorizeInner(half, last, lanesOf(ctx.info, half.tensor.dtype));
+  ctx.done.add(half);
+}
+
+function tiledOutput(ctx: Ctx, st: Stage, tile: WinogradTile): void {
   const { info, rng } = ctx;
   const n = st.axis.length;
   if (tile.h === n - 1 || tile.w === n - 1) return void injective(ctx, st);
   const [ho, hi] = st.split(st.axis[tile.h], { factor: tile.m });
   const [wo, wi] = st.split(st.axis[tile.w], { factor: tile.m });
-  const outer = st.axis.slice(0, n - 1).map((a, d) => (d === tile.h ? ho : d === tile.w ? wo : a));
+  const others = st.axis.slice(0, n - 1).filter((_, d) => d !== tile.h && d !== tile.w);
+  const before = others.filter((a) => a.extent === 1);
+  const outer = [...before, ho, ...others.filter((a) => a.extent > 1), wo];
   const last = st.axis[n - 1];
   st.reorder(...outer, hi, wi, last);
   st.unroll(hi);
   st.unroll(wi);
   vectorizeInner(st, last, lanesOf(info, st.tensor.dtype));
-  const fused = st.fuse(...outer.slice(0, randInt(rng, 1, outer.length)));
+  const nested = rng() < 0.75;
+  const rows = before.length + 1;
+  const fused = st.fuse(...outer.slice(0, nested ? rows : randInt(rng, 1, outer.length)));
   if (info.threads && fused.extent > 1 && rng() < 0.9) st.parallel(fused);
+  if (nested) ctx.nests.set(tile.product, { stage: st, axis: fused });
+  // the output transform's first half per tile: at the innermost loop outside the tile's points
+  const half = halfReadBy(ctx.s, st);
+  const leaves = st.leafAxes();
+  if (half) perTile(ctx, half, st, leaves[leaves.indexOf(hi) - 1]);
 }
 
 // --- rule 4: everything else ------------------------------------------------------------------
