@@ -10,12 +10,13 @@ import { createSchedule, printSteps, replaySchedule } from '../../src/schedule/i
 import type { Tensor } from '../../src/te/index.js';
 import { add, compute, placeholder } from '../../src/te/index.js';
 import { kernelArgs, mutateSchedule, sampleSchedules, seededRng } from '../../src/tune/auto/index.js';
-import { CPU128, conv2d, matmul, maxRelError, runSchedules, softmax, task } from './auto-programs.js';
+import { CPU128, CPU512, conv2d, conv3x3, matmul, maxRelError, runSchedules, softmax, task } from './auto-programs.js';
 
 const PROGRAMS: readonly [string, () => Tensor[]][] = [
   ['matmul', () => matmul(24, 40, 16)],
   ['conv2d + bias + relu', () => conv2d(4, 8, 8)],
   ['softmax', () => softmax(6, 40)],
+  ['3×3 conv2d (Winograd applies)', () => conv3x3(3, 8, 4)],
 ];
 
 describe.each(PROGRAMS)('mutations of %s', (_, build) => {
@@ -86,6 +87,24 @@ describe('mutation', () => {
       together = grown !== rows && grown === factor(child, anchorPrefix);
     }
     expect(together).toBe(true);
+  });
+
+  it("keeps the splits and unrolls of the stages that compute a Winograd transform", () => {
+    const t = task(() => conv3x3(4, 8, 16), CPU512);
+    const rng = seededRng(9);
+    const parents = Array.from({ length: 40 }, (_, seed) => sampleSchedules(t, 1, seededRng(seed))[0]).filter((p) => p[0].prim === 'winograd');
+    expect(parents.length).toBeGreaterThanOrEqual(10);
+    // the stages whose unrolled copies fold the transforms' matrix rows
+    const pinned = (steps: readonly Step[]): string[] =>
+      steps.filter((s) => (s.prim === 'unroll' || s.prim === 'split') && (/\.wg_(u1|u|t|v|z)$/.test(s.stage) || s.stage === 'relu')).map((s) => JSON.stringify(s));
+    let changed = 0;
+    for (const p of parents) {
+      const child = mutateSchedule(t, p, rng);
+      if (!child) continue;
+      changed++;
+      expect(pinned(child)).toEqual(pinned(p));
+    }
+    expect(changed).toBeGreaterThanOrEqual(10);
   });
 
   it('returns null when nothing can change: no splits, fuses or compute locations, no loop to unroll', () => {
