@@ -143,6 +143,8 @@ export function matchConv(stage: Stage): ConvPattern | string {
     const others = [...data.indices.filter((_, k) => k !== wh.pos && k !== ww.pos), ...weights.indices.filter((_, k) => k !== weightsH && k !== weightsW)];
     if (others.some((e) => e.kind === 'var' && windowVars.has(e.id))) continue;
     const channels = stage.reduceAxis.filter((a) => a !== wh.r && a !== ww.r);
+    // each output channel alone (depthwise): no channel reduction for the product to batch
+    if (channels.length === 0) return 'it reduces over no channels (a depthwise convolution)';
     return { data, weights, h: wh.out, w: ww.out, dataH: wh.pos, dataW: ww.pos, weightsH, weightsW, ry: wh.r, rx: ww.r, channels };
   }
   return 'it is not a 3×3 window of stride and dilation 1 over plain axes';

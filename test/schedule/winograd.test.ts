@@ -120,6 +120,13 @@ describe('the winograd primitive as a step', () => {
         s.stage(p.conv).split(s.stage(p.conv).axis[2], { factor: 2 });
         s.winograd(p.conv, 2);
       }],
+      ['depthwise (no channel reduction)', () => {
+        const x = placeholder([1, 2, 6, 6], 'float32', 'x');
+        const k = placeholder([2, 3, 3], 'float32', 'k');
+        const [ry, rx] = [reduceAxis(3, 'ry'), reduceAxis(3, 'rx')];
+        const conv = compute([1, 2, 4, 4], (n, c, y, xx) => sum(mul(x.at(n, c, add(y, ry.var), add(xx, rx.var)), k.at(c, ry.var, rx.var)), [ry, rx]), 'conv');
+        createSchedule([conv]).winograd(conv, 2);
+      }],
       ['an element-wise stage', () => {
         const p = blocked(1, 6, 6, 1, 4, 1, true);
         createSchedule([p.out]).winograd(p.out, 2);
