@@ -39,11 +39,7 @@ export function scheduleWinogradConv(s: Schedule, conv: Tensor, out: Tensor, kno
 
   // weights: u1 inlined into u; per (mb, cb, ci) the α×α transforms unrolled, lanes vectorized
   u1.computeInline();
-  const [ue, uu, ...uRest] = u.axis as IterVar[];
-  u.reorder(...uRest.slice(0, -1), ue, uu, uRest[uRest.length - 1]);
-  u.unroll(ue);
-  u.unroll(uu);
-  vectorizeLanes(u, uRest[uRest.length - 1], lanes);
+  unrollMatrixAxes(u, lanes);
 
   const o = s.stage(out);
   const [n, mb, oh, ow, lane] = o.axis as [IterVar, IterVar, IterVar, IterVar, IterVar];
@@ -57,18 +53,10 @@ export function scheduleWinogradConv(s: Schedule, conv: Tensor, out: Tensor, kno
   if (target.threads && task.extent > 1) o.parallel(task);
 
   // the row's input tiles: per tile and input block, t in α×α registers, then v
-  const [ve, vu, vth, vtw, vn, vcb, vci] = v.axis as IterVar[];
-  v.reorder(vth, vn, vtw, vcb, ve, vu, vci);
   v.computeAt(o, task);
-  v.unroll(ve);
-  v.unroll(vu);
-  vectorizeLanes(v, vci, lanes);
-  const [te, tb, tth, ttw, tn, tcb, tci] = t.axis as IterVar[];
-  t.reorder(tth, ttw, tn, tcb, te, tb, tci);
-  t.computeAt(v, vcb);
-  t.unroll(te);
-  t.unroll(tb);
-  vectorizeLanes(t, tci, lanes);
+  const vOuter = unrollMatrixAxes(v, lanes);
+  t.computeAt(v, vOuter[vOuter.length - 1]);
+  unrollMatrixAxes(t, lanes);
 
   // the channel product: per (e, u), register tiles of twb tiles × mbb blocks over all channels
   const acc = s.stage(s.cacheWrite(prod.tensor, 'local'));
@@ -87,11 +75,23 @@ export function scheduleWinogradConv(s: Schedule, conv: Tensor, out: Tensor, kno
 
   // the output transform's first half per output tile, in registers
   z.computeAt(o, tw);
-  const [zi, zu, ...zRest] = z.axis as IterVar[];
-  z.reorder(...zRest.slice(0, -1), zi, zu, zRest[zRest.length - 1]);
-  z.unroll(zi);
-  z.unroll(zu);
-  vectorizeLanes(z, zRest[zRest.length - 1], lanes);
+  unrollMatrixAxes(z, lanes);
+}
+
+/**
+ * A transform's matrix axes (its first two) unrolled just outside its last axis, which is
+ * vectorized: each copy's select of a matrix row folds to the row's terms. Returns the axes
+ * outside them, in order.
+ */
+function unrollMatrixAxes(st: Stage, lanes: number): IterVar[] {
+  const [a, b, ...outer] = st.axis as IterVar[];
+  const last = outer.pop();
+  if (last === undefined) throw new Error(`winograd: ${st.name} has no axis besides its matrix axes`);
+  st.reorder(...outer, a, b, last);
+  st.unroll(a);
+  st.unroll(b);
+  vectorizeLanes(st, last, lanes);
+  return outer;
 }
 
 /** Vectorizes `axis` when it is one vector of the target's lanes. */

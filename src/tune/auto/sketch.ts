@@ -537,40 +537,52 @@ function placeAtReader(ctx: Ctx, st: Stage): void {
 
 /**
  * Rule 5: the α × α matrix axes (the first two) unrolled just outside the last axis, which is
- * vectorized; at the root, the outer loops fused (the first p of them) into a parallel loop.
+ * vectorized; at the root, the outer loops fused (the first p of them) into a parallel loop; the
+ * transform's first half computed per tile at the loop just outside the matrix axes.
  */
 function transform(ctx: Ctx, st: Stage, root: boolean): void {
   const { info, rng } = ctx;
-  const [e, u, ...rest] = st.axis;
-  const last = rest.pop();
-  if (last === undefined) return;
-  st.reorder(...rest, e, u, last);
-  st.unroll(e);
-  st.unroll(u);
-  vectorizeInner(st, last, lanesOf(info, st.tensor.dtype));
-  if (root && rest.length > 0) {
-    const fused = st.fuse(...rest.slice(0, randInt(rng, 1, rest.length)));
+  const outer = unrollMatrix(ctx, st);
+  if (root && outer.length > 0) {
+    const fused = st.fuse(...outer.slice(0, randInt(rng, 1, outer.length)));
     if (info.threads && fused.extent > 1 && rng() < 0.9) st.parallel(fused);
   }
   const half = halfReadBy(ctx.s, st);
   const leaves = st.leafAxes();
-  const at = leaves[leaves.indexOf(e) - 1];
+  const at = leaves[leaves.indexOf(st.axis[0]) - 1];
   if (half && at) perTile(ctx, half, st, at);
 }
 
-/** A transform's first half `half` computed at `st`'s loop `axis`: its two matrix axes unrolled just outside its vectorized last axis. */
+/** A transform's first half `half` computed at `st`'s loop `axis`, its matrix axes unrolled. */
 function perTile(ctx: Ctx, half: Stage, st: Stage, axis: IterVar): void {
   half.computeAt(st, axis);
-  const [a, b, ...rest] = half.axis;
-  const last = rest.pop();
-  if (last === undefined) return;
-  half.reorder(...rest, a, b, last);
-  half.unroll(a);
-  half.unroll(b);
-  vectorizeInner(half, last, lanesOf(ctx.info, half.tensor.dtype));
+  unrollMatrix(ctx, half);
   ctx.done.add(half);
 }
 
+/**
+ * A transform's matrix axes (its first two) unrolled just outside its last axis, which is
+ * vectorized; returns the axes outside them.
+ */
+function unrollMatrix(ctx: Ctx, st: Stage): IterVar[] {
+  const [a, b, ...outer] = st.axis;
+  const last = outer.pop();
+  if (last === undefined) return [];
+  st.reorder(...outer, a, b, last);
+  st.unroll(a);
+  st.unroll(b);
+  vectorizeInner(st, last, lanesOf(ctx.info, st.tensor.dtype));
+  return outer;
+}
+
+/**
+ * Rule 6: a stage reading a Winograd output transform: rows and columns split by the tile m, the
+ * m × m points unrolled just outside the last axis (vectorized), the loop over tile rows outside
+ * the other axes (only axes of extent 1 before it), fused (with those before it, or with the next
+ * p loops) into a parallel loop; the transform's first half computed per tile. Mostly the product
+ * is then computed inside the loop over tile rows, a row at a time, which the outputs read from
+ * cache. Where the columns are the last axis, rule 4 instead.
+ */
 function tiledOutput(ctx: Ctx, st: Stage, tile: WinogradTile): void {
   const { info, rng } = ctx;
   const n = st.axis.length;
