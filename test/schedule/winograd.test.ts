@@ -7,7 +7,6 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { buildKernel } from '../../src/codegen/build.js';
 import { attrs, ints } from '../../src/graph/attrs.js';
 import { makeNode, value } from '../../src/graph/graph.js';
 import { tensorType } from '../../src/graph/types.js';
@@ -19,7 +18,8 @@ import { createSchedule, printSchedule, replaySchedule, ScheduleError } from '..
 import type { Tensor } from '../../src/te/index.js';
 import { compute, max, placeholder, reduceAxis, sum } from '../../src/te/index.js';
 import { printFunc } from '../../src/tir/print.js';
-import { TARGETS, randomFloats } from '../api/helpers.js';
+import { TARGETS } from '../api/helpers.js';
+import { maxRelError, runSchedules } from '../tune/auto-programs.js';
 
 interface Program {
   readonly inputs: Tensor[];
@@ -54,14 +54,6 @@ function plain(c: number, h: number, w: number, m: number): Program {
   return { inputs: [x, k], conv, out: conv };
 }
 
-async function run(target: (typeof TARGETS)[number], s: Schedule, p: Program, data: Float32Array[]): Promise<Float32Array> {
-  const kernel = await buildKernel(s, [...p.inputs, p.out], { target, threads: 1 });
-  const result = new Float32Array(p.out.shape.reduce((a, b) => a * b, 1));
-  kernel.run([...data, result]);
-  kernel.dispose();
-  return result;
-}
-
 const CASES: [string, () => Program][] = [
   ['NCHWc 2 → 2 blocks at 8², pad 1, bias, ReLU', () => blocked(2, 8, 8, 2, 4, 1, true)],
   ['NCHWc 1 → 3 blocks at 7 × 9 (no tile divides), pad 1', () => blocked(1, 7, 9, 3, 4, 1, false)],
@@ -72,14 +64,10 @@ const CASES: [string, () => Program][] = [
 describe.each(TARGETS)('winograd on %s', (target) => {
   it.each(CASES.flatMap(([name, make]) => [2, 4].map((tile): [string, number, () => Program] => [name, tile, make])))('%s, tile %i', async (_, tile, make) => {
     const p = make();
-    const data = p.inputs.map((t, k) => randomFloats(t.shape.reduce((a, b) => a * b, 1), k + 1));
-    const expected = await run(target, createSchedule([p.out]), p, data);
     const s = createSchedule([p.out]);
     s.winograd(p.conv, tile);
-    const actual = await run(target, s, p, data);
-    let worst = 0;
-    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
-    expect(worst).toBeLessThanOrEqual(tile === 2 ? 1e-5 : 1e-4);
+    const [[expected], [actual]] = await runSchedules([createSchedule([p.out]), s], [p.out], target);
+    expect(maxRelError(expected, actual)).toBeLessThanOrEqual(tile === 2 ? 1e-5 : 1e-4);
   });
 });
 

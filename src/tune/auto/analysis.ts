@@ -34,6 +34,19 @@ export function stageReads(s: Schedule, st: Stage): Stage[] {
   return [...out.values()];
 }
 
+/** The first stage matching `pred` that `st` reads, directly or through inlined stages (by their current definitions). */
+export function readThroughInlined(s: Schedule, st: Stage, pred: (p: Stage) => boolean): Stage | undefined {
+  const todo = stageReads(s, st);
+  const seen = new Set<Stage>();
+  for (let p = todo.pop(); p; p = todo.pop()) {
+    if (seen.has(p)) continue;
+    seen.add(p);
+    if (pred(p)) return p;
+    if (p.attach.kind === 'inline') todo.push(...stageReads(s, p));
+  }
+  return undefined;
+}
+
 /** The positions of `st`'s axes whose variables index its reads of `t`. */
 export function indexedAxes(st: Stage, t: Tensor): Set<number> {
   const vars = new Set<number>();

@@ -23,7 +23,7 @@
 import type { IterVar } from '../../ir/expr.js';
 import type { Schedule, Stage, Step } from '../../schedule/index.js';
 import { replaySchedule } from '../../schedule/index.js';
-import { stageReads } from './analysis.js';
+import { readThroughInlined } from './analysis.js';
 import type { Rng } from './random.js';
 import { divisors, pick } from './random.js';
 import type { Lowered, ScheduleTask } from './task.js';
@@ -76,22 +76,13 @@ const isHalf = (st: Stage): boolean => st.tensor.op.kind === 'compute' && st.ten
 /** Whether stage `name` of `s` computes a Winograd transform: a first half, or a stage reading one directly or through inlined stages. */
 function computesTransform(s: Schedule | null, name: string): boolean {
   const st = s?.stageNamed(name);
-  if (!s || !st) return false;
-  if (isHalf(st)) return true;
-  const todo = stageReads(s, st);
-  const seen = new Set<Stage>();
-  for (let p = todo.pop(); p; p = todo.pop()) {
-    if (seen.has(p)) continue;
-    seen.add(p);
-    if (isHalf(p)) return true;
-    if (p.attach.kind === 'inline') todo.push(...stageReads(s, p));
-  }
-  return false;
+  return !!s && !!st && (isHalf(st) || readThroughInlined(s, st, isHalf) !== undefined);
 }
 
-/** The indices of steps of kind `prim` whose stage does not compute a Winograd transform. */
+/** The indices of steps of kind `prim`, less those of stages that compute a Winograd transform. */
 function mutable(task: ScheduleTask, steps: readonly Step[], prim: Step['prim']): number[] {
-  const s = prefix(task, steps, steps.length);
+  // only a trace with a winograd step has such stages: the others need no replay to tell
+  const s = steps.some((x) => x.prim === 'winograd') ? prefix(task, steps, steps.length) : null;
   return indicesOf(steps, (x) => x.prim === prim && !computesTransform(s, x.stage));
 }
 

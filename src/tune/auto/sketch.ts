@@ -49,7 +49,7 @@ import type { Schedule, Stage } from '../../schedule/index.js';
 import { createSchedule, matchConv, WINOGRAD_TILES } from '../../schedule/index.js';
 import type { Tensor } from '../../te/tensor.js';
 import { inputTensors } from '../../te/tensor.js';
-import { effectiveReaders, hasReuse, indexedAxes, stageReads, lanesOf, packCandidates, readAxes, readFootprint, sameShape, vectorRegisters } from './analysis.js';
+import { effectiveReaders, hasReuse, indexedAxes, lanesOf, packCandidates, readAxes, readFootprint, readThroughInlined, sameShape, stageReads, vectorRegisters } from './analysis.js';
 import type { Rng } from './random.js';
 import { divisors, pick, randInt } from './random.js';
 
@@ -87,15 +87,8 @@ const WINOGRAD_SHARE = 1 / 2;
 
 const tagOf = (st: Stage): string => (st.tensor.op.kind === 'compute' ? st.tensor.op.tag : '');
 const isTransform = (st: Stage): boolean => tagOf(st) === 'winograd_weights' || tagOf(st) === 'winograd_input';
-/** The first half of a Winograd transform that `st` reads, directly or through inlined stages (by their current definitions). */
-function halfReadBy(s: Schedule, st: Stage): Stage | undefined {
-  const todo = stageReads(s, st);
-  for (let p = todo.pop(); p; p = todo.pop()) {
-    if (tagOf(p) === 'winograd_half') return p;
-    if (p.attach.kind === 'inline') todo.push(...stageReads(s, p));
-  }
-  return undefined;
-}
+/** The first half of a Winograd transform that `st` reads, directly or through inlined stages. */
+const halfReadBy = (s: Schedule, st: Stage): Stage | undefined => readThroughInlined(s, st, (p) => tagOf(p) === 'winograd_half');
 
 /** Applies the sketch rules to a fresh schedule of `outputs`, drawing every parameter from `rng`. */
 export function sampleSketch(outputs: readonly Tensor[], info: TargetInfo, rng: Rng): Schedule {
